@@ -1,0 +1,154 @@
+// Applies a plan: backs up each file it replaces (timestamped, same mode and owner), writes
+// atomically with the final mode from the first byte, validates nginx, and on any failure puts
+// every touched path back as it was.
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import type { Target } from '../detect/layout.js';
+import type { FileChange, Plan } from '../plan/plan.js';
+
+export interface ApplyOptions {
+  target: Target;
+  /** Timestamp for the backup folder, e.g. 20261124T150102Z */
+  stamp: string;
+  /** Runs after the files are written; a failure rolls back the files it names (all when empty). */
+  validate?: (written: FileChange[]) => Promise<{ ok: true } | { ok: false; message: string; rollback: 'nginx' | 'all' }>;
+  onProgress?: (line: string) => void;
+}
+
+export interface ApplyResult {
+  written: FileChange[];
+  backups: string[];
+  backupDir?: string;
+}
+
+export class ApplyError extends Error {
+  constructor(
+    message: string,
+    readonly fix: string,
+    readonly rolledBack: string[],
+  ) {
+    super(message);
+  }
+}
+
+interface Undo {
+  change: FileChange;
+  backup?: string;
+}
+
+export function backupDirFor(target: Target, stamp: string): string {
+  return target.path(`/var/backups/spreed-setup/${stamp}`);
+}
+
+function ensureDir(dir: string, change: FileChange): void {
+  if (existsSync(dir)) return;
+  // Secret directories are closed to others from the start.
+  const mode = change.role === 'secret' ? 0o750 & (change.ownership.mode | 0o110) : 0o755;
+  mkdirSync(dir, { recursive: true, mode });
+  if (change.role === 'secret' && change.ownership.gid !== undefined) {
+    try {
+      chownSync(dir, change.ownership.uid ?? 0, change.ownership.gid);
+    } catch {
+      /* not root: the mode alone protects it */
+    }
+  }
+}
+
+export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+  const { target } = opts;
+  const todo = plan.changes.filter((c) => c.action !== 'unchanged');
+  const undo: Undo[] = [];
+  const backups: string[] = [];
+  const backupDir = backupDirFor(target, opts.stamp);
+  try {
+    for (const change of todo) {
+      const real = target.path(change.path);
+      ensureDir(path.dirname(real), change);
+      let backup: string | undefined;
+      if (change.action === 'modify') {
+        backup = path.join(backupDir, change.path);
+        mkdirSync(path.dirname(backup), { recursive: true, mode: 0o700 });
+        const st = lstatSync(real);
+        if (st.isSymbolicLink()) {
+          symlinkSync(change.before ?? '', backup);
+        } else {
+          copyFileSync(real, backup);
+          // Same permissions as the original: a backup of a secret is as closed as the secret.
+          chmodSync(backup, st.mode & 0o777);
+          try {
+            chownSync(backup, st.uid, st.gid);
+          } catch {
+            /* not root */
+          }
+        }
+        backups.push(backup);
+      }
+      undo.push({ change, ...(backup ? { backup } : {}) });
+      if (change.linkTarget !== undefined) {
+        const tmp = `${real}.spreed-setup-${process.pid}`;
+        rmSync(tmp, { force: true });
+        symlinkSync(change.linkTarget, tmp);
+        renameSync(tmp, real);
+      } else {
+        const own = change.ownership;
+        const chown = own.uid !== undefined && own.gid !== undefined && process.getuid?.() === 0 ? { uid: own.uid, gid: own.gid } : undefined;
+        await writeFileAtomic(real, change.content ?? '', { mode: own.mode, ...(chown ? { chown } : {}) });
+      }
+      opts.onProgress?.(`${change.action === 'create' ? 'created' : 'updated'} ${change.path}`);
+    }
+  } catch (err) {
+    const rolled = rollback(undo, target);
+    throw new ApplyError(`writing failed: ${(err as Error).message}`, 'check permissions and free space, then run again (every file was put back)', rolled);
+  }
+  if (opts.validate && todo.length) {
+    const res = await opts.validate(todo);
+    if (!res.ok) {
+      const subset = res.rollback === 'nginx' ? undo.filter((u) => u.change.role === 'nginx') : undo;
+      const rolled = rollback(subset, target);
+      throw new ApplyError(res.message, 'fix the problem nginx names above, then run again', rolled);
+    }
+  }
+  return { written: todo, backups, ...(backups.length ? { backupDir } : {}) };
+}
+
+/** Restores from backups, removes what was created; returns the paths put back. */
+function rollback(undo: Undo[], target: Target): string[] {
+  const done: string[] = [];
+  for (const { change, backup } of [...undo].reverse()) {
+    const real = target.path(change.path);
+    try {
+      if (backup) {
+        const st = lstatSync(backup);
+        if (st.isSymbolicLink()) {
+          rmSync(real, { force: true });
+          symlinkSync(change.before ?? '', real);
+        } else {
+          const tmp = `${real}.spreed-setup-restore`;
+          copyFileSync(backup, tmp);
+          chmodSync(tmp, statSync(backup).mode & 0o777);
+          try {
+            chownSync(tmp, st.uid, st.gid);
+          } catch {
+            /* not root */
+          }
+          renameSync(tmp, real);
+        }
+      } else if (existsSync(real) || isLink(real)) {
+        unlinkSync(real);
+      }
+      done.push(change.path);
+    } catch {
+      /* keep going: put back as much as possible */
+    }
+  }
+  return done;
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}

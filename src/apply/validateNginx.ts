@@ -1,0 +1,70 @@
+// Proves the written nginx files load: `nginx -t` on the system's configuration, or, under
+// --root, on a throwaway main config that includes the staged files (certificates that do not
+// exist yet are swapped for a temporary self-signed pair, for this test only).
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { Layout, Target } from '../detect/layout.js';
+import type { FileChange } from '../plan/plan.js';
+
+export type NginxValidation = { ok: true; skipped?: string } | { ok: false; message: string; rollback: 'nginx' };
+
+export async function nginxVersion(binary: string | undefined): Promise<string | undefined> {
+  if (!binary) return undefined;
+  const r = await execa(binary, ['-v'], { reject: false, timeout: 5000 });
+  return /nginx\/(\d+\.\d+\.\d+)/.exec(String(r.stderr ?? '') + String(r.stdout ?? ''))?.[1];
+}
+
+export async function validateNginx(target: Target, layout: Layout, written: FileChange[]): Promise<NginxValidation> {
+  const nginxFiles = written.filter((c) => c.role === 'nginx');
+  if (nginxFiles.length === 0) return { ok: true };
+  const bin = layout.nginx.binary;
+  if (!bin) return { ok: true, skipped: 'nginx is not installed here: its files were not validated' };
+  if (!target.root) {
+    const r = await execa(bin, ['-t'], { reject: false, timeout: 20000 });
+    return r.exitCode === 0 ? { ok: true } : { ok: false, message: `nginx -t failed: ${lastLines(String(r.stderr ?? ''))}`, rollback: 'nginx' };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'spreed-setup-nginx-'));
+  try {
+    const includes: string[] = [];
+    const upstream = target.path(layout.nginx.upstreamPath);
+    if (existsSync(upstream)) includes.push(`include ${upstream};`);
+    const site = target.path(layout.nginx.sitePath);
+    const snippet = target.path(layout.nginx.snippetPath);
+    if (nginxFiles.some((c) => c.path === layout.nginx.sitePath) && existsSync(site)) {
+      includes.push(`include ${await withUsableCertificates(target, site, dir)};`);
+    }
+    if (nginxFiles.some((c) => c.path === layout.nginx.snippetPath) && existsSync(snippet)) {
+      includes.push(`server { listen 127.0.0.1:9; server_name spreed-setup-validation; include ${snippet}; }`);
+    }
+    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${dir}/${t};`).join('\n');
+    const conf = path.join(dir, 'nginx.conf');
+    writeFileSync(conf, `pid ${dir}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n  access_log off;\n${temp}\n  ${includes.join('\n  ')}\n}\n`);
+    const r = await execa(bin, ['-t', '-q', '-p', `${dir}/`, '-c', conf, '-e', 'stderr'], { reject: false, timeout: 20000 });
+    if (r.exitCode === 0) return { ok: true };
+    return { ok: false, message: `nginx rejects the written files: ${lastLines(String(r.stderr ?? '')).split(dir).join('<tmp>')}`, rollback: 'nginx' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function withUsableCertificates(target: Target, sitePath: string, dir: string): Promise<string> {
+  let text = readFileSync(sitePath, 'utf8');
+  const refs = [...text.matchAll(/^\s*(ssl_certificate(?:_key)?)\s+(\S+);/gm)];
+  if (refs.some(([, , p]) => !existsSync(target.path(p!)))) {
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=spreed-setup-validation', '-keyout', key, '-out', cert], { timeout: 20000 });
+    text = text.replace(/^(\s*ssl_certificate)\s+\S+;/m, `$1 ${cert};`).replace(/^(\s*ssl_certificate_key)\s+\S+;/m, `$1 ${key};`);
+  } else {
+    text = text.replace(/^(\s*ssl_certificate(?:_key)?)\s+(\S+);/gm, (_m, k: string, p: string) => `${k} ${target.path(p)};`);
+  }
+  const out = path.join(dir, 'site.conf');
+  writeFileSync(out, text);
+  return out;
+}
+
+function lastLines(s: string, n = 3): string {
+  return s.trim().split('\n').slice(-n).join(' | ');
+}

@@ -1,0 +1,154 @@
+// Non-interactive answers: flags and an answers file fill the model on top of what an existing
+// install already says. Order of precedence: flags > answers file > existing config > defaults.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { SetupFlags } from '../cli/args.js';
+import {
+  backendIdFor, DeploymentSchema, normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem,
+  type DeploymentInput,
+} from '../model/deployment.js';
+import { problem, type Problem } from '../errors.js';
+
+type Input = Partial<DeploymentInput>;
+
+const KNOWN_TOP_KEYS = new Set(Object.keys(DeploymentSchema.shape ?? {}));
+
+export function loadAnswersFile(file: string): { input: Input; problems: Problem[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { input: {}, problems: [problem(`cannot read answers file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check the path and permissions')] };
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    const first = String((err as Error).message).split('\n')[0];
+    return { input: {}, problems: [problem(`answers file ${file} is not valid YAML/JSON: ${first}`)] };
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return { input: {}, problems: [problem(`answers file ${file} must be a mapping of keys (see examples/answers.yaml)`)] };
+  }
+  const unknown = Object.keys(data).filter((k) => !KNOWN_TOP_KEYS.has(k));
+  const problems = unknown.map((k) => problem(`answers file ${file}: unknown key "${k}"`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`));
+  return { input: data as Input, problems };
+}
+
+/** Turns flags into model input; existing backends are matched by URL so ids and secrets stay. */
+export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Input; problems: Problem[] } {
+  const input: Input = {};
+  const problems: Problem[] = [];
+  if (flags.hostname !== undefined) input.hostname = flags.hostname;
+  if (flags.listen !== undefined) input.listen = flags.listen;
+  if (flags.serverVersion !== undefined) input.serverVersion = flags.serverVersion;
+  if (flags.nextcloud.length) {
+    const taken = new Set<string>();
+    input.backends = flags.nextcloud.map((raw) => {
+      const url = normalizeNextcloudUrl(raw).value;
+      const match = existing.backends?.find((b) => b.urls.some((u) => normalizeNextcloudUrl(u).value === url));
+      const id = match && !taken.has(match.id) ? match.id : backendIdFor(url, new Set([...taken, ...(existing.backends ?? []).map((b) => b.id)]));
+      taken.add(id);
+      return match && match.id === id ? { ...match, urls: match.urls.includes(url) ? match.urls : [url] } : { id, urls: [url] };
+    });
+  }
+  if (flags.nats !== undefined) {
+    const v = flags.nats.trim();
+    if (v === 'loopback') input.nats = { mode: 'loopback' };
+    else if (v === 'local') input.nats = { mode: 'local', url: 'nats://127.0.0.1:4222' };
+    else {
+      const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = urls.filter((u) => !/^(nats|tls):\/\/[^\s,]+$/.test(u));
+      if (bad.length || urls.length === 0) problems.push(problem(`--nats "${v}": expected loopback, local, or nats:// URLs separated by commas`));
+      else input.nats = { mode: 'external', urls };
+    }
+  }
+  if (flags.janus !== undefined) {
+    input.mcu = flags.janus === 'none' ? { type: 'none' } : { type: 'janus', url: flags.janus };
+  }
+  if (flags.nginx !== undefined || flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
+    if (flags.nginx !== undefined && !['site', 'snippet', 'none'].includes(flags.nginx)) {
+      problems.push(problem(`--nginx "${flags.nginx}": expected site, snippet or none`));
+    }
+    if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
+      problems.push(problem('--tls-cert and --tls-key go together', 'give both, or neither for the Let\'s Encrypt paths'));
+    }
+    input.nginx = {
+      ...(flags.nginx !== undefined ? { mode: flags.nginx as 'site' } : {}),
+      ...(flags.tlsCert !== undefined ? { certificate: flags.tlsCert } : {}),
+      ...(flags.tlsKey !== undefined ? { key: flags.tlsKey } : {}),
+    } as DeploymentInput['nginx'];
+  }
+  return { input, problems };
+}
+
+/** Shallow merge by top-level key; nginx and extra merge one level deeper. */
+export function mergeInputs(...layers: Input[]): Input {
+  const out: Input = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      if (k === 'nginx' || k === 'extra') {
+        const prev = (out as Record<string, unknown>)[k] as Record<string, unknown> | undefined;
+        (out as Record<string, unknown>)[k] = k === 'extra' ? mergeExtra(prev as never, v as never) : { ...(prev ?? {}), ...(v as object) };
+      } else {
+        (out as Record<string, unknown>)[k] = v;
+      }
+    }
+  }
+  return out;
+}
+
+function mergeExtra(a: Record<string, Record<string, string>> = {}, b: Record<string, Record<string, string>> = {}) {
+  const out: Record<string, Record<string, string>> = { ...a };
+  for (const [s, kv] of Object.entries(b)) out[s] = { ...(out[s] ?? {}), ...kv };
+  return out;
+}
+
+/** Lower-cases hosts and tidies URLs before validation, with a notice for each change. */
+export function normalizeInput(input: Input): { input: Input; notices: string[] } {
+  const notices: string[] = [];
+  const out: Input = { ...input };
+  if (typeof out.hostname === 'string') {
+    const n = normalizeHostname(out.hostname);
+    out.hostname = n.value;
+    notices.push(...n.notices);
+  }
+  if (Array.isArray(out.backends)) {
+    out.backends = out.backends.map((b) => {
+      if (!b || !Array.isArray(b.urls)) return b;
+      return {
+        ...b,
+        id: typeof b.id === 'string' ? b.id.trim().toLowerCase() : b.id,
+        urls: b.urls.map((u) => {
+          if (typeof u !== 'string' || nextcloudUrlProblem(u.trim())) return u;
+          const n = normalizeNextcloudUrl(u);
+          notices.push(...n.notices);
+          return n.value;
+        }),
+      };
+    });
+  }
+  return { input: out, notices };
+}
+
+const FLAG_FOR_PATH: Record<string, string> = {
+  hostname: '--hostname',
+  backends: '--nextcloud',
+  listen: '--listen',
+  nats: '--nats',
+  mcu: '--janus',
+  serverVersion: '--server-version',
+};
+
+/** Describes a zod issue path for a person: "--nextcloud", "backends[0].id"… */
+export function describePath(path: PropertyKey[], input: Input): string {
+  const head = String(path[0] ?? '');
+  if (head === 'backends' && path.length >= 3 && path[2] === 'urls') {
+    const url = input.backends?.[Number(path[1])]?.urls?.[Number(path[3])];
+    return `Nextcloud URL${url !== undefined ? ` "${url}"` : ''}`;
+  }
+  if (head === 'backends' && path[2] === 'id') return `backend id "${input.backends?.[Number(path[1])]?.id ?? ''}"`;
+  if (head === 'hostname') return `hostname${typeof input.hostname === 'string' ? ` "${input.hostname}"` : ''}`;
+  return FLAG_FOR_PATH[head] && path.length === 1 ? FLAG_FOR_PATH[head]! : path.map(String).join('.');
+}

@@ -1,0 +1,62 @@
+// Entry point: dispatches subcommands. --help and --version load nothing else (start-up speed);
+// a UserError prints its problems and exits 2 (or its own code) without a stack trace.
+import { readFileSync } from 'node:fs';
+import { MAIN_HELP, SETUP_HELP } from './help.js';
+
+export function toolVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(MAIN_HELP);
+    return command === undefined && !process.stdout.isTTY ? 2 : 0;
+  }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`spreed-setup ${toolVersion()}\n`);
+    return 0;
+  }
+  const { createOutput } = await import('./output.js');
+  const out = createOutput();
+  const debug = rest.includes('--debug');
+  try {
+    if (command === 'setup') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(SETUP_HELP);
+        return 0;
+      }
+      const { parseSetupArgs } = await import('./args.js');
+      const { runSetup } = await import('../commands/setup.js');
+      const flags = parseSetupArgs(rest);
+      const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !flags.yes;
+      return await runSetup(flags, {
+        out,
+        toolVersion: toolVersion(),
+        interactive,
+        confirm: async (q) => {
+          const clack = await import('@clack/prompts');
+          const r = await clack.confirm({ message: q });
+          return clack.isCancel(r) ? 'cancel' : r;
+        },
+      });
+    }
+    out.problems([{ message: `unknown command "${command}"`, fix: 'see spreed-setup --help' }]);
+    return 2;
+  } catch (err) {
+    const { UserError } = await import('../errors.js');
+    if (err instanceof UserError) {
+      out.problems(err.problems);
+      if (err.exitCode === 2) process.stderr.write('Nothing was written.\n');
+      return err.exitCode;
+    }
+    process.stderr.write(`spreed-setup: unexpected error: ${(err as Error).message}\n`);
+    if (debug) process.stderr.write(`${(err as Error).stack}\n`);
+    else process.stderr.write('Run again with --debug for details, and please report it.\n');
+    return 1;
+  }
+}

@@ -1,0 +1,24 @@
+// Which server version is installed: the package manager first, then the binary's --version,
+// then a running server's welcome. Version strings lie (Debian's 0.4.1 says "unreleased").
+import { execa } from 'execa';
+import { parseVersion, formatVersion } from '../model/versions.js';
+
+export interface DetectedVersion {
+  version: string;
+  source: string;
+}
+
+export async function detectServerVersion(binary: string | undefined): Promise<DetectedVersion | undefined> {
+  const dpkg = await execa('dpkg-query', ['-W', '-f', '${Status}\t${Version}', 'nextcloud-spreed-signaling'], { reject: false, timeout: 5000 });
+  if (dpkg.exitCode === 0 && typeof dpkg.stdout === 'string' && dpkg.stdout.startsWith('install ok installed')) {
+    const v = parseVersion(dpkg.stdout.split('\t')[1]);
+    if (v) return { version: formatVersion(v), source: `Debian package ${dpkg.stdout.split('\t')[1]}` };
+  }
+  if (binary) {
+    const out = await execa(binary, ['--version'], { reject: false, timeout: 5000 });
+    const m = /version\s+(\S+)/.exec(String(out.stdout ?? ''));
+    const v = parseVersion(m?.[1]);
+    if (v) return { version: formatVersion(v), source: `${binary} --version` };
+  }
+  return undefined;
+}

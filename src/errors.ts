@@ -1,0 +1,20 @@
+// Errors a user can meet are values: what went wrong, and how to fix it. Printed without a stack
+// trace (stack traces are for bugs, shown with --debug).
+
+export const EXIT = { ok: 0, failed: 1, badInput: 2, aborted: 130 } as const;
+
+export interface Problem {
+  message: string;
+  fix?: string;
+}
+
+export class UserError extends Error {
+  constructor(
+    readonly problems: Problem[],
+    readonly exitCode: number = EXIT.badInput,
+  ) {
+    super(problems.map((p) => p.message).join('; '));
+  }
+}
+
+export const problem = (message: string, fix?: string): Problem => (fix ? { message, fix } : { message });

@@ -1,0 +1,66 @@
+// What each signaling-server version reads, so renderers and checks never write something the
+// installed version ignores or misreads (facts sheet sections 1-3).
+
+export type Version = readonly [number, number, number];
+
+export interface ServerTraits {
+  /** x.y.z as rendered for; "unknown" versions get the baseline below. */
+  version: string;
+  /** false when the version could not be detected and the baseline is assumed. */
+  known: boolean;
+  /** In-process NATS: `:loopback:` in 0.4.1, `nats://loopback` from 1.0.0. */
+  natsLoopbackUrl: string;
+  /** `urls = a, b` in backend sections (2.0.4+); older versions read only `url`. */
+  backendUrls: boolean;
+  /** `[app] trustedproxies` (1.3.0+). */
+  trustedProxies: boolean;
+  /** `[stats] allowed_ips` accepts CIDR ranges (1.0.0+); 0.4.1 compares exact IPs. */
+  statsCidr: boolean;
+  /** The server greets with a `welcome` message on the websocket (1.0.0+). */
+  welcomeMessage: boolean;
+  /** Features current Talk (Nextcloud 30+) requires: hello-v2, federation… (2.0.0+). */
+  talkCompatible: boolean;
+  /** `[federation]` section (2.0.0+). */
+  federation: boolean;
+}
+
+/** Oldest version current Talk accepts: the safe assumption when nothing is detected. */
+export const BASELINE_VERSION = '2.0.0';
+export const TESTED_VERSIONS = ['0.4.1', '1.2.4', '2.0.2'] as const;
+
+/** Parses "2.0.2", "0.4.1+dfsg1-4+b4", "1:2.0.2-2+b2", "v1.2.4". Undefined when no x.y.z. */
+export function parseVersion(text: string | undefined): Version | undefined {
+  if (!text) return undefined;
+  const m = /^(?:\d+:)?v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text.trim());
+  if (!m) return undefined;
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+export function compareVersions(a: Version, b: Version): number {
+  for (let i = 0; i < 3; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+export function formatVersion(v: Version): string {
+  return v.join('.');
+}
+
+export function traitsFor(versionText: string | undefined): ServerTraits {
+  const parsed = parseVersion(versionText);
+  const v = parsed ?? (parseVersion(BASELINE_VERSION) as Version);
+  const atLeast = (x: string) => compareVersions(v, parseVersion(x)!) >= 0;
+  return {
+    version: formatVersion(v),
+    known: parsed !== undefined,
+    natsLoopbackUrl: atLeast('1.0.0') ? 'nats://loopback' : ':loopback:',
+    backendUrls: atLeast('2.0.4'),
+    trustedProxies: atLeast('1.3.0'),
+    statsCidr: atLeast('1.0.0'),
+    welcomeMessage: atLeast('1.0.0'),
+    talkCompatible: atLeast('2.0.0'),
+    federation: atLeast('2.0.0'),
+  };
+}

@@ -1,0 +1,111 @@
+// From a validated deployment to a plan: resolve secrets, render every file for the target
+// version, prove server.conf reads back as meant, and compare with what is on disk.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Deployment } from '../model/deployment.js';
+import type { ServerTraits } from '../model/versions.js';
+import { groupId, type Layout, type Target } from '../detect/layout.js';
+import { readSecretFile, type ExistingInstall } from '../detect/existing.js';
+import { resolveSecrets, secretSpecsFor, type Secrets } from '../secrets/secrets.js';
+import { compatibilityProblems, readBackDifferences, renderServerConf } from '../render/serverConf.js';
+import { defaultCertificatePaths, renderNginx } from '../render/nginx.js';
+import { problem, type Problem } from '../errors.js';
+import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
+
+export interface PlanContext {
+  target: Target;
+  layout: Layout;
+  traits: ServerTraits;
+  existing: ExistingInstall;
+  rotate: ReadonlySet<string>;
+  toolVersion: string;
+  nginxVersion?: string;
+}
+
+export interface BuiltPlan {
+  plan: Plan;
+  secrets: Secrets;
+  notices: string[];
+  problems: Problem[];
+}
+
+/** Secrets: 0640 root:<service group> when we can give the service its group, else 0600. */
+export function secretOwnership(layout: Layout): Ownership {
+  const gid = groupId(layout.serviceGroup);
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && gid !== undefined) return { mode: 0o640, uid: 0, gid, label: `root:${layout.serviceGroup}` };
+  return { mode: 0o600, label: isRoot ? 'root:root' : 'current user' };
+}
+
+const PUBLIC_FILE: Ownership = { mode: 0o644, label: 'public' };
+
+export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
+  const notices: string[] = [];
+  const problems: Problem[] = compatibilityProblems(d, ctx.traits).map((m) => problem(m, `change the setup, or render for a newer server with --server-version`));
+  const specs = secretSpecsFor(d);
+  const rotateKnown = new Set(['all', ...specs.map((s) => s.name)]);
+  for (const r of ctx.rotate) if (!rotateKnown.has(r)) problems.push(problem(`--rotate ${r}: no such secret`, `one of ${[...rotateKnown].join(', ')}`));
+
+  const fileRead: Problem[] = [];
+  const resolved = resolveSecrets(specs, {
+    rotate: ctx.rotate,
+    fromConfig: (s) => ctx.existing.reading?.secrets.get(s.name),
+    fromFile: (s) => {
+      try {
+        return readSecretFile(ctx.target, ctx.layout.secretsDir, s.name);
+      } catch (err) {
+        fileRead.push(problem((err as Error).message, 'run as root (sudo), or fix its permissions'));
+        return undefined;
+      }
+    },
+  });
+  problems.push(...fileRead, ...resolved.problems);
+  notices.push(...resolved.notices);
+  if (problems.length) return { plan: { changes: [], secretValues: [] }, secrets: resolved.secrets, notices, problems };
+
+  for (const s of resolved.secrets.values()) {
+    if (s.origin === 'rotated') notices.push(`${s.spec.name} rotated: every party that shares it must get the new value`);
+    if (s.spec.name === 'turn-secret' && s.origin === 'generated') notices.push(`a new TURN secret was generated: set coturn's static-auth-secret to the content of ${path.join(ctx.layout.secretsDir, 'turn-secret')}`);
+  }
+
+  const conf = renderServerConf(d, resolved.secrets, { traits: ctx.traits, secretsDir: ctx.layout.secretsDir, toolVersion: ctx.toolVersion });
+  const diffs = readBackDifferences(conf, d, resolved.secrets);
+  if (diffs.length) {
+    return { plan: { changes: [], secretValues: [] }, secrets: resolved.secrets, notices, problems: diffs.map((m) => problem(`the server would read the rendered config differently: ${m}`, 'change the value so it survives the server\'s config parser')) };
+  }
+
+  const secretOwn = secretOwnership(ctx.layout);
+  const desired: DesiredFile[] = [{ path: ctx.layout.configPath, role: 'server-config', content: conf, ownership: secretOwn }];
+  for (const s of resolved.secrets.values()) {
+    desired.push({ path: path.join(ctx.layout.secretsDir, s.spec.name), role: 'secret', content: s.value + '\n', ownership: secretOwn });
+  }
+
+  const nl = ctx.layout.nginx;
+  if (d.nginx.mode !== 'none') {
+    const files = renderNginx(d, { layout: nl, ...(ctx.nginxVersion ? { nginxVersion: ctx.nginxVersion } : {}) });
+    desired.push({ path: nl.upstreamPath, role: 'nginx', content: files.upstream, ownership: PUBLIC_FILE });
+    if (files.site !== undefined) {
+      desired.push({ path: nl.sitePath, role: 'nginx', content: files.site, ownership: PUBLIC_FILE });
+      if (nl.enabledLink) desired.push({ path: nl.enabledLink, role: 'nginx', linkTarget: path.relative(path.dirname(nl.enabledLink), nl.sitePath), ownership: PUBLIC_FILE });
+      const certs = { ...defaultCertificatePaths(d.hostname), ...(d.nginx.certificate ? { certificate: d.nginx.certificate } : {}), ...(d.nginx.key ? { key: d.nginx.key } : {}) };
+      const missing = [certs.certificate, certs.key].filter((p) => !existsSync(ctx.target.path(p)));
+      if (missing.length) {
+        const msg = `TLS certificate files not found: ${missing.join(', ')}`;
+        const fix = `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
+        if (ctx.target.root) notices.push(`${msg} under ${ctx.target.root}; ${fix}`);
+        else problems.push(problem(msg, `${fix}, or use --nginx snippet|none`));
+      }
+    }
+    if (files.snippet !== undefined) {
+      desired.push({ path: nl.snippetPath, role: 'nginx', content: files.snippet, ownership: PUBLIC_FILE });
+      notices.push(`add "include ${nl.snippetPath};" inside the server block of ${d.hostname} (the upstream is in ${nl.upstreamPath})`);
+    }
+  }
+
+  const secretValues = [
+    ...[...resolved.secrets.values()].map((s) => s.value),
+    ...(ctx.existing.reading ? [...ctx.existing.reading.secrets.values()] : []),
+    ...ctx.existing.secretFiles.values(),
+  ];
+  return { plan: planChanges(ctx.target, desired, secretValues), secrets: resolved.secrets, notices, problems };
+}

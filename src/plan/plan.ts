@@ -1,0 +1,115 @@
+// Decides what a run changes, file by file, before anything is touched: the content, the mode and
+// owner each file must end with, and a unified diff in which no secret is readable.
+import { readFileSync, readlinkSync, lstatSync } from 'node:fs';
+import { createTwoFilesPatch } from 'diff';
+import type { Target } from '../detect/layout.js';
+import { fingerprint, maskSecrets } from '../secrets/secrets.js';
+
+export type FileRole = 'server-config' | 'secret' | 'nginx';
+
+export interface Ownership {
+  mode: number;
+  uid?: number;
+  gid?: number;
+  /** e.g. "root:_signaling", for display */
+  label: string;
+}
+
+export interface DesiredFile {
+  path: string; // system path; the target adds --root
+  role: FileRole;
+  /** File content, or undefined for a symlink. */
+  content?: string;
+  linkTarget?: string;
+  ownership: Ownership;
+}
+
+export interface FileChange extends DesiredFile {
+  action: 'create' | 'modify' | 'unchanged';
+  /** Current content (files) or link target (links), when the path exists. */
+  before?: string;
+  beforeMode?: number;
+  reasons: string[];
+}
+
+export interface Plan {
+  changes: FileChange[];
+  /** Every secret value this plan knows of (old and new), for masking. */
+  secretValues: string[];
+}
+
+export function octal(mode: number): string {
+  return '0' + (mode & 0o777).toString(8);
+}
+
+export function planChanges(target: Target, desired: DesiredFile[], secretValues: string[]): Plan {
+  const changes: FileChange[] = desired.map((want) => {
+    const real = target.path(want.path);
+    let st;
+    try {
+      st = lstatSync(real);
+    } catch {
+      return { ...want, action: 'create', reasons: ['new'] };
+    }
+    const reasons: string[] = [];
+    let before: string | undefined;
+    if (want.linkTarget !== undefined) {
+      before = st.isSymbolicLink() ? readlinkSync(real) : '<not a link>';
+      if (before !== want.linkTarget) reasons.push(`link -> ${want.linkTarget}`);
+      return { ...want, action: reasons.length ? 'modify' : 'unchanged', before, reasons };
+    }
+    before = readFileSync(real, 'utf8');
+    if (before !== want.content) reasons.push('content');
+    if ((st.mode & 0o777) !== want.ownership.mode) reasons.push(`mode ${octal(st.mode)} -> ${octal(want.ownership.mode)}`);
+    if (want.ownership.gid !== undefined && st.gid !== want.ownership.gid) reasons.push(`owner -> ${want.ownership.label}`);
+    return { ...want, action: reasons.length ? 'modify' : 'unchanged', before, beforeMode: st.mode & 0o777, reasons };
+  });
+  return { changes, secretValues };
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.changes.some((c) => c.action !== 'unchanged');
+}
+
+/** Lines whose value is a secret whatever it is (old values we may not know of). */
+const SECRET_LINE = /^(\s*(?:hashkey|blockkey|internalsecret|secret|apikey|token_key_secret)\s*[=:]\s*)(\S.*)$/gim;
+
+export function maskText(text: string, secretValues: string[]): string {
+  const byValue = maskSecrets(text, secretValues);
+  return byValue.replace(SECRET_LINE, (_m, head: string, value: string) => (value.startsWith('<secret') ? head + value : `${head}<secret ${fingerprint(value)}>`));
+}
+
+/** One line per file: action, path, mode/owner and why. */
+export function summarize(plan: Plan): string[] {
+  return plan.changes.map((c) => {
+    const what = c.linkTarget !== undefined ? `link -> ${c.linkTarget}` : `${octal(c.ownership.mode)} ${c.ownership.label}`;
+    const why = c.action === 'modify' ? ` (${c.reasons.join(', ')})` : '';
+    return `${c.action.padEnd(9)} ${c.path}  [${what}]${why}`;
+  });
+}
+
+/** Unified diff of every changed file, secrets masked; secret files show fingerprints only. */
+export function renderDiff(plan: Plan): string {
+  const parts: string[] = [];
+  for (const c of plan.changes) {
+    if (c.action === 'unchanged') continue;
+    if (c.role === 'secret') {
+      const was = c.before !== undefined ? fingerprint(c.before.trim()) : 'absent';
+      const now = fingerprint((c.content ?? '').trim());
+      parts.push(`--- ${c.path}\n+++ ${c.path}\n  secret file: ${was === now ? `unchanged value (${now})` : `${was} -> ${now}`}${c.reasons.filter((r) => r !== 'content').map((r) => `, ${r}`).join('')}\n`);
+      continue;
+    }
+    if (c.linkTarget !== undefined) {
+      parts.push(`--- ${c.path}\n+++ ${c.path}\n  symlink: ${c.before ?? 'absent'} -> ${c.linkTarget}\n`);
+      continue;
+    }
+    const before = maskText(c.before ?? '', plan.secretValues);
+    const after = maskText(c.content ?? '', plan.secretValues);
+    if (before === after) {
+      parts.push(`--- ${c.path}\n+++ ${c.path}\n  ${c.reasons.join(', ')}\n`);
+      continue;
+    }
+    parts.push(createTwoFilesPatch(c.action === 'create' ? '/dev/null' : c.path, c.path, before, after, '', '', { context: 3 }).replace(/^=+\n/, ''));
+  }
+  return parts.join('\n');
+}

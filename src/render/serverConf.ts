@@ -1,0 +1,139 @@
+// Renders server.conf for one target server version from the model plus the resolved secrets,
+// then reads the result back with the server's own parsing rules to prove it says what we meant.
+import { isDeepStrictEqual } from 'node:util';
+import { DeploymentSchema, type Deployment } from '../model/deployment.js';
+import type { ServerTraits } from '../model/versions.js';
+import { parseGoconf } from '../goconf/parse.js';
+import { deploymentFromConf } from '../goconf/toModel.js';
+import type { Secrets } from '../secrets/secrets.js';
+import { renderTemplate } from './templates.js';
+
+export interface ServerConfContext {
+  traits: ServerTraits;
+  secretsDir: string;
+  toolVersion: string;
+}
+
+/** What the target version would ignore or misread in this deployment; each is a refusal. */
+export function compatibilityProblems(d: Deployment, t: ServerTraits): string[] {
+  const out: string[] = [];
+  for (const b of d.backends) {
+    if (b.urls.length > 1 && !t.backendUrls) {
+      out.push(`backend "${b.id}" has ${b.urls.length} URLs, but server ${t.version} reads only one "url" per backend ("urls" needs 2.0.4); give each URL its own backend`);
+    }
+  }
+  if (d.trustedProxies?.length && !t.trustedProxies) out.push(`trusted proxies are ignored by server ${t.version} (they need 1.3.0)`);
+  const cidr = (d.statsAllowedIps ?? []).filter((ip) => ip.includes('/'));
+  if (cidr.length && !t.statsCidr) out.push(`server ${t.version} compares stats allowed IPs exactly; ${cidr.join(', ')} would never match (CIDR needs 1.0.0)`);
+  if (d.extra['federation'] && !t.federation) out.push(`server ${t.version} has no federation support; the [federation] section would be ignored`);
+  return out;
+}
+
+function natsUrl(d: Deployment, t: ServerTraits): { url: string; comment: string } {
+  switch (d.nats.mode) {
+    case 'loopback':
+      return { url: t.natsLoopbackUrl, comment: 'In-process NATS (single server; no nats-server needed).' };
+    case 'local':
+      return { url: d.nats.url, comment: 'nats-server on this host: the server waits for it before it listens.' };
+    case 'external':
+      return { url: d.nats.urls.join(', '), comment: 'External NATS cluster: every signaling node must use the same one.' };
+  }
+}
+
+type Entry = { key: string; value: string };
+const entries = (rec: Record<string, string> | undefined): Entry[] => Object.entries(rec ?? {}).map(([key, value]) => ({ key, value }));
+
+const TEMPLATE_SECTIONS = new Set(['http', 'https', 'app', 'sessions', 'clients', 'backend', 'nats', 'mcu', 'turn', 'stats', 'grpc', 'etcd']);
+
+export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerConfContext): string {
+  const secret = (name: string) => {
+    const s = secrets.get(name);
+    if (!s) throw new Error(`internal: secret ${name} was not resolved`);
+    return s.value;
+  };
+  const t = ctx.traits;
+  const backendIds = new Set(d.backends.map((b) => b.id));
+  const extra = Object.fromEntries(Object.entries(d.extra).map(([s, kv]) => [s.toLowerCase(), entries(kv)]));
+  const nats = natsUrl(d, t);
+  // Sections the template does not write itself, and that do not belong to a backend, go last.
+  const extraSections = Object.entries(extra)
+    .filter(([name]) => !TEMPLATE_SECTIONS.has(name) && !backendIds.has(name))
+    .map(([name, list]) => ({ name, entries: list }));
+  // Template sections the model leaves out (https, turn, grpc, etcd) still carry their extras.
+  for (const name of ['https', 'turn', 'grpc', 'etcd'] as const) {
+    const present = name === 'https' ? d.https : name === 'turn' ? d.turn : name === 'grpc' ? d.grpc : d.etcd;
+    if (!present && extra[name]?.length) extraSections.push({ name, entries: extra[name]! });
+  }
+  const view = {
+    hostname: d.hostname,
+    toolVersion: ctx.toolVersion,
+    serverVersion: t.known ? t.version : `unknown (rendered for ${t.version}, the oldest that current Talk accepts)`,
+    secretsDir: ctx.secretsDir,
+    listen: d.listen,
+    https: d.https ? { ...d.https } : undefined,
+    trustedProxies: d.trustedProxies?.length ? d.trustedProxies.join(', ') : undefined,
+    hashkey: secret('hashkey'),
+    blockkey: secret('blockkey'),
+    internalsecret: secret('internalsecret'),
+    backendIds: d.backends.map((b) => b.id).join(', '),
+    skipVerify: d.backendSkipVerify,
+    backends: d.backends.map((b) => ({
+      id: b.id,
+      urlKey: t.backendUrls ? 'urls' : 'url',
+      urls: b.urls.join(', '),
+      secret: secret(`backend-${b.id}`),
+      sessionLimit: b.sessionLimit,
+      maxStreamBitrate: b.maxStreamBitrate,
+      maxScreenBitrate: b.maxScreenBitrate,
+      extra: extra[b.id] ?? [],
+    })),
+    natsUrl: nats.url,
+    natsComment: nats.comment,
+    mcuType: d.mcu.type === 'none' ? undefined : d.mcu.type,
+    mcuUrl: d.mcu.type === 'janus' ? d.mcu.url : d.mcu.type === 'proxy' ? d.mcu.urls.join(' ') : '',
+    mcuProxy: d.mcu.type === 'proxy' ? d.mcu : undefined,
+    turn: d.turn ? { apikey: secret('turn-apikey'), secret: secret('turn-secret'), servers: d.turn.servers.join(', ') } : undefined,
+    statsAllowedIps: d.statsAllowedIps?.length ? d.statsAllowedIps.join(', ') : undefined,
+    grpc: d.grpc ? { listen: d.grpc.listen, targets: d.grpc.targets.join(', ') } : undefined,
+    etcd: d.etcd ? { endpoints: d.etcd.endpoints.join(', ') } : undefined,
+    extra,
+    extraSections,
+  };
+  return renderTemplate('server.conf.mustache', view).replace(/\n{3,}/g, '\n\n');
+}
+
+/** Fields of the model that server.conf carries (the rest lives in nginx or nowhere). */
+const CONF_FIELDS = ['listen', 'https', 'trustedProxies', 'backends', 'nats', 'mcu', 'turn', 'statsAllowedIps', 'grpc', 'etcd', 'backendSkipVerify', 'extra'] as const;
+
+/**
+ * Reads rendered text back by the server's rules and lists every difference from what was meant.
+ * Empty means the server will read exactly the model's values and secrets.
+ */
+export function readBackDifferences(text: string, d: Deployment, secrets: Secrets): string[] {
+  const diffs: string[] = [];
+  const reading = deploymentFromConf(parseGoconf(text));
+  diffs.push(...reading.problems);
+  const parsed = DeploymentSchema.safeParse({ ...reading.input, hostname: d.hostname, backends: reading.input.backends ?? [] });
+  if (!parsed.success) return [...diffs, ...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)];
+  const back = parsed.data;
+  for (const f of CONF_FIELDS) {
+    const want = normalizeField(f, d);
+    const got = normalizeField(f, back);
+    if (!isDeepStrictEqual(want, got)) diffs.push(`${f}: wrote ${JSON.stringify(got)} but meant ${JSON.stringify(want)}`);
+  }
+  for (const [name, s] of secrets) {
+    if (reading.secrets.get(name) !== s.value) diffs.push(`secret ${name} does not read back as written`);
+  }
+  return diffs;
+}
+
+function normalizeField(f: (typeof CONF_FIELDS)[number], d: Deployment): unknown {
+  if (f === 'nats' && d.nats.mode === 'loopback') return { mode: 'loopback' };
+  if (f === 'extra') {
+    // Section/key names are case-insensitive to the server.
+    const out: Record<string, Record<string, string>> = {};
+    for (const [s, kv] of Object.entries(d.extra)) for (const [k, v] of Object.entries(kv)) (out[s.toLowerCase()] ??= {})[k.toLowerCase()] = v;
+    return out;
+  }
+  return d[f] ?? undefined;
+}

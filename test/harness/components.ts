@@ -1,0 +1,115 @@
+/**
+ * Where the real components live (installed by scripts/provision.sh).
+ *
+ * Missing component:
+ *  - with `CI` set: throw (a missing component is a failure in CI, never a skip);
+ *  - otherwise: return what exists; tests use `skipUnless(...)` to `describe.skipIf` with a visible reason.
+ */
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type SignalingVersion = '0.4.1' | '1.2.4' | '2.0.2';
+export type ComponentName = 'nats-server' | 'nginx' | 'janus' | 'turnserver' | 'openssl';
+
+export const SIGNALING_VERSIONS: readonly SignalingVersion[] = ['0.4.1', '1.2.4', '2.0.2'];
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PROVISION_HINT = 'run `bash scripts/provision.sh` (as root) to install the test components';
+
+export function testbedDir(): string {
+  return process.env.SPREED_TESTBED_DIR ? path.resolve(process.env.SPREED_TESTBED_DIR) : path.join(REPO_ROOT, '.testbed');
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isCI(): boolean {
+  const v = process.env.CI;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+function signalingCandidate(version: SignalingVersion): string {
+  const bin = 'usr/bin/nextcloud-spreed-signaling-server';
+  // 0.4.1 is Debian 12's own package; the newer ones are unpacked into the testbed directory.
+  return version === '0.4.1' ? `/${bin}` : path.join(testbedDir(), `signaling-${version}`, bin);
+}
+
+const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
+
+function findComponent(name: ComponentName): string | undefined {
+  const dirs = [...SYSTEM_DIRS, ...(process.env.PATH ?? '').split(':').filter(Boolean)];
+  for (const d of dirs) {
+    const p = path.join(d, name);
+    if (existsSync(p) && isExecutable(p)) return p;
+  }
+  return undefined;
+}
+
+/** Names of everything missing among the given requirements (for messages). */
+export function missingComponents(opts: { signaling?: readonly SignalingVersion[]; components?: readonly ComponentName[] } = {}): string[] {
+  const missing: string[] = [];
+  for (const v of opts.signaling ?? []) {
+    const p = signalingCandidate(v);
+    if (!isExecutable(p)) missing.push(`signaling ${v} (${p})`);
+  }
+  for (const c of opts.components ?? []) {
+    if (!findComponent(c)) missing.push(c);
+  }
+  return missing;
+}
+
+function failInCI(missing: string[]): void {
+  if (missing.length > 0 && isCI()) {
+    throw new Error(`missing test components: ${missing.join(', ')}; ${PROVISION_HINT}`);
+  }
+}
+
+/** The signaling binaries present (all three required in CI). */
+export function signalingBinaries(): { version: SignalingVersion; path: string }[] {
+  failInCI(missingComponents({ signaling: SIGNALING_VERSIONS }));
+  return SIGNALING_VERSIONS.map((version) => ({ version, path: signalingCandidate(version) })).filter((b) => isExecutable(b.path));
+}
+
+/** Binary path of a signaling version; throws (with the provisioning hint) when absent. */
+export function signalingBinary(version: SignalingVersion): string {
+  const p = signalingCandidate(version);
+  if (!isExecutable(p)) throw new Error(`signaling ${version} not found at ${p}; ${PROVISION_HINT}`);
+  return p;
+}
+
+/** Absolute path of a component; throws (with the provisioning hint) when absent. */
+export function componentPath(name: ComponentName): string {
+  const p = findComponent(name);
+  if (!p) throw new Error(`${name} not found; ${PROVISION_HINT}`);
+  return p;
+}
+
+export interface SkipDecision {
+  /** true when something is missing and we are not in CI. */
+  skip: boolean;
+  /** Human-readable reason (empty when nothing is missing); put it in the describe title. */
+  reason: string;
+  /** Title suffix: '' or ` [SKIPPED: missing ...]`. */
+  suffix: string;
+}
+
+/**
+ * For `describe.skipIf(d.skip)(`title${d.suffix}`, ...)`. In CI a missing component throws instead
+ * (at collection time, so the whole file fails loudly). Outside CI it also prints a warning once.
+ */
+export function skipUnless(req: { signaling?: readonly SignalingVersion[]; components?: readonly ComponentName[] }): SkipDecision {
+  const missing = missingComponents(req);
+  failInCI(missing);
+  if (missing.length === 0) return { skip: false, reason: '', suffix: '' };
+  const reason = `missing ${missing.join(', ')}; ${PROVISION_HINT}`;
+  // Visible in the vitest output even though the suite is skipped.
+  console.warn(`[harness] skipping: ${reason}`);
+  return { skip: true, reason, suffix: ` [SKIPPED: ${reason}]` };
+}
