@@ -70,7 +70,7 @@ export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerCon
     serverVersion: t.known ? t.version : `unknown (rendered for ${t.version}, the oldest that current Talk accepts)`,
     secretsDir: ctx.secretsDir,
     listen: d.listen,
-    https: d.https ? { ...d.https } : undefined,
+    https: d.https ? { httpsListen: d.https.listen ?? null, httpsCertificate: d.https.certificate ?? null, httpsKey: d.https.key ?? null } : null,
     trustedProxies: d.trustedProxies?.length ? d.trustedProxies.join(', ') : undefined,
     hashkey: secret('hashkey'),
     blockkey: secret('blockkey'),
@@ -81,21 +81,21 @@ export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerCon
       id: b.id,
       urlKey: t.backendUrls ? 'urls' : 'url',
       urls: b.urls.join(', '),
-      secret: secret(`backend-${b.id}`),
-      sessionLimit: b.sessionLimit,
-      maxStreamBitrate: b.maxStreamBitrate,
-      maxScreenBitrate: b.maxScreenBitrate,
-      extra: extra[b.id] ?? [],
+      backendSecret: secret(`backend-${b.id}`),
+      sessionLimit: b.sessionLimit !== undefined ? String(b.sessionLimit) : null,
+      maxStreamBitrate: b.maxStreamBitrate !== undefined ? String(b.maxStreamBitrate) : null,
+      maxScreenBitrate: b.maxScreenBitrate !== undefined ? String(b.maxScreenBitrate) : null,
+      backendExtra: extra[b.id] ?? [],
     })),
     natsUrl: nats.url,
     natsComment: nats.comment,
     mcuType: d.mcu.type === 'none' ? undefined : d.mcu.type,
     mcuUrl: d.mcu.type === 'janus' ? d.mcu.url : d.mcu.type === 'proxy' ? d.mcu.urls.join(' ') : '',
     mcuProxy: d.mcu.type === 'proxy' ? d.mcu : undefined,
-    turn: d.turn ? { apikey: secret('turn-apikey'), secret: secret('turn-secret'), servers: d.turn.servers.join(', ') } : undefined,
+    turn: d.turn ? { turnApiKey: secret('turn-apikey'), turnSecret: secret('turn-secret'), turnServers: d.turn.servers.join(', ') } : null,
     statsAllowedIps: d.statsAllowedIps?.length ? d.statsAllowedIps.join(', ') : undefined,
-    grpc: d.grpc ? { listen: d.grpc.listen, targets: d.grpc.targets.join(', ') } : undefined,
-    etcd: d.etcd ? { endpoints: d.etcd.endpoints.join(', ') } : undefined,
+    grpc: d.grpc ? { grpcListen: d.grpc.listen ?? null, grpcTargets: d.grpc.targets.join(', ') } : null,
+    etcd: d.etcd ? { etcdEndpoints: d.etcd.endpoints.join(', ') } : null,
     extra,
     extraSections,
   };
@@ -135,5 +135,6 @@ function normalizeField(f: (typeof CONF_FIELDS)[number], d: Deployment): unknown
     for (const [s, kv] of Object.entries(d.extra)) for (const [k, v] of Object.entries(kv)) (out[s.toLowerCase()] ??= {})[k.toLowerCase()] = v;
     return out;
   }
-  return d[f] ?? undefined;
+  const v = d[f];
+  return Array.isArray(v) && v.length === 0 ? undefined : v ?? undefined;
 }
