@@ -4,6 +4,8 @@
  * Config files here are hand-written on purpose (the product's renderer is tested elsewhere).
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +16,9 @@ import { SIGNALING_VERSIONS, signalingBinary, skipUnless, type SignalingVersion 
 import { freePort, portAnswers } from './harness/ports.js';
 import {
   cleanupAll,
+  descendantPids,
   isAlive,
+  startCoturn,
   selfSignedCert,
   startJanus,
   startNats,
@@ -117,6 +121,8 @@ for (const version of SIGNALING_VERSIONS) {
     });
     afterAll(async () => {
       await sig?.stop();
+      // SIGINT is a clean stop on every version
+      expect(sig?.exit).toEqual({ code: 0, signal: null });
     });
 
     it('welcome answers 200 with the features header', async () => {
@@ -230,6 +236,9 @@ server {
     const conf = writeNginxMain(dir, [site]);
     const ngx = await startNginx(dir, conf, port);
     started.push(ngx.pid);
+    const workers = descendantPids(ngx.pid);
+    expect(workers.length).toBeGreaterThan(0); // the worker must go away with the master too
+    started.push(...workers);
     base = `https://127.0.0.1:${port}/standalone-signaling`;
   });
   afterAll(async () => {
@@ -361,6 +370,37 @@ describe.skipIf(janusReq.skip)(`janus (videoroom + websockets only) and signalin
       expect(w.features).toContain('mcu');
     } finally {
       await sig.stop();
+    }
+  });
+});
+
+const turnReq = skipUnless({ components: ['turnserver'] });
+describe.skipIf(turnReq.skip)(`coturn${turnReq.suffix}`, () => {
+  afterAll(async () => {
+    await cleanupAll();
+  });
+  it('answers a STUN binding request over UDP with 0x0101', async () => {
+    const port = await freePort();
+    const turn = await startCoturn(mkdtempSync(path.join(tmpRoot, 'turn-')), port, 'c0ffee'.repeat(8));
+    started.push(turn.pid);
+    const sock = dgram.createSocket('udp4');
+    try {
+      const type = await new Promise<number>((resolve, reject) => {
+        const req = Buffer.alloc(20);
+        req.writeUInt16BE(0x0001, 0); // Binding Request
+        req.writeUInt16BE(0, 2);
+        req.writeUInt32BE(0x2112a442, 4); // magic cookie
+        randomBytes(12).copy(req, 8);
+        const t = setTimeout(() => reject(new Error(`no STUN answer\n${turn.tail()}`)), 3000);
+        sock.on('message', (m) => {
+          clearTimeout(t);
+          resolve(m.readUInt16BE(0));
+        });
+        sock.send(req, port, '127.0.0.1');
+      });
+      expect(type).toBe(0x0101);
+    } finally {
+      sock.close();
     }
   });
 });

@@ -57,7 +57,7 @@ export const BackendSchema = z.object({
     .refine((id) => !(RESERVED_BACKEND_IDS as readonly string[]).includes(id), {
       message: 'is a reserved section name of the server; choose another backend id',
     }),
-  urls: z.array(httpUrl).min(1, 'a backend needs at least one Nextcloud URL'),
+  urls: z.array(z.string()).min(1, 'a backend needs at least one Nextcloud URL'),
   sessionLimit: z.number().int().nonnegative().optional(),
   maxStreamBitrate: z.number().int().nonnegative().optional(),
   maxScreenBitrate: z.number().int().nonnegative().optional(),
@@ -161,14 +161,16 @@ export function nextcloudUrlProblem(url: string): string | undefined {
   try {
     u = new URL(url);
   } catch {
-    return `"${url}" is not a URL`;
+    return 'is not a URL (expected e.g. https://cloud.example.org)';
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `"${url}" must use http:// or https:// (the server only talks HTTP to Nextcloud)`;
-  if (u.username || u.password) return `"${url}" must not contain a user name or password`;
-  if (u.search || u.hash || /[?#]/.test(url)) return `"${url}" has a query or fragment; give Nextcloud's base URL only`;
-  if (/\/ocs\//i.test(u.pathname) || /\/ocs$/i.test(u.pathname)) return `"${url}" points at an /ocs/ endpoint; give Nextcloud's base URL (e.g. https://cloud.example.org)`;
-  if (/\/index\.php(\/|$)/i.test(u.pathname)) return `"${url}" contains index.php; give Nextcloud's base URL without it`;
-  if (/\/(apps|remote\.php|status\.php|login)(\/|$)/i.test(u.pathname)) return `"${url}" points inside Nextcloud; give its base URL`;
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must use http:// or https:// (the server only talks HTTP to Nextcloud)';
+  if (!isValidHostname(u.hostname.replace(/^\[|\]$/g, ''))) return 'has an invalid host name';
+  if (u.username || u.password) return 'must not contain a user name or password';
+  if (u.search || u.hash || /[?#]/.test(url)) return "has a query or fragment; give Nextcloud's base URL only";
+  if (/\/ocs(\/|$)/i.test(u.pathname)) return "points at an /ocs/ endpoint; give Nextcloud's base URL (e.g. https://cloud.example.org)";
+  if (/\/index\.php(\/|$)/i.test(u.pathname)) return "contains index.php; give Nextcloud's base URL without it";
+  if (/\/(apps|remote\.php|status\.php|login)(\/|$)/i.test(u.pathname)) return 'points inside Nextcloud; give its base URL';
+  if (/\s/.test(url)) return 'contains spaces';
   return undefined;
 }
 

@@ -89,6 +89,13 @@ function descendants(root: number): PidIdentity[] {
   return out;
 }
 
+/** Pids of the live descendants of pid (e.g. nginx workers), for assertions in tests. */
+export function descendantPids(pid: number): number[] {
+  return descendants(pid)
+    .filter((d) => isAlive(d.pid))
+    .map((d) => d.pid);
+}
+
 class RingBuffer {
   private chunks: string[] = [];
   private size = 0;

@@ -37,6 +37,8 @@ describe('deployment model', () => {
 
   it('names the problem with a Nextcloud URL', () => {
     expect(nextcloudUrlProblem('https://cloud.example.org/ocs/v2.php')).toContain('/ocs/');
+    expect(nextcloudUrlProblem('https://cloud.example.org/index.php/apps/spreed')).toContain('index.php');
+    expect(nextcloudUrlProblem('cloud.example.org')).toContain('not a URL');
     expect(nextcloudUrlProblem('https://cloud.example.org/nextcloud')).toBeUndefined();
   });
 
