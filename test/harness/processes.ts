@@ -188,6 +188,8 @@ export class ManagedProcess {
         }
         await this.waitGone(3000);
       }
+      // /proc may show Z before Node has reaped the child; give the 'exit' event a bounded moment.
+      if (this.exitInfo === undefined) await Promise.race([this.exited, sleep(1000)]);
       // A well-behaved master (nginx) takes its workers down; anything left of ours is killed.
       const deadline = Date.now() + 3000;
       let left = kids.filter(sameProcess).filter((k) => isAlive(k.pid));
