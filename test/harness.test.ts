@@ -34,14 +34,19 @@ const INTERNAL_SECRET = '1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4
 const HASHKEY = 'a'.repeat(32) + 'b'.repeat(32); // 64 chars
 const BLOCKKEY = '0123456789abcdef0123456789abcdef'; // 32 chars = AES-256 key
 
-const tmpRoot = mkdtempSync(path.join(tmpdir(), 'spreed-harness-'));
-chmodSync(tmpRoot, 0o755); // nginx workers (nobody) must traverse it
+// Created in beforeAll, not at import: a collection error (missing component in CI) must not leak it.
+let tmpRoot = '';
 const started: number[] = [];
+
+beforeAll(() => {
+  tmpRoot = mkdtempSync(path.join(tmpdir(), 'spreed-harness-'));
+  chmodSync(tmpRoot, 0o755); // nginx workers (nobody) must traverse it
+});
 
 afterAll(async () => {
   await cleanupAll();
   for (const pid of started) expect(isAlive(pid), `pid ${pid} still alive after cleanup`).toBe(false);
-  rmSync(tmpRoot, { recursive: true, force: true });
+  if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
 });
 
 function loopbackNats(version: SignalingVersion): string {

@@ -326,7 +326,7 @@ export async function startSignaling(
   opts: { host?: string; timeoutMs?: number; name?: string } = {},
 ): Promise<StartedSignaling> {
   const host = opts.host ?? '127.0.0.1';
-  const proc = startProcess(opts.name ?? `signaling(${path.basename(path.dirname(path.dirname(path.dirname(binary))))})`, binary, ['--config', configPath], {
+  const proc = startProcess(opts.name ?? `signaling(${binary})`, binary, ['--config', configPath], {
     stopSignal: 'SIGINT',
   });
   const baseUrl = `http://${host}:${port}`;
