@@ -75,7 +75,7 @@ export async function prepareSetup(flags: SetupFlags, toolVersion: string): Prom
   let versionText = deployment.serverVersion;
   let versionSource = versionText ? (flags.serverVersion ? '--server-version' : 'answers file') : '';
   if (!versionText) {
-    const detected = await detectServerVersion(layout.binary);
+    const detected = await detectServerVersion(layout.binary, deployment.listen);
     if (detected) {
       versionText = detected.version;
       versionSource = detected.source;

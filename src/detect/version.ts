@@ -8,9 +8,19 @@ export interface DetectedVersion {
   source: string;
 }
 
-export async function detectServerVersion(binary: string | undefined): Promise<DetectedVersion | undefined> {
-  const dpkg = await execa('dpkg-query', ['-W', '-f', '${Status}\t${Version}', 'nextcloud-spreed-signaling'], { reject: false, timeout: 5000 });
-  if (dpkg.exitCode === 0 && typeof dpkg.stdout === 'string' && dpkg.stdout.startsWith('install ok installed')) {
+/**
+ * The oldest version that has these features (the header of a running server): enough to pick
+ * what to render when nothing else tells the version.
+ */
+export function versionFromFeatures(features: string[]): string {
+  if (features.includes('federation')) return '2.0.0';
+  if (features.includes('welcome') || features.includes('hello-v2')) return '1.0.0';
+  return '0.4.1';
+}
+
+export async function detectServerVersion(binary: string | undefined, listen?: string, opts: { packageManager?: boolean } = {}): Promise<DetectedVersion | undefined> {
+  const dpkg = opts.packageManager === false ? undefined : await execa('dpkg-query', ['-W', '-f', '${Status}\t${Version}', 'nextcloud-spreed-signaling'], { reject: false, timeout: 5000 });
+  if (dpkg && dpkg.exitCode === 0 && typeof dpkg.stdout === 'string' && dpkg.stdout.startsWith('install ok installed')) {
     const v = parseVersion(dpkg.stdout.split('\t')[1]);
     if (v) return { version: formatVersion(v), source: `Debian package ${dpkg.stdout.split('\t')[1]}` };
   }
@@ -19,6 +29,19 @@ export async function detectServerVersion(binary: string | undefined): Promise<D
     const m = /version\s+(\S+)/.exec(String(out.stdout ?? ''));
     const v = parseVersion(m?.[1]);
     if (v) return { version: formatVersion(v), source: `${binary} --version` };
+  }
+  if (listen) {
+    const { fetchWelcome } = await import('../check/protocol.js');
+    try {
+      const w = await fetchWelcome(`http://${listen}`, { timeoutMs: 1500 });
+      if (w.status === 200) {
+        const reported = parseVersion((w.json as { version?: string } | undefined)?.version);
+        if (reported) return { version: formatVersion(reported), source: `running server on ${listen}` };
+        return { version: versionFromFeatures(w.features), source: `features of the running server on ${listen} (at least)` };
+      }
+    } catch {
+      /* nothing running there */
+    }
   }
   return undefined;
 }

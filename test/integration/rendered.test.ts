@@ -131,6 +131,16 @@ for (const version of SIGNALING_VERSIONS) {
       expect(wrong.status).toBe(403);
     });
 
+    it('detects the version of the running server', async () => {
+      const { detectServerVersion } = await import('../../src/detect/version.js');
+      const found = await detectServerVersion(undefined, `127.0.0.1:${r.listenPort}`, { packageManager: false });
+      expect(found?.version).toBe(version);
+      expect(found?.source).toContain('running server');
+      const fromBinary = await detectServerVersion(signalingBinary(version), undefined, { packageManager: false });
+      // 0.4.1's binary says "unreleased": only the package manager or the running server tell.
+      expect(fromBinary?.version).toBe(version === '0.4.1' ? undefined : version);
+    });
+
     it('redirects plain HTTP to HTTPS but keeps the ACME challenge path on HTTP', async () => {
       const redirect = await httpGet(`http://127.0.0.1:${r.httpPort}/standalone-signaling/api/v1/welcome`);
       expect(redirect.status).toBe(301);

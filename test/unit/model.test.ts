@@ -72,3 +72,12 @@ describe('server version traits', () => {
     expect(traitsFor(undefined)).toMatchObject({ known: false, version: '2.0.0', backendUrls: false });
   });
 });
+
+describe('version from a running server\'s features', async () => {
+  const { versionFromFeatures } = await import('../../src/detect/version.js');
+  it('maps the real feature lists (seen on 0.4.1, 1.2.4, 2.0.2) to a safe lower bound', () => {
+    expect(versionFromFeatures(['audio-video-permissions'])).toBe('0.4.1');
+    expect(versionFromFeatures(['audio-video-permissions', 'dialout', 'hello-v2', 'incall-all', 'switchto', 'transient-data', 'welcome'])).toBe('1.0.0');
+    expect(versionFromFeatures(['audio-video-permissions', 'federation', 'hello-v2', 'welcome'])).toBe('2.0.0');
+  });
+});
