@@ -44,7 +44,7 @@ export function backupDirFor(target: Target, stamp: string): string {
 function ensureDir(dir: string, change: FileChange): void {
   if (existsSync(dir)) return;
   // Secret directories are closed to others from the start.
-  const mode = change.role === 'secret' ? 0o750 & (change.ownership.mode | 0o110) : 0o755;
+  const mode = change.role !== 'secret' ? 0o755 : change.ownership.mode & 0o040 ? 0o750 : 0o700;
   mkdirSync(dir, { recursive: true, mode });
   if (change.role === 'secret' && change.ownership.gid !== undefined) {
     try {

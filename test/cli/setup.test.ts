@@ -127,6 +127,21 @@ describe('spreed-setup setup (non-interactive)', () => {
     expect(getValue(doc, 'app', 'debug')).toBe('false');
   });
 
+  it('follows the upstream layout when /etc/signaling/server.conf exists, and reads JSON answers', async () => {
+    const root = scratch();
+    mkdirSync(path.join(root, 'etc/signaling'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/signaling/server.conf'), '[app]\ndebug = false\n');
+    const answers = path.join(root, 'answers.json');
+    writeFileSync(answers, JSON.stringify({ hostname: 'hpb.example.org', backends: [{ id: 'nc', urls: ['https://cloud.example.org'] }] }));
+    const r = await runCli(['setup', '--answers', answers, '--yes', '--root', root]);
+    expect(r.code, r.all).toBe(0);
+    expect(r.stdout).toContain('upstream layout');
+    const doc = parseGoconf(readFileSync(path.join(root, 'etc/signaling/server.conf'), 'utf8'));
+    expect(getValue(doc, 'nc', 'secret')).toBe(readFileSync(path.join(root, 'etc/signaling/secrets/backend-nc'), 'utf8').trim());
+    expect(getValue(doc, 'app', 'debug')).toBe('false');
+    expect(existsSync(path.join(root, CONF))).toBe(false);
+  });
+
   it('rolls the nginx files back when nginx rejects them, and exits 1', async () => {
     const root = scratch();
     const bad = path.join(root, 'bad.pem');
@@ -155,6 +170,12 @@ describe('bad input: one clear line per problem, exit 2, nothing written', () =>
     }],
     ['garbage lines in the existing config', ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'], /line 3: .*has no "="/, (root) => {
       writeExisting(root, `[http]\nlisten = 127.0.0.1:8080\nthis is not a setting\n`);
+    }],
+    ['TURN servers without apikey and secret in the existing config', ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'], /\[turn\] servers is set without apikey and secret/, (root) => {
+      writeExisting(root, `[turn]\nservers = turn:turn.example.org:3478?transport=udp\n`);
+    }],
+    ['unknown key in the answers file', ['setup', '--answers', 'ANSWERS'], /unknown key "hostnme"/, (root) => {
+      writeFileSync(path.join(root, 'answers.yaml'), '{"hostnme": "hpb.example.org"}');
     }],
     ['unreadable existing config', ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'], /cannot read existing .*server\.conf: EISDIR/, (root) => {
       mkdirSync(path.join(root, CONF), { recursive: true });
