@@ -5,9 +5,11 @@ export const MAIN_HELP = `spreed-setup: set up a Nextcloud Talk High Performance
 
 Usage:
   spreed-setup setup [options]      render and write server.conf, secrets and the nginx site
+  spreed-setup register [options]   register this server in Nextcloud Talk (occ talk:signaling:add)
+  spreed-setup check [options]      prove every link works (server, NATS, proxy, TLS, Nextcloud)
   spreed-setup --help | --version
 
-Run "spreed-setup setup --help" for the setup options.
+Run "spreed-setup COMMAND --help" for a command's options.
 `;
 
 export const SETUP_HELP = `spreed-setup setup: write server.conf, the secret files and the nginx site

@@ -45,6 +45,14 @@ export async function main(argv: string[]): Promise<number> {
         },
       });
     }
+    if (command === 'register' || command === 'check') {
+      const mod = command === 'register' ? await import('../commands/register.js') : await import('../commands/check.js');
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(mod.HELP);
+        return 0;
+      }
+      return await mod.run(rest, { out, interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !rest.includes('--yes') });
+    }
     out.problems([{ message: `unknown command "${command}"`, fix: 'see spreed-setup --help' }]);
     return 2;
   } catch (err) {

@@ -7,6 +7,7 @@ import { EXIT, UserError, problem, type Problem } from '../errors.js';
 import { detectLayout, Target, which, type Layout } from '../detect/layout.js';
 import { readExistingInstall, type ExistingInstall } from '../detect/existing.js';
 import { detectServerVersion } from '../detect/version.js';
+import { readState } from '../detect/installed.js';
 import { DeploymentSchema, publicSignalingUrl, type Deployment } from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
 import { describePath, inputFromFlags, loadAnswersFile, mergeInputs, normalizeInput } from '../ask/inputs.js';
@@ -47,7 +48,10 @@ export async function prepareSetup(flags: SetupFlags, toolVersion: string): Prom
 
   const { existing, problems: existingProblems } = readExistingInstall(target, layout);
   problems.push(...existingProblems);
-  const fromExisting = existing.reading?.input ?? {};
+  const state = readState(target, layout);
+  problems.push(...state.problems);
+  // The state file holds what server.conf cannot; server.conf itself wins for everything else.
+  const fromExisting = mergeInputs(state.input, existing.reading?.input ?? {});
   notices.push(...(existing.reading?.notices ?? []));
 
   const answers = flags.answers ? loadAnswersFile(flags.answers) : { input: {}, problems: [] };

@@ -10,6 +10,7 @@ import { resolveSecrets, secretSpecsFor, type Secrets } from '../secrets/secrets
 import { compatibilityProblems, readBackDifferences, renderServerConf } from '../render/serverConf.js';
 import { defaultCertificatePaths, renderNginx } from '../render/nginx.js';
 import { problem, type Problem } from '../errors.js';
+import { renderState, statePath } from '../detect/installed.js';
 import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
 
 export interface PlanContext {
@@ -75,7 +76,10 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   }
 
   const secretOwn = secretOwnership(ctx.layout);
-  const desired: DesiredFile[] = [{ path: ctx.layout.configPath, role: 'server-config', content: conf, ownership: secretOwn }];
+  const desired: DesiredFile[] = [
+    { path: ctx.layout.configPath, role: 'server-config', content: conf, ownership: secretOwn },
+    { path: statePath(ctx.layout), role: 'state', content: renderState(d), ownership: PUBLIC_FILE },
+  ];
   for (const s of resolved.secrets.values()) {
     desired.push({ path: path.join(ctx.layout.secretsDir, s.spec.name), role: 'secret', content: s.value + '\n', ownership: secretOwn });
   }

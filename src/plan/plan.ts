@@ -5,7 +5,7 @@ import { createTwoFilesPatch } from 'diff';
 import type { Target } from '../detect/layout.js';
 import { fingerprint, maskSecrets } from '../secrets/secrets.js';
 
-export type FileRole = 'server-config' | 'secret' | 'nginx';
+export type FileRole = 'server-config' | 'state' | 'secret' | 'nginx';
 
 export interface Ownership {
   mode: number;
@@ -72,7 +72,7 @@ export function hasChanges(plan: Plan): boolean {
 }
 
 /** Lines whose value is a secret whatever it is (old values we may not know of). */
-const SECRET_LINE = /^(\s*(?:hashkey|blockkey|internalsecret|secret|apikey|token_key_secret)\s*[=:]\s*)(\S.*)$/gim;
+const SECRET_LINE = /^(\s*(?:hashkey|blockkey|internalsecret|secret|apikey)\s*[=:]\s*)(\S.*)$/gim;
 
 export function maskText(text: string, secretValues: string[]): string {
   const byValue = maskSecrets(text, secretValues);

@@ -82,6 +82,22 @@ describe('spreed-setup setup (non-interactive)', () => {
     expect(statSync(backup).mode & 0o777).toBe(statSync(confPath).mode & 0o777);
   });
 
+  it('a re-run without flags reuses the recorded setup (hostname from the state file, the rest from server.conf)', async () => {
+    const root = scratch();
+    expect((await runCli([...BASIC, '--root', root, '--nginx', 'snippet'])).code).toBe(0);
+    expect(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/spreed-setup.yaml'), 'utf8')).toContain('hostname: hpb.example.org');
+    const before = treeState(root);
+    const again = await runCli(['setup', '--yes', '--root', root]);
+    expect(again.code, again.all).toBe(0);
+    expect(again.stdout).toContain('No changes');
+    expect(treeState(root)).toEqual(before);
+    const { loadInstalled } = await import('../../src/detect/installed.js');
+    const installed = loadInstalled({ root });
+    expect(installed.deployment.hostname).toBe('hpb.example.org');
+    expect(installed.deployment.nginx.mode).toBe('snippet');
+    expect(installed.secrets.get('backend-cloud-example-org')).toBe(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud-example-org'), 'utf8').trim());
+  });
+
   it('--rotate replaces only the named secret', async () => {
     const root = scratch();
     expect((await runCli([...BASIC, '--root', root])).code).toBe(0);
