@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Real servers on a 2-core machine: a few files at a time.
     maxWorkers: 2,
-    reporters: ['default'],
+    // CI also writes a JSON report, from which .ci/run prints the plain "N passed, N failed" line.
+    reporters: process.env.VITEST_JSON ? ['default', ['json', { outputFile: process.env.VITEST_JSON }]] : ['default'],
   },
 });
