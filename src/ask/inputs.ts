@@ -1,11 +1,11 @@
 // Non-interactive answers: flags and an answers file fill the model on top of what an existing
 // install already says. Order of precedence: flags > answers file > existing config > defaults.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { SetupFlags } from '../cli/args.js';
 import {
   backendIdFor, DeploymentSchema, normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem,
-  type DeploymentInput,
+  type Deployment, type DeploymentInput,
 } from '../model/deployment.js';
 import { problem, type Problem } from '../errors.js';
 
@@ -151,4 +151,12 @@ export function describePath(path: PropertyKey[], input: Input): string {
   if (head === 'backends' && path[2] === 'id') return `backend id "${input.backends?.[Number(path[1])]?.id ?? ''}"`;
   if (head === 'hostname') return `hostname${typeof input.hostname === 'string' ? ` "${input.hostname}"` : ''}`;
   return FLAG_FOR_PATH[head] && path.length === 1 ? FLAG_FOR_PATH[head]! : path.map(String).join('.');
+}
+
+/** The choices as an answers file that replays the same setup (no secrets: they live in files). */
+export function renderAnswersFile(d: Deployment, toolVersion: string): string {
+  const { extra, ...rest } = d;
+  const data: Record<string, unknown> = { ...rest };
+  if (Object.keys(extra).length) data.extra = extra;
+  return `# spreed-setup ${toolVersion} answers file (no secrets). Replay: spreed-setup setup --answers FILE --yes\n${stringifyYaml(data)}`;
 }

@@ -13,6 +13,7 @@ export interface SetupFlags {
   nginx?: string;
   serverVersion?: string;
   answers?: string;
+  answersOut?: string;
   config?: string;
   root?: string;
   rotate: string[];
@@ -34,6 +35,7 @@ const SETUP_OPTIONS = {
   nginx: { type: 'string' },
   'server-version': { type: 'string' },
   answers: { type: 'string' },
+  'answers-out': { type: 'string' },
   config: { type: 'string' },
   root: { type: 'string' },
   rotate: { type: 'string', multiple: true },
@@ -76,6 +78,7 @@ export function parseSetupArgs(argv: string[]): SetupFlags {
   assign('nginx', 'nginx');
   assign('serverVersion', 'server-version');
   assign('answers', 'answers');
+  assign('answersOut', 'answers-out');
   assign('config', 'config');
   assign('root', 'root');
   return flags;

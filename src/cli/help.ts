@@ -4,6 +4,7 @@ export const MAIN_HELP = `spreed-setup: set up a Nextcloud Talk High Performance
 (nextcloud-spreed-signaling behind nginx), register it in Nextcloud and check it.
 
 Usage:
+  spreed-setup                      the interactive wizard (on a terminal): detect, ask, review, write
   spreed-setup setup [options]      render and write server.conf, secrets and the nginx site
   spreed-setup register [options]   register this server in Nextcloud Talk (occ talk:signaling:add)
   spreed-setup check [options]      prove every link works (server, NATS, proxy, TLS, Nextcloud)
@@ -17,7 +18,7 @@ export const SETUP_HELP = `spreed-setup setup: write server.conf, the secret fil
 Usage:
   spreed-setup setup [--hostname NAME] [--nextcloud URL]... [--nats loopback|local|URL[,URL...]]
                      [--listen HOST:PORT] [--janus URL|none] [--tls-cert PATH --tls-key PATH]
-                     [--nginx site|snippet|none] [--server-version X.Y.Z] [--answers FILE]
+                     [--nginx site|snippet|none] [--server-version X.Y.Z] [--answers FILE] [--answers-out FILE]
                      [--config PATH] [--root DIR] [--rotate NAME]... [--yes] [--dry-run] [--restart]
 
 Options:
@@ -33,6 +34,7 @@ Options:
                          an existing server block) | none
   --server-version V     render for this server version instead of the detected one
   --answers FILE         read answers from a YAML or JSON file (see examples/answers.yaml)
+  --answers-out FILE     save the choices (no secrets) as an answers file that replays this setup
   --config PATH          server.conf path (default: detected; Debian layout when nothing is found)
   --root DIR             prefix every path read and written with DIR (stage an install unprivileged)
   --rotate NAME          generate a new value for a secret: hashkey, blockkey, internalsecret,
@@ -41,6 +43,9 @@ Options:
   --dry-run              show the plan and the diff (secrets masked), write nothing
   --restart              restart the signaling server and reload nginx afterwards (systemd)
   --debug                show stack traces for unexpected errors
+
+Interactive: on a terminal without --yes, the wizard asks for what the flags leave open
+(every flag given is not asked again) and shows the plan before writing anything.
 
 Non-interactive usage (automation):
   spreed-setup setup --hostname hpb.example.org --nextcloud https://cloud.example.org --yes

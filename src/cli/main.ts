@@ -13,9 +13,14 @@ export function toolVersion(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  if (command === undefined && !terminal) {
+    process.stderr.write('error: no terminal to ask questions on — fix: spreed-setup setup --hostname NAME --nextcloud URL --yes (see spreed-setup setup --help)\n');
+    return 2;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(MAIN_HELP);
-    return command === undefined && !process.stdout.isTTY ? 2 : 0;
+    return 0;
   }
   if (command === '--version' || command === '-V') {
     process.stdout.write(`spreed-setup ${toolVersion()}\n`);
@@ -25,25 +30,21 @@ export async function main(argv: string[]): Promise<number> {
   const out = createOutput();
   const debug = rest.includes('--debug');
   try {
-    if (command === 'setup') {
+    if (command === undefined || command === 'setup') {
       if (rest.includes('--help') || rest.includes('-h')) {
         process.stdout.write(SETUP_HELP);
         return 0;
       }
       const { parseSetupArgs } = await import('./args.js');
-      const { runSetup } = await import('../commands/setup.js');
       const flags = parseSetupArgs(rest);
-      const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !flags.yes;
-      return await runSetup(flags, {
-        out,
-        toolVersion: toolVersion(),
-        interactive,
-        confirm: async (q) => {
-          const clack = await import('@clack/prompts');
-          const r = await clack.confirm({ message: q });
-          return clack.isCancel(r) ? 'cancel' : r;
-        },
-      });
+      // A terminal and no --yes: the wizard (flags given are not asked again). Otherwise nothing is asked.
+      if (terminal && !flags.yes) {
+        const { runWizard } = await import('../ask/wizard.js');
+        const { clackPrompter } = await import('../ask/prompter.js');
+        return await runWizard(flags, { prompter: await clackPrompter(), out, toolVersion: toolVersion() });
+      }
+      const { runSetup } = await import('../commands/setup.js');
+      return await runSetup(flags, { out, toolVersion: toolVersion() });
     }
     if (command === 'register' || command === 'check') {
       const mod = command === 'register' ? await import('../commands/register.js') : await import('../commands/check.js');

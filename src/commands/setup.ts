@@ -6,9 +6,9 @@ import type { Output } from '../cli/output.js';
 import { EXIT, UserError, problem, type Problem } from '../errors.js';
 import { detectLayout, Target, which, type Layout } from '../detect/layout.js';
 import { readExistingInstall, type ExistingInstall } from '../detect/existing.js';
-import { detectServerVersion } from '../detect/version.js';
+import { detectServerVersion, type DetectedVersion } from '../detect/version.js';
 import { readState } from '../detect/installed.js';
-import { DeploymentSchema, publicSignalingUrl, type Deployment } from '../model/deployment.js';
+import { DeploymentSchema, publicSignalingUrl, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
 import { describePath, inputFromFlags, loadAnswersFile, mergeInputs, normalizeInput } from '../ask/inputs.js';
 import { buildPlan, type BuiltPlan } from '../plan/buildPlan.js';
@@ -30,9 +30,17 @@ export interface Prepared {
 export interface SetupEnv {
   out: Output;
   toolVersion: string;
-  interactive: boolean;
-  /** Asks for a yes/no; only called when interactive. */
-  confirm?: (question: string) => Promise<boolean | 'cancel'>;
+}
+
+/** Saves the choices (no secrets) as an answers file that replays this setup. */
+export async function writeAnswersOut(file: string, d: Deployment, toolVersion: string): Promise<void> {
+  const { default: writeFileAtomic } = await import('write-file-atomic');
+  const { renderAnswersFile } = await import('../ask/inputs.js');
+  try {
+    await writeFileAtomic(file, renderAnswersFile(d, toolVersion), { mode: 0o644 });
+  } catch (err) {
+    throw new UserError([problem(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'choose a writable path for --answers-out')], EXIT.failed);
+  }
 }
 
 const REQUIRED: Array<{ key: 'hostname' | 'backends'; flag: string }> = [
@@ -40,46 +48,70 @@ const REQUIRED: Array<{ key: 'hostname' | 'backends'; flag: string }> = [
   { key: 'backends', flag: '--nextcloud URL' },
 ];
 
-export async function prepareSetup(flags: SetupFlags, toolVersion: string): Promise<Prepared> {
-  const target = new Target(flags.root);
-  const problems: Problem[] = [];
-  const notices: string[] = [];
-  const layout = detectLayout(target, flags.config);
+/** What is on this machine before any question: where things go and what is already there. */
+export interface SetupContext {
+  target: Target;
+  layout: Layout;
+  existing: ExistingInstall;
+  /** state file + existing server.conf (server.conf wins) */
+  installedInput: Partial<DeploymentInput>;
+  answersInput: Partial<DeploymentInput>;
+  problems: Problem[];
+  notices: string[];
+  toolVersion: string;
+  detectedVersion?: Promise<DetectedVersion | undefined>;
+}
 
-  const { existing, problems: existingProblems } = readExistingInstall(target, layout);
-  problems.push(...existingProblems);
+export function detectSetupContext(flags: Pick<SetupFlags, 'root' | 'config' | 'answers'>, toolVersion: string): SetupContext {
+  const target = new Target(flags.root);
+  const layout = detectLayout(target, flags.config);
+  const { existing, problems } = readExistingInstall(target, layout);
   const state = readState(target, layout);
   problems.push(...state.problems);
-  // The state file holds what server.conf cannot; server.conf itself wins for everything else.
-  const fromExisting = mergeInputs(state.input, existing.reading?.input ?? {});
-  notices.push(...(existing.reading?.notices ?? []));
-
   const answers = flags.answers ? loadAnswersFile(flags.answers) : { input: {}, problems: [] };
   problems.push(...answers.problems);
-  const fromFlags = inputFromFlags(flags, mergeInputs(fromExisting, answers.input));
-  problems.push(...fromFlags.problems);
+  return {
+    target, layout, existing,
+    // The state file holds what server.conf cannot; server.conf itself wins for everything else.
+    installedInput: mergeInputs(state.input, existing.reading?.input ?? {}),
+    answersInput: answers.input,
+    problems,
+    notices: [...(existing.reading?.notices ?? [])],
+    toolVersion,
+  };
+}
 
-  const merged = normalizeInput(mergeInputs(fromExisting, answers.input, fromFlags.input));
-  notices.push(...merged.notices);
+/** flags > answers file > installed setup; hosts lower-cased with notices. */
+export function inputFor(ctx: SetupContext, flags: SetupFlags): { input: Partial<DeploymentInput>; problems: Problem[]; notices: string[] } {
+  const below = mergeInputs(ctx.installedInput, ctx.answersInput);
+  const fromFlags = inputFromFlags(flags, below);
+  const merged = normalizeInput(mergeInputs(below, fromFlags.input));
+  return { input: merged.input, problems: fromFlags.problems, notices: merged.notices };
+}
 
-  const missing = REQUIRED.filter((r) => merged.input[r.key] === undefined || (Array.isArray(merged.input[r.key]) && (merged.input[r.key] as unknown[]).length === 0));
-  if (missing.length) {
-    problems.push(problem(`missing ${missing.map((m) => m.flag).join(' and ')}`, `spreed-setup setup ${missing.map((m) => m.flag).join(' ')} --yes (or put them in an --answers file)`));
-  }
-  const parsed = DeploymentSchema.safeParse(merged.input);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (missing.some((m) => issue.path[0] === m.key)) continue;
-      problems.push(problem(`${describePath(issue.path, merged.input)}: ${issue.message}`));
-    }
-  }
-  if (problems.length || !parsed.success) throw new UserError(problems);
+export function missingRequired(input: Partial<DeploymentInput>): typeof REQUIRED {
+  return REQUIRED.filter((r) => input[r.key] === undefined || (Array.isArray(input[r.key]) && (input[r.key] as unknown[]).length === 0));
+}
+
+export function validationProblems(input: Partial<DeploymentInput>, skip: ReadonlyArray<string> = []): Problem[] {
+  const parsed = DeploymentSchema.safeParse(input);
+  if (parsed.success) return [];
+  return parsed.error.issues.filter((i) => !skip.includes(String(i.path[0]))).map((i) => problem(`${describePath(i.path, input)}: ${i.message}`));
+}
+
+/** Validates the input, picks the server version, and plans every file. Throws UserError. */
+export async function planDeployment(ctx: SetupContext, input: Partial<DeploymentInput>, opts: { rotate: ReadonlySet<string>; serverVersionFlag?: boolean }): Promise<Prepared> {
+  const notices = [...ctx.notices];
+  const parsed = DeploymentSchema.safeParse(input);
+  if (!parsed.success) throw new UserError(validationProblems(input));
   const deployment = parsed.data;
+  const { layout, target, existing } = ctx;
 
   let versionText = deployment.serverVersion;
-  let versionSource = versionText ? (flags.serverVersion ? '--server-version' : 'answers file') : '';
+  let versionSource = versionText ? (opts.serverVersionFlag ? '--server-version' : 'answers file') : '';
   if (!versionText) {
-    const detected = await detectServerVersion(layout.binary, deployment.listen);
+    ctx.detectedVersion ??= detectServerVersion(layout.binary, deployment.listen);
+    const detected = await ctx.detectedVersion;
     if (detected) {
       versionText = detected.version;
       versionSource = detected.source;
@@ -95,13 +127,27 @@ export async function prepareSetup(flags: SetupFlags, toolVersion: string): Prom
 
   const built = buildPlan(deployment, {
     target, layout, traits, existing,
-    rotate: new Set(flags.rotate),
-    toolVersion,
+    rotate: opts.rotate,
+    toolVersion: ctx.toolVersion,
     ...(await nginxVersion(layout.nginx.binary).then((v) => (v ? { nginxVersion: v } : {}))),
   });
   if (built.problems.length) throw new UserError(built.problems);
   notices.push(...built.notices);
   return { target, layout, existing, deployment, traits, versionSource, built, notices };
+}
+
+export async function prepareSetup(flags: SetupFlags, toolVersion: string): Promise<Prepared> {
+  const ctx = detectSetupContext(flags, toolVersion);
+  const { input, problems, notices } = inputFor(ctx, flags);
+  problems.unshift(...ctx.problems);
+  ctx.notices.push(...notices);
+  const missing = missingRequired(input);
+  if (missing.length) {
+    problems.push(problem(`missing ${missing.map((m) => m.flag).join(' and ')}`, `spreed-setup setup ${missing.map((m) => m.flag).join(' ')} --yes (or put them in an --answers file)`));
+  }
+  problems.push(...validationProblems(input, missing.map((m) => m.key)));
+  if (problems.length) throw new UserError(problems);
+  return planDeployment(ctx, input, { rotate: new Set(flags.rotate), serverVersionFlag: flags.serverVersion !== undefined });
 }
 
 export function stampNow(d = new Date()): string {
@@ -116,13 +162,19 @@ export async function runSetup(flags: SetupFlags, env: SetupEnv): Promise<number
   out.info(`server ${p.traits.version} (${p.versionSource}), ${p.layout.kind} layout, config ${p.layout.configPath}${p.target.root ? `, under ${p.target.root}` : ''}`);
   for (const n of p.notices) out.notice(n);
 
+  if (flags.answersOut) {
+    await writeAnswersOut(flags.answersOut, p.deployment, env.toolVersion);
+    out.info(`Answers saved to ${flags.answersOut}`);
+  }
   if (!hasChanges(plan)) {
     out.success('No changes: every file is already up to date.');
     return EXIT.ok;
   }
   out.info('');
   out.info('Plan:');
-  for (const line of summarize(plan)) out.info(`  ${line}`);
+  for (const line of summarize(plan, { changedOnly: true })) out.info(`  ${line}`);
+  const unchanged = plan.changes.filter((c) => c.action === 'unchanged').length;
+  if (unchanged) out.info(`  (${unchanged} unchanged)`);
   if (flags.dryRun) {
     out.info('');
     out.raw(renderDiff(plan));
@@ -130,21 +182,22 @@ export async function runSetup(flags: SetupFlags, env: SetupEnv): Promise<number
     out.info('Dry run: nothing was written.');
     return EXIT.ok;
   }
-  if (env.interactive && !flags.yes && env.confirm) {
-    const ok = await env.confirm('Write these files?');
-    if (ok !== true) {
-      out.info('Aborted: nothing was changed.');
-      return EXIT.aborted;
-    }
-  }
+  const code = await applyPrepared(p, flags, out);
+  if (code !== EXIT.ok) return code;
+  for (const line of nextSteps(p, flags)) out.info(line);
+  return EXIT.ok;
+}
 
+/** Writes the plan (backups, atomic writes, nginx validation with rollback), then --restart. */
+export async function applyPrepared(p: Prepared, flags: Pick<SetupFlags, 'restart'>, out: Output, progress?: (line: string) => void): Promise<number> {
   let nginxSkipped: string | undefined;
   try {
-    const result = await applyPlan(plan, {
+    const result = await applyPlan(p.built.plan, {
       target: p.target,
       stamp: stampNow(),
-      onProgress: (line) => out.info(`  ${line}`),
+      onProgress: progress ?? ((line) => out.info(`  ${line}`)),
       validate: async (written) => {
+        progress?.('validating nginx');
         const v = await validateNginx(p.target, p.layout, written);
         if (v.ok && v.skipped) nginxSkipped = v.skipped;
         return v;
@@ -160,15 +213,17 @@ export async function runSetup(flags: SetupFlags, env: SetupEnv): Promise<number
     }
     throw err;
   }
-
-  if (flags.restart) {
-    const code = await restartServices(p, out);
-    if (code !== EXIT.ok) return code;
-  }
-  out.success(`Done. Register in Talk (Administration settings > Talk > High-performance backend): ${publicSignalingUrl(p.deployment)}`);
-  out.info(`The shared secret is in ${p.layout.secretsDir}/backend-${p.deployment.backends[0]!.id} (never printed).`);
-  if (!flags.restart && !p.target.root) out.info(`Then: systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again with --restart).`);
+  if (flags.restart) return restartServices(p, out);
   return EXIT.ok;
+}
+
+export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): string[] {
+  const lines = [
+    `Done. Talk's admin page (Administration settings > Talk > High-performance backend): ${publicSignalingUrl(p.deployment)}`,
+    `The shared secret is in ${p.layout.secretsDir}/backend-${p.deployment.backends[0]!.id} (never printed); or run: spreed-setup register`,
+  ];
+  if (!flags.restart && !p.target.root) lines.push(`Then: systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again with --restart), and spreed-setup check.`);
+  return lines;
 }
 
 async function restartServices(p: Prepared, out: Output): Promise<number> {

@@ -80,8 +80,8 @@ export function maskText(text: string, secretValues: string[]): string {
 }
 
 /** One line per file: action, path, mode/owner and why. */
-export function summarize(plan: Plan): string[] {
-  return plan.changes.map((c) => {
+export function summarize(plan: Plan, opts: { changedOnly?: boolean } = {}): string[] {
+  return plan.changes.filter((c) => !opts.changedOnly || c.action !== 'unchanged').map((c) => {
     const what = c.linkTarget !== undefined ? `link -> ${c.linkTarget}` : `${octal(c.ownership.mode)} ${c.ownership.label}`;
     const why = c.action === 'modify' ? ` (${c.reasons.join(', ')})` : '';
     return `${c.action.padEnd(9)} ${c.path}  [${what}]${why}`;
@@ -89,7 +89,7 @@ export function summarize(plan: Plan): string[] {
 }
 
 /** Unified diff of every changed file, secrets masked; secret files show fingerprints only. */
-export function renderDiff(plan: Plan): string {
+export function renderDiff(plan: Plan, opts: { newFilesInFull?: boolean } = {}): string {
   const parts: string[] = [];
   for (const c of plan.changes) {
     if (c.action === 'unchanged') continue;
@@ -105,6 +105,10 @@ export function renderDiff(plan: Plan): string {
     }
     const before = maskText(c.before ?? '', plan.secretValues);
     const after = maskText(c.content ?? '', plan.secretValues);
+    if (c.action === 'create' && opts.newFilesInFull === false) {
+      parts.push(`+++ ${c.path} (new file, ${after.trimEnd().split('\n').length} lines)\n`);
+      continue;
+    }
     if (before === after) {
       parts.push(`--- ${c.path}\n+++ ${c.path}\n  ${c.reasons.join(', ')}\n`);
       continue;

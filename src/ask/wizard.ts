@@ -1,0 +1,451 @@
+// The interactive wizard: detect first, ask second (every flag given short-circuits its question),
+// review the plan and the masked diff, then write. Nothing is written before the final confirm, so
+// Ctrl-C or Esc at any prompt leaves the machine exactly as it was.
+import path from 'node:path';
+import type { SetupFlags } from '../cli/args.js';
+import type { Output } from '../cli/output.js';
+import { EXIT, UserError } from '../errors.js';
+import {
+  DEFAULT_LISTEN, isValidHostname, nextcloudUrlProblem, normalizeHostname, normalizeNextcloudUrl, publicSignalingUrl,
+  type DeploymentInput,
+} from '../model/deployment.js';
+import { defaultCertificatePaths } from '../render/nginx.js';
+import { detectEnvironment, type Environment } from '../detect/environment.js';
+import { inputFromFlags, renderAnswersFile } from './inputs.js';
+import { CANCELLED, type Answer, type Prompter } from './prompter.js';
+import {
+  applyPrepared, detectSetupContext, inputFor, nextSteps, planDeployment, type Prepared, type SetupContext,
+} from '../commands/setup.js';
+import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
+import { secretSpecsFor } from '../secrets/secrets.js';
+
+export interface WizardEnv {
+  prompter: Prompter;
+  out: Output;
+  toolVersion: string;
+  /** Injected in tests; detected otherwise. */
+  environment?: Environment;
+  /** Optional follow-up steps (registration, check) once their commands exist. */
+  followUps?: FollowUps;
+}
+
+export interface FollowUps {
+  register?: (p: Prepared) => Promise<number>;
+  check?: (p: Prepared) => Promise<number>;
+}
+
+type Input = Partial<DeploymentInput>;
+type Part = 'hostname' | 'nextcloud' | 'nats' | 'mcu' | 'nginx' | 'listen' | 'rotate';
+
+class Cancelled extends Error {}
+
+function must<T>(a: Answer<T>): T {
+  if (a === CANCELLED) throw new Cancelled();
+  return a;
+}
+
+export async function runWizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
+  const p = env.prompter;
+  try {
+    return await wizard(flags, env);
+  } catch (err) {
+    if (err instanceof Cancelled) {
+      p.outro('Cancelled: nothing was changed.');
+      return EXIT.aborted;
+    }
+    if (err instanceof UserError) {
+      for (const pr of err.problems) p.error(pr.message + (pr.fix ? `\n  fix: ${pr.fix}` : ''));
+      p.outro('Nothing was written.');
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
+  const p = env.prompter;
+  const ctx = detectSetupContext(flags, env.toolVersion);
+  p.intro(`spreed-setup ${env.toolVersion}: Nextcloud Talk High Performance Backend`);
+  if (ctx.problems.length) throw new UserError(ctx.problems);
+  const machine = env.environment ?? (await detectEnvironment(ctx.target));
+  const base = inputFor(ctx, flags);
+  if (base.problems.length) throw new UserError(base.problems);
+  const answers: Input = { ...base.input };
+  const reconfigure = Boolean(ctx.existing.reading?.input.backends?.length);
+  ctx.detectedVersion ??= (await import('../detect/version.js')).detectServerVersion(ctx.layout.binary, answers.listen ?? DEFAULT_LISTEN);
+  p.note(await introLines(ctx, machine, reconfigure), reconfigure ? 'Found an existing install (answers are prefilled from it)' : 'Found on this machine');
+  for (const n of [...ctx.notices, ...base.notices]) p.warn(n);
+
+  const rotate = new Set(flags.rotate);
+  const ask: Record<Part, () => Promise<void>> = {
+    hostname: async () => askHostname(p, answers, ctx, machine),
+    nextcloud: async () => askNextcloud(p, answers, ctx),
+    nats: async () => askNats(p, answers, machine),
+    mcu: async () => askMcu(p, answers, machine),
+    nginx: async () => askNginx(p, answers, ctx, machine),
+    listen: async () => askListen(p, answers),
+    rotate: async () => askRotate(p, answers, rotate),
+  };
+
+  if (flags.hostname === undefined) await ask.hostname();
+  if (flags.nextcloud.length === 0) await ask.nextcloud();
+  const customizable: Part[] = [];
+  if (flags.nats === undefined) customizable.push('nats');
+  if (flags.janus === undefined) customizable.push('mcu');
+  if (flags.nginx === undefined && flags.tlsCert === undefined) customizable.push('nginx');
+  if (flags.listen === undefined) customizable.push('listen');
+  if (reconfigure && flags.rotate.length === 0) customizable.push('rotate');
+  if (customizable.length) {
+    const how = must(
+      await p.select({
+        message: 'The other settings',
+        options: [
+          { value: 'keep', label: reconfigure ? 'Keep the current settings' : 'Use the recommended defaults', hint: restSummary(answers) },
+          { value: 'customize', label: 'Customize them', hint: customizable.join(', ') },
+        ],
+        initialValue: 'keep',
+      }),
+    );
+    if (how === 'customize') for (const part of customizable) await ask[part]();
+  }
+
+  for (;;) {
+    let prepared: Prepared;
+    try {
+      prepared = await planDeployment(ctx, answers, { rotate, serverVersionFlag: flags.serverVersion !== undefined });
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      for (const pr of err.problems) p.error(pr.message + (pr.fix ? `\n  fix: ${pr.fix}` : ''));
+      const part = await choosePart(p, 'Change which part?');
+      if (part === 'abort') throw new Cancelled();
+      await ask[part]();
+      continue;
+    }
+    const { plan } = prepared.built;
+    for (const n of prepared.notices.filter((n) => !ctx.notices.includes(n))) p.warn(n);
+    if (!hasChanges(plan)) {
+      await saveAnswers(flags, prepared, env, p);
+      p.outro('No changes: every file is already up to date.');
+      return EXIT.ok;
+    }
+    const changed = summarize(plan, { changedOnly: true });
+    const unchanged = plan.changes.filter((c) => c.action === 'unchanged').length;
+    p.note(`${changed.join('\n')}${unchanged ? `\n(${unchanged} file${unchanged > 1 ? 's' : ''} unchanged)` : ''}`, `Plan: ${prepared.deployment.hostname}, server ${prepared.traits.version} (${prepared.versionSource})`);
+    p.note(renderDiff(plan, { newFilesInFull: false }).trimEnd(), 'Changes (secrets masked)');
+    let action: 'write' | 'edit' | 'abort' | 'full';
+    for (;;) {
+      action = must(
+        await p.select<'write' | 'edit' | 'abort' | 'full'>({
+          message: flags.dryRun ? 'Dry run: nothing will be written' : 'Write these files?',
+          options: [
+            { value: 'write', label: flags.dryRun ? 'Done (write nothing)' : 'Write them' },
+            ...(plan.changes.some((c) => c.action === 'create' && c.role !== 'secret' && c.content !== undefined) ? [{ value: 'full' as const, label: 'Show the new files in full' }] : []),
+            { value: 'edit', label: 'Go back and change a part' },
+            { value: 'abort', label: 'Abort (change nothing)' },
+          ],
+          initialValue: 'write',
+        }),
+      );
+      if (action !== 'full') break;
+      p.note(renderDiff(plan).trimEnd(), 'Changes in full (secrets masked)');
+    }
+    if (action === 'abort') throw new Cancelled();
+    if (action === 'edit') {
+      const part = await choosePart(p, 'Change which part?');
+      if (part === 'abort') throw new Cancelled();
+      await ask[part]();
+      continue;
+    }
+    await saveAnswers(flags, prepared, env, p);
+    if (flags.dryRun) {
+      p.outro('Dry run: nothing was written.');
+      return EXIT.ok;
+    }
+    return finish(prepared, flags, env);
+  }
+}
+
+async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv): Promise<number> {
+  const p = env.prompter;
+  const spin = p.spinner();
+  spin.start('Writing files');
+  const written: string[] = [];
+  const code = await applyPrepared(prepared, flags, env.out, (line) => {
+    written.push(line);
+    spin.message(line);
+  });
+  if (code !== EXIT.ok) {
+    spin.stop('Writing failed: every file was put back');
+    p.outro('See the error above.');
+    return code;
+  }
+  spin.stop(`Wrote ${written.filter((l) => !l.startsWith('validating')).length} files${prepared.layout.nginx.binary ? ' (nginx accepted them)' : ''}`);
+  p.note(written.filter((l) => !l.startsWith('validating')).join('\n'), prepared.target.root ? `Written under ${prepared.target.root}` : 'Written');
+
+  const follow = env.followUps ?? {};
+  const register = must(await p.confirm({ message: 'Register this server in Nextcloud Talk now?', initialValue: Boolean(follow.register) && !prepared.target.root }));
+  if (register && follow.register) await follow.register(prepared);
+  else if (register) p.note(manualRegistration(prepared), 'Register by hand');
+  if (follow.check) {
+    const check = must(await p.confirm({ message: 'Run the connectivity check now?', initialValue: !prepared.target.root }));
+    if (check) await follow.check(prepared);
+  }
+  p.note(nextSteps(prepared, flags).join('\n'), 'Next');
+  p.outro('Done.');
+  return EXIT.ok;
+}
+
+export function manualRegistration(p: Prepared): string {
+  const b = p.deployment.backends[0]!;
+  const secretFile = path.join(p.layout.secretsDir, `backend-${b.id}`);
+  return [
+    'In Nextcloud: Administration settings > Talk > High-performance backend',
+    `  URL:    ${publicSignalingUrl(p.deployment)}`,
+    `  Secret: the content of ${secretFile}`,
+    'Or on the Nextcloud host:',
+    `  sudo -u www-data php /var/www/nextcloud/occ talk:signaling:add ${publicSignalingUrl(p.deployment)} "$(sudo cat ${secretFile})" --verify`,
+  ].join('\n');
+}
+
+async function saveAnswers(flags: SetupFlags, prepared: Prepared, env: WizardEnv, p: Prompter): Promise<void> {
+  if (!flags.answersOut) return;
+  const { writeAnswersOut } = await import('../commands/setup.js');
+  await writeAnswersOut(flags.answersOut, prepared.deployment, env.toolVersion);
+  p.info(`Answers saved to ${flags.answersOut} (replay: spreed-setup setup --answers ${flags.answersOut} --yes)`);
+}
+
+async function choosePart(p: Prompter, message: string): Promise<Part | 'abort'> {
+  return must(
+    await p.select<Part | 'abort'>({
+      message,
+      options: [
+        { value: 'hostname', label: 'Public hostname' },
+        { value: 'nextcloud', label: 'Nextcloud URL(s)' },
+        { value: 'nats', label: 'NATS' },
+        { value: 'mcu', label: 'MCU (Janus) and TURN' },
+        { value: 'nginx', label: 'nginx and TLS certificate' },
+        { value: 'listen', label: 'Listen address of the signaling server' },
+        { value: 'rotate', label: 'Rotate secrets' },
+        { value: 'abort', label: 'Abort (change nothing)' },
+      ],
+    }),
+  );
+}
+
+async function introLines(ctx: SetupContext, m: Environment, reconfigure: boolean): Promise<string> {
+  const v = await ctx.detectedVersion;
+  const { traitsFor } = await import('../model/versions.js');
+  const lines: string[] = [];
+  if (v) {
+    const t = traitsFor(v.version);
+    lines.push(`signaling server ${v.version} (${v.source})${ctx.layout.binary ? `: ${ctx.layout.binary}` : ''}`);
+    lines.push(t.talkCompatible ? '  current Nextcloud Talk accepts it' : '  too old for current Nextcloud Talk (needs 2.0+, shows UPDATE_REQUIRED): install 2.0 or newer (Debian sid / trixie-backports or upstream)');
+  } else {
+    lines.push('signaling server: not installed (apt install nextcloud-spreed-signaling, 2.0+ for current Talk)');
+  }
+  lines.push(`config: ${ctx.target.path(ctx.layout.configPath)} (${ctx.existing.configText !== undefined ? (reconfigure ? 'existing setup' : 'exists, no backend yet') : 'new'}; ${ctx.layout.kind} layout)`);
+  lines.push(`nginx: ${ctx.layout.nginx.binary ? `installed, ${ctx.layout.nginx.kind === 'debian' ? 'sites-available/sites-enabled' : 'conf.d'} layout` : 'not installed (apt install nginx)'}`);
+  lines.push(`nats-server on 127.0.0.1:4222: ${m.natsLocal ? 'answers' : 'none'}`);
+  lines.push(`Janus on 127.0.0.1:8188: ${m.janusLocal ? 'something listens' : 'none'}`);
+  lines.push(`Nextcloud occ on this host: ${m.occPath ?? 'none found'}`);
+  lines.push(`Let's Encrypt certificates: ${m.letsEncryptHosts.length ? m.letsEncryptHosts.join(', ') : 'none'}`);
+  return lines.join('\n');
+}
+
+function restSummary(a: Input): string {
+  const nats = a.nats?.mode === 'external' ? `NATS ${a.nats.urls.join(',')}` : a.nats?.mode === 'local' ? 'local nats-server' : 'in-process NATS';
+  const mcu = a.mcu?.type === 'janus' ? `Janus ${a.mcu.url ?? ''}` : a.mcu?.type === 'proxy' ? 'MCU proxy' : 'no MCU';
+  const nginx = `nginx ${a.nginx?.mode ?? 'site'}`;
+  return `${nats}, ${mcu}, ${nginx}, listen ${a.listen ?? DEFAULT_LISTEN}`;
+}
+
+async function askHostname(p: Prompter, a: Input, ctx: SetupContext, m: Environment): Promise<void> {
+  const suggestion = a.hostname ?? m.nginxServerNames[0] ?? m.fqdn;
+  const v = must(
+    await p.text({
+      message: 'Public hostname of the signaling server',
+      defaultValue: suggestion,
+      validate: (s) => (isValidHostname(normalizeHostname(s).value) ? undefined : `"${s.trim()}" is not a valid host name (letters, digits, dots and dashes)`),
+    }),
+  );
+  const n = normalizeHostname(v);
+  for (const notice of n.notices) p.info(notice);
+  a.hostname = n.value;
+  void ctx;
+}
+
+async function askNextcloud(p: Prompter, a: Input, ctx: SetupContext): Promise<void> {
+  const current = (a.backends ?? []).flatMap((b) => b.urls);
+  const v = must(
+    await p.text({
+      message: 'Nextcloud URL(s) this server serves (separate several with spaces or commas)',
+      ...(current.length ? { defaultValue: current.join(', ') } : { placeholder: 'https://cloud.example.org' }),
+      validate: (s) => {
+        const urls = s.split(/[\s,]+/).filter(Boolean);
+        if (urls.length === 0) return 'at least one Nextcloud URL is needed';
+        for (const u of urls) {
+          const problem = nextcloudUrlProblem(u);
+          if (problem) return `"${u}" ${problem}`;
+        }
+        return undefined;
+      },
+    }),
+  );
+  const urls = v.split(/[\s,]+/).filter(Boolean);
+  for (const u of urls) for (const notice of normalizeNextcloudUrl(u).notices) p.info(notice);
+  // Same matching as --nextcloud: a URL already configured keeps its backend id and secret.
+  const res = inputFromFlags({ nextcloud: urls, rotate: [], yes: false, dryRun: false, restart: false, debug: false, help: false }, ctx.installedInput);
+  a.backends = res.input.backends!;
+}
+
+async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
+  const current = a.nats?.mode ?? 'loopback';
+  const mode = must(
+    await p.select({
+      message: 'NATS (message bus between signaling servers)',
+      options: [
+        { value: 'loopback', label: 'In-process (single server, nothing to install)', hint: 'recommended' },
+        { value: 'local', label: 'Local nats-server on 127.0.0.1:4222', hint: m.natsLocal ? 'answers now' : 'not running now' },
+        { value: 'external', label: 'External NATS cluster (several signaling servers)' },
+      ],
+      initialValue: current,
+    }),
+  );
+  if (mode === 'loopback') {
+    a.nats = { mode: 'loopback' };
+    return;
+  }
+  if (mode === 'local') {
+    a.nats = { mode: 'local', url: 'nats://127.0.0.1:4222' };
+    if (!m.natsLocal) p.warn('no nats-server answers on 127.0.0.1:4222 yet: the signaling server waits for it before it listens (apt install nats-server)');
+    return;
+  }
+  const { natsInfo } = await import('../check/protocol.js');
+  let initial = a.nats?.mode === 'external' ? a.nats.urls.join(', ') : '';
+  for (;;) {
+    const v = must(
+      await p.text({
+        message: 'NATS URLs (comma-separated)',
+        ...(initial ? { defaultValue: initial } : { placeholder: 'nats://10.0.0.5:4222, nats://10.0.0.6:4222' }),
+        validate: (s) => {
+          const urls = s.split(/[\s,]+/).filter(Boolean);
+          if (!urls.length) return 'give at least one nats:// URL';
+          const bad = urls.find((u) => !/^(nats|tls):\/\/[^\s,]+$/.test(u));
+          return bad ? `"${bad}" is not a nats:// or tls:// URL` : undefined;
+        },
+      }),
+    );
+    const urls = v.split(/[\s,]+/).filter(Boolean);
+    const results = await Promise.all(urls.map(async (u) => ({ u, r: await natsInfo(u, { timeoutMs: 2000 }) })));
+    const failed = results.filter((x) => !x.r.ok);
+    if (failed.length === 0) {
+      p.info(`NATS answers at ${urls.join(', ')}`);
+      a.nats = { mode: 'external', urls };
+      return;
+    }
+    for (const f of failed) p.warn(`${f.u}: no NATS INFO line (${f.r.ok ? '' : f.r.error})`);
+    const next = must(
+      await p.select({
+        message: 'NATS did not answer',
+        options: [
+          { value: 'retry', label: 'Enter other URLs' },
+          { value: 'keep', label: 'Use them anyway (the server will wait for NATS before it listens)' },
+        ],
+      }),
+    );
+    if (next === 'keep') {
+      a.nats = { mode: 'external', urls };
+      return;
+    }
+    initial = v;
+  }
+}
+
+async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
+  const currentUrl = a.mcu?.type === 'janus' ? a.mcu.url : undefined;
+  const options = [
+    { value: 'none', label: 'None: calls run peer-to-peer', hint: 'fine for small calls' },
+    ...(m.janusLocal ? [{ value: 'detected', label: `Janus at ${m.janusLocal}`, hint: 'detected' }] : []),
+    { value: 'other', label: 'Janus at another URL' },
+  ];
+  const choice = must(await p.select({ message: 'MCU (Janus) for larger calls', options, initialValue: a.mcu?.type === 'janus' ? (currentUrl === m.janusLocal ? 'detected' : 'other') : 'none' }));
+  if (choice === 'none') {
+    a.mcu = { type: 'none' };
+    delete a.turn;
+    return;
+  }
+  let url = m.janusLocal ?? 'ws://127.0.0.1:8188';
+  if (choice === 'other') {
+    url = must(await p.text({ message: 'Janus websocket URL', defaultValue: currentUrl ?? 'ws://127.0.0.1:8188', validate: (s) => (/^wss?:\/\/\S+$/.test(s.trim()) ? undefined : 'must be a ws:// or wss:// URL') })).trim();
+  }
+  a.mcu = { type: 'janus', url };
+  const turn = must(await p.confirm({ message: 'Give Janus TURN servers (TURN REST API)?', initialValue: Boolean(a.turn) }));
+  if (!turn) {
+    delete a.turn;
+    return;
+  }
+  const servers = must(
+    await p.text({
+      message: 'TURN servers for Janus (comma-separated)',
+      ...(a.turn ? { defaultValue: a.turn.servers.join(', ') } : { placeholder: 'turn:turn.example.org:3478?transport=udp' }),
+      validate: (s) => {
+        const list = s.split(/[\s,]+/).filter(Boolean);
+        if (!list.length) return 'give at least one turn: URL';
+        const bad = list.find((x) => !/^turns?:\S+$/.test(x));
+        return bad ? `"${bad}" does not look like turn:host:3478?transport=udp` : undefined;
+      },
+    }),
+  );
+  a.turn = { servers: servers.split(/[\s,]+/).filter(Boolean) };
+}
+
+async function askNginx(p: Prompter, a: Input, ctx: SetupContext, m: Environment): Promise<void> {
+  const mode = must(
+    await p.select({
+      message: 'nginx in front of the signaling server',
+      options: [
+        { value: 'site', label: 'A complete HTTPS site for this hostname', hint: 'recommended' },
+        { value: 'snippet', label: 'A snippet to include in an existing server block' },
+        { value: 'none', label: 'None (I run another proxy)' },
+      ],
+      initialValue: a.nginx?.mode ?? 'site',
+    }),
+  );
+  a.nginx = { ...(a.nginx ?? {}), mode } as Input['nginx'];
+  if (mode !== 'site') return;
+  const host = a.hostname ?? '';
+  const le = defaultCertificatePaths(host);
+  const hasLe = m.letsEncryptHosts.includes(host);
+  if (hasLe) p.info(`Let's Encrypt certificate found for ${host}`);
+  const absolute = (s: string) => (path.isAbsolute(s.trim()) ? undefined : 'must be an absolute path');
+  const cert = must(await p.text({ message: 'TLS certificate (full chain)', defaultValue: a.nginx?.certificate ?? le.certificate, validate: absolute })).trim();
+  const key = must(await p.text({ message: 'TLS private key', defaultValue: a.nginx?.key ?? le.key, validate: absolute })).trim();
+  a.nginx = { ...a.nginx, mode, ...(cert !== le.certificate ? { certificate: cert } : {}), ...(key !== le.key ? { key } : {}) } as Input['nginx'];
+  if (cert === le.certificate && a.nginx) delete (a.nginx as { certificate?: string }).certificate;
+  if (key === le.key && a.nginx) delete (a.nginx as { key?: string }).key;
+  void ctx;
+}
+
+async function askListen(p: Prompter, a: Input): Promise<void> {
+  const v = must(
+    await p.text({
+      message: 'Where the signaling server listens (behind nginx)',
+      defaultValue: a.listen ?? DEFAULT_LISTEN,
+      validate: (s) => (/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/.test(s.trim()) && Number(s.trim().split(':').pop()) <= 65535 ? undefined : 'must be HOST:PORT, e.g. 127.0.0.1:8080'),
+    }),
+  );
+  a.listen = v.trim();
+}
+
+async function askRotate(p: Prompter, a: Input, rotate: Set<string>): Promise<void> {
+  const names = secretSpecsFor({ backends: (a.backends ?? []) as never, turn: a.turn as never }).map((s) => s.name);
+  const chosen = must(
+    await p.multiselect({
+      message: 'Rotate secrets? (none selected keeps every secret; each rotated one must be updated wherever it is shared)',
+      options: names.map((n) => ({ value: n, label: n, ...(n.startsWith('backend-') ? { hint: 'shared with Nextcloud: register again after rotating' } : {}) })),
+      initialValues: [...rotate].filter((r) => names.includes(r)),
+    }),
+  );
+  rotate.clear();
+  for (const c of chosen) rotate.add(c);
+}
