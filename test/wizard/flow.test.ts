@@ -174,3 +174,34 @@ describe('wizard flow (scripted prompts)', () => {
     expect(comparable(twin)).toEqual(comparable(root));
   });
 });
+
+describe('wizard: external NATS is probed for its INFO line before it is accepted', () => {
+  it('accepts a server that greets with INFO, and offers to re-enter one that does not', async () => {
+    const net = await import('node:net');
+    const nats = net.createServer((s) => s.end('INFO {"server_id":"fake","version":"2.9.10"}\r\n'));
+    const silent = net.createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((r) => nats.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const natsUrl = `nats://127.0.0.1:${(nats.address() as { port: number }).port}`;
+    const silentUrl = `nats://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const root = scratch();
+      const r = await wizard(['--root', root, '--server-version', '2.0.2', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--janus', 'none', '--nginx', 'site', '--listen', '127.0.0.1:8080'], [
+        { expect: /other settings/, choose: 'customize' },
+        { expect: /NATS \(message bus/, choose: 'external' },
+        { expect: /NATS URLs/, text: ['http://x', silentUrl] },
+        { expect: /NATS did not answer/, choose: 'retry' },
+        { expect: /NATS URLs/, text: [natsUrl] },
+        { expect: /Write these files/, choose: 'write' },
+        { expect: /Register this server/, confirm: false },
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.prompter.validationErrors[0]).toContain('is not a nats:// or tls:// URL');
+      expect(r.prompter.shown.join('\n')).toContain(`${silentUrl}: no NATS INFO line`);
+      expect(getValue(parseGoconf(readFileSync(path.join(root, CONF), 'utf8')), 'nats', 'url')).toBe(natsUrl);
+    } finally {
+      nats.close();
+      silent.close();
+    }
+  });
+});
