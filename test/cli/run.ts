@@ -50,3 +50,19 @@ export function secretValues(root: string, secretsDir = 'etc/nextcloud-spreed-si
     return [];
   }
 }
+
+/** treeState with secret values replaced, to compare two installs "secrets aside" (backups left out). */
+export function treeWithoutSecrets(root: string): Record<string, string> {
+  const secrets = secretValues(root);
+  const out: Record<string, string> = {};
+  for (const [rel, state] of Object.entries(treeState(root))) {
+    if (rel.startsWith('var/')) continue;
+    if (state.startsWith('dir') || state.startsWith('link')) out[rel] = state;
+    else {
+      let text = readFileSync(path.join(root, rel), 'utf8');
+      for (const s of secrets) text = text.split(s).join('<secret>');
+      out[rel] = `${state.split(' ')[0]} ${text}`;
+    }
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { runSetup } from '../../src/commands/setup.js';
 import type { Output } from '../../src/cli/output.js';
 import { getValue, parseGoconf } from '../../src/goconf/parse.js';
 import { ScriptedPrompter, type Step } from './scripted.js';
-import { scratch, secretValues, treeState } from '../cli/run.js';
+import { scratch, secretValues, treeState, treeWithoutSecrets } from '../cli/run.js';
 
 const machine = { fqdn: 'vm.example.net', letsEncryptHosts: [], nginxServerNames: [] };
 const CONF = 'etc/nextcloud-spreed-signaling/server.conf';
@@ -37,21 +37,6 @@ const FRESH: Step[] = [
   { expect: /Register this server/, confirm: false },
 ];
 
-/** Tree with secret values replaced, to compare two installs "secrets aside". */
-function comparable(root: string): Record<string, string> {
-  const secrets = secretValues(root);
-  const out: Record<string, string> = {};
-  for (const [rel, state] of Object.entries(treeState(root))) {
-    if (rel.startsWith('var/backups')) continue;
-    if (state.startsWith('dir') || state.startsWith('link')) out[rel] = state;
-    else {
-      let text = readFileSync(path.join(root, rel), 'utf8');
-      for (const s of secrets) text = text.split(s).join('<secret>');
-      out[rel] = `${state.split(' ')[0]} ${text}`;
-    }
-  }
-  return out;
-}
 
 describe('wizard flow (scripted prompts)', () => {
   it('a first install takes 4 answers before writing and writes what `setup --yes` writes, secrets aside', async () => {
@@ -63,7 +48,7 @@ describe('wizard flow (scripted prompts)', () => {
     const { out } = output();
     const code = await runSetup(parseSetupArgs(['--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', twin, '--server-version', '2.0.2']), { out, toolVersion: 'test' });
     expect(code).toBe(0);
-    expect(comparable(root)).toEqual(comparable(twin));
+    expect(treeWithoutSecrets(root)).toEqual(treeWithoutSecrets(twin));
     expect(r.prompter.shown.join('\n')).toContain('Register by hand');
   });
 
@@ -171,7 +156,7 @@ describe('wizard flow (scripted prompts)', () => {
     const twin = scratch();
     const { out } = output();
     expect(await runSetup(parseSetupArgs(['--answers', answers, '--yes', '--root', twin]), { out, toolVersion: 'test' })).toBe(0);
-    expect(comparable(twin)).toEqual(comparable(root));
+    expect(treeWithoutSecrets(twin)).toEqual(treeWithoutSecrets(root));
   });
 });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getValue, parseGoconf } from '../../src/goconf/parse.js';
-import { BIN, runCli, scratch, secretValues, treeState } from '../cli/run.js';
+import { BIN, runCli, scratch, secretValues, treeState, treeWithoutSecrets } from '../cli/run.js';
 import { TmuxSession } from './tmux.js';
 
 const sessions: TmuxSession[] = [];
@@ -17,20 +17,6 @@ function wizard(args: string[]): TmuxSession {
   return s;
 }
 
-function withoutSecrets(root: string): Record<string, string> {
-  const secrets = secretValues(root);
-  const out: Record<string, string> = {};
-  for (const [rel, state] of Object.entries(treeState(root))) {
-    if (rel.startsWith('var/')) continue;
-    if (state.startsWith('dir') || state.startsWith('link')) out[rel] = state;
-    else {
-      let text = readFileSync(path.join(root, rel), 'utf8');
-      for (const s of secrets) text = text.split(s).join('<secret>');
-      out[rel] = `${state.split(' ')[0]} ${text}`;
-    }
-  }
-  return out;
-}
 
 describe('wizard in a terminal', () => {
   it('first install: 5 answers, the same files as `setup --yes` (secrets aside)', async () => {
@@ -56,7 +42,7 @@ describe('wizard in a terminal', () => {
     const twin = scratch();
     const r = await runCli(['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', twin, '--server-version', '2.0.2']);
     expect(r.code, r.all).toBe(0);
-    expect(withoutSecrets(root)).toEqual(withoutSecrets(twin));
+    expect(treeWithoutSecrets(root)).toEqual(treeWithoutSecrets(twin));
   });
 
   it('invalid input re-prompts with the reason', async () => {
