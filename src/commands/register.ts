@@ -1,7 +1,64 @@
-// `spreed-setup register`: placeholder until its issue lands (see the README).
+// `spreed-setup register`: registers this signaling server in Nextcloud Talk through occ, for one
+// backend or each in turn. Static imports stay type-only so `register --help` starts fast; the
+// work lives in src/register/.
 import type { Output } from '../cli/output.js';
 
-export const HELP = 'spreed-setup register: not available yet\n';
+export const HELP = `spreed-setup register: register this signaling server in Nextcloud Talk (occ talk:signaling:add)
+
+Usage:
+  spreed-setup register [--root DIR] [--config PATH] [--url PUBLIC-URL] [--backend ID]
+                        [--occ "COMMAND" | --occ-ssh USER@HOST [--occ "REMOTE-COMMAND"]]
+                        [--secret-choice reuse-nextcloud|replace-all|stop] [--unset-internal-mode]
+                        [--update-keys] [--no-verify] [--turn HOST:PORT] [--stun HOST:PORT]
+                        [--manual [--show-secret]] [--timeout SECONDS] [--dry-run] [--yes]
+
+Reads the installed setup (as setup wrote it) for the URL and the backend's secret, finds occ, reads
+Talk's settings, then adds this server once. Running it again changes nothing.
+
+Options:
+  --root DIR, --config PATH  where the installed setup is (as for setup)
+  --url URL             the URL Talk should use (default https://HOST/standalone-signaling)
+  --backend ID          register only this backend (its Nextcloud); needed with several backends
+                        when nothing is asked
+  --occ "COMMAND"       how to run occ, split into words (no shell), e.g.
+                        "sudo -u www-data php /var/www/nextcloud/occ",
+                        "docker exec -u www-data nextcloud php occ"; default: detected (snap,
+                        NixOS, /var/www/…, /srv/…, Nextcloud AIO, a container of the nextcloud image)
+  --occ-ssh USER@HOST   run occ on another host over ssh (batch mode, no TTY); --occ then names the
+                        command there (default "sudo -u www-data php /var/www/nextcloud/occ")
+  --secret-choice C     Talk keeps ONE secret for all its signaling servers. When other servers use
+                        another secret: reuse-nextcloud (this backend takes over Talk's secret:
+                        secret file and server.conf rewritten, restart the server), replace-all
+                        (Talk gets ours: the other servers stop working), stop (change nothing)
+  --unset-internal-mode delete Talk's signaling_mode when it is "internal" (Talk ignores every
+                        external server then)
+  --update-keys         repair Talk's hello-v2 key pair when verify-keys finds a mismatch
+  --no-verify           do not validate the server's TLS certificate (self-signed only)
+  --turn HOST:PORT      also give browsers this TURN server (idempotent); secret: the one setup
+                        configured, or --turn-secret-file PATH; --turn-schemes turn|turns|turn,turns
+                        (default turn), --turn-protocols udp|tcp|udp,tcp (default udp,tcp)
+  --stun HOST:PORT      also add this STUN server (idempotent)
+  --manual              do not run occ: print the values for Talk's admin page and the occ command
+  --show-secret         with --manual: print the secret itself (otherwise the path of its file)
+  --timeout SECONDS     give up on an occ call after this long (default 30)
+  --dry-run             read Talk's settings and show what would change; change nothing
+  --yes, -y             ask nothing (also implied without a terminal)
+  --debug               stack traces for unexpected errors
+
+Non-interactive usage (automation):
+  spreed-setup register --yes                                   # occ detected on this machine
+  spreed-setup register --occ "sudo -u www-data php /var/www/nextcloud/occ" --yes
+  spreed-setup register --occ-ssh admin@cloud.example.org --occ "sudo -u www-data php /srv/nc/occ" --yes
+  spreed-setup register --backend cloud-example-org --secret-choice reuse-nextcloud --yes
+  Without a terminal nothing is asked: another server with another secret stops the run (exit 1)
+  until --secret-choice says what to do.
+
+The secret reaches occ as a command-line argument of one talk:signaling:add call (Talk offers no
+other way): it is visible in ps while that occ runs. It is never printed or logged here.
+
+Exit codes: 0 registered (or already registered), 1 failed or stopped (Talk unchanged unless a
+            step after the first change failed; the message says which), 2 bad input, 130 aborted.
+`;
 
 export interface CommandEnv {
   out: Output;
@@ -9,7 +66,94 @@ export interface CommandEnv {
   interactive: boolean;
 }
 
-export async function run(_argv: string[], env: CommandEnv): Promise<number> {
-  env.out.problems([{ message: 'spreed-setup register is not available yet' }]);
-  return 2;
+export async function run(argv: string[], env: CommandEnv): Promise<number> {
+  const [{ parseRegisterFlags }, { loadInstalled }, { publicSignalingUrl }, { EXIT, UserError, problem }, reg, { maskSecrets }, path, fs] = await Promise.all([
+    import('../register/flags.js'),
+    import('../detect/installed.js'),
+    import('../model/deployment.js'),
+    import('../errors.js'),
+    import('../register/registerInTalk.js'),
+    import('../secrets/secrets.js'),
+    import('node:path'),
+    import('node:fs'),
+  ]);
+  const flags = parseRegisterFlags(argv);
+  const interactive = env.interactive && !flags.yes;
+  const installed = loadInstalled({ ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) });
+  const d = installed.deployment;
+
+  // Every secret we know of is masked in everything we print, whatever the code path.
+  const known = new Set<string>([...installed.secrets.values()]);
+  const mask = (s: string) => maskSecrets(s, known);
+  const out: Output = {
+    info: (l) => env.out.info(mask(l)),
+    notice: (l) => env.out.notice(mask(l)),
+    success: (l) => env.out.success(mask(l)),
+    problems: (list) => env.out.problems(list.map((p) => ({ message: mask(p.message), ...(p.fix ? { fix: mask(p.fix) } : {}) }))),
+    raw: (t) => env.out.raw(mask(t)),
+  };
+
+  let backends = d.backends;
+  if (flags.backend !== undefined) {
+    backends = d.backends.filter((b) => b.id === flags.backend);
+    if (!backends.length) throw new UserError([problem(`--backend ${flags.backend}: no such backend`, `one of ${d.backends.map((b) => b.id).join(', ')}`)]);
+  } else if (d.backends.length > 1 && !interactive) {
+    throw new UserError([problem(`this server has ${d.backends.length} backends (${d.backends.map((b) => b.id).join(', ')}); each Nextcloud is registered through its own occ`, `run once per backend: spreed-setup register --backend ${d.backends[0]!.id} --occ "…" --yes`)]);
+  }
+
+  const url = flags.url ?? publicSignalingUrl(d);
+  const { systemDetectEnv } = await import('../register/findOcc.js');
+  const { execaExec } = await import('../register/occ.js');
+  const { manualInstructions } = await import('../register/manual.js');
+  const prompter = interactive ? await (await import('../register/prompts.js')).clackPrompter() : undefined;
+
+  let code: number = EXIT.ok;
+  for (const b of backends) {
+    const secret = installed.secrets.get(`backend-${b.id}`);
+    const secretFile = installed.target.path(path.join(installed.layout.secretsDir, `backend-${b.id}`));
+    if (!secret) throw new UserError([problem(`backend ${b.id} has no secret in ${installed.layout.configPath} or ${secretFile}`, 'run spreed-setup setup first')]);
+    const target = {
+      id: b.id, nextcloudUrls: b.urls, url, secret, secretFile,
+      ...(installed.secrets.get('turn-secret') ? { turnSecret: installed.secrets.get('turn-secret')! } : {}),
+    };
+    const printManual = (occ?: import('../register/occ.js').OccCommand) => {
+      const lines = manualInstructions({ url, verify: flags.verify, secretFile, ...(occ ? { occ } : {}), ...(flags.showSecret ? { secret } : {}) });
+      // Asked for explicitly: the one place a secret may be printed, so not through the mask.
+      for (const l of lines) (flags.showSecret ? env.out : out).info(l);
+    };
+    out.info(`spreed-setup register: ${url} in Nextcloud ${b.urls.join(', ')} (backend ${b.id})`);
+    if (flags.manual) {
+      printManual();
+      continue;
+    }
+    try {
+      const outcome = await reg.registerInTalk(flags, target, {
+        out,
+        exec: execaExec,
+        detect: systemDetectEnv(),
+        ...(prompter ? { prompter } : {}),
+        adoptSecret: async (id, value) => (await import('../register/adoptSecret.js')).adoptBackendSecret({ ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) }, id, value),
+        learnSecret: (v) => {
+          if (v) known.add(v);
+        },
+        readFile: (p) => fs.readFileSync(p, 'utf8'),
+      });
+      if (outcome.manual) printManual(outcome.occ);
+      if (outcome.code !== EXIT.ok) code = outcome.code;
+    } catch (err) {
+      if (err instanceof reg.Cancelled) {
+        out.info(backends.indexOf(b) > 0 ? `Aborted: nothing more was changed (earlier backends stay registered).` : 'Aborted: nothing was changed.');
+        return EXIT.aborted;
+      }
+      if (err instanceof UserError) {
+        out.problems(err.problems);
+        if (err instanceof reg.OccUnreachable) printManual(err.occ);
+        if (err.exitCode === EXIT.badInput) return err.exitCode;
+        code = err.exitCode;
+        continue;
+      }
+      throw err;
+    }
+  }
+  return code;
 }

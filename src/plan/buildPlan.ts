@@ -19,6 +19,8 @@ export interface PlanContext {
   traits: ServerTraits;
   existing: ExistingInstall;
   rotate: ReadonlySet<string>;
+  /** Secret values to take over on purpose (see resolveSecrets). */
+  adopt?: ReadonlyMap<string, string>;
   toolVersion: string;
   nginxVersion?: string;
 }
@@ -50,6 +52,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   const fileRead: Problem[] = [];
   const resolved = resolveSecrets(specs, {
     rotate: ctx.rotate,
+    ...(ctx.adopt ? { adopt: ctx.adopt } : {}),
     fromConfig: (s) => ctx.existing.reading?.secrets.get(s.name),
     fromFile: (s) => {
       try {

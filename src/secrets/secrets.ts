@@ -51,7 +51,7 @@ export function secretSpecsFor(d: Pick<Deployment, 'backends' | 'turn'>): Secret
   ];
 }
 
-export type SecretOrigin = 'file' | 'config' | 'generated' | 'rotated';
+export type SecretOrigin = 'file' | 'config' | 'generated' | 'rotated' | 'adopted';
 
 export interface ResolvedSecret {
   spec: SecretSpec;
@@ -69,6 +69,8 @@ export interface SecretSources {
   fromConfig(spec: SecretSpec): string | undefined;
   /** Names to generate anew even when a value exists ("all" rotates everything). */
   rotate: ReadonlySet<string>;
+  /** Values to take over on purpose (e.g. Nextcloud's secret, by `register`), by secret name. */
+  adopt?: ReadonlyMap<string, string>;
   generate?: (hexLength: number) => string;
 }
 
@@ -95,6 +97,13 @@ export function resolveSecrets(specs: SecretSpec[], src: SecretSources): { secre
   const gen = src.generate ?? generateHex;
   for (const spec of specs) {
     const where = `[${spec.section}] ${spec.key}`;
+    const adopted = src.adopt?.get(spec.name);
+    if (adopted !== undefined) {
+      const problem = spec.check(adopted) ?? (SAFE_SECRET.test(adopted) ? undefined : 'contains spaces or control characters');
+      if (problem) problems.push({ message: `the value to adopt for ${where} ${problem}`, fix: 'choose another value' });
+      else secrets.set(spec.name, { spec, value: adopted, origin: 'adopted' });
+      continue;
+    }
     if (src.rotate.has(spec.name) || src.rotate.has('all')) {
       secrets.set(spec.name, { spec, value: gen(spec.hexLength), origin: 'rotated' });
       continue;
