@@ -185,7 +185,7 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv): Pr
   const follow = env.followUps ?? {};
   const register = must(await p.confirm({ message: 'Register this server in Nextcloud Talk now?', initialValue: Boolean(follow.register) && !prepared.target.root }));
   if (register && follow.register) await follow.register(prepared);
-  else if (register) p.note(manualRegistration(prepared), 'Register by hand');
+  else if (register) p.note(await manualRegistration(prepared), 'Register by hand');
   if (follow.check) {
     const check = must(await p.confirm({ message: 'Run the connectivity check now?', initialValue: !prepared.target.root }));
     if (check) await follow.check(prepared);
@@ -195,16 +195,10 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv): Pr
   return EXIT.ok;
 }
 
-export function manualRegistration(p: Prepared): string {
+export async function manualRegistration(p: Prepared): Promise<string> {
+  const { manualInstructions } = await import('../register/manual.js');
   const b = p.deployment.backends[0]!;
-  const secretFile = path.join(p.layout.secretsDir, `backend-${b.id}`);
-  return [
-    'In Nextcloud: Administration settings > Talk > High-performance backend',
-    `  URL:    ${publicSignalingUrl(p.deployment)}`,
-    `  Secret: the content of ${secretFile}`,
-    'Or on the Nextcloud host:',
-    `  sudo -u www-data php /var/www/nextcloud/occ talk:signaling:add ${publicSignalingUrl(p.deployment)} "$(sudo cat ${secretFile})" --verify`,
-  ].join('\n');
+  return manualInstructions({ url: publicSignalingUrl(p.deployment), verify: true, secretFile: path.join(p.layout.secretsDir, `backend-${b.id}`) }).join('\n');
 }
 
 async function saveAnswers(flags: SetupFlags, prepared: Prepared, env: WizardEnv, p: Prompter): Promise<void> {

@@ -41,7 +41,18 @@ export async function main(argv: string[]): Promise<number> {
       if (terminal && !flags.yes) {
         const { runWizard } = await import('../ask/wizard.js');
         const { clackPrompter } = await import('../ask/prompter.js');
-        return await runWizard(flags, { prompter: await clackPrompter(), out, toolVersion: toolVersion() });
+        const where = (p: { target: { root: string | undefined }; layout: { configPath: string } }) => [
+          ...(p.target.root ? ['--root', p.target.root] : []),
+          ...(flags.config ? ['--config', flags.config] : []),
+        ];
+        return await runWizard(flags, {
+          prompter: await clackPrompter(),
+          out,
+          toolVersion: toolVersion(),
+          followUps: {
+            register: async (p) => (await import('../commands/register.js')).run(where(p), { out, interactive: true }),
+          },
+        });
       }
       const { runSetup } = await import('../commands/setup.js');
       return await runSetup(flags, { out, toolVersion: toolVersion() });

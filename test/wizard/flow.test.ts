@@ -190,3 +190,19 @@ describe('wizard: external NATS is probed for its INFO line before it is accepte
     }
   });
 });
+
+describe('wizard follow-ups', () => {
+  it('hands over to registration when asked, with the setup just written', async () => {
+    const root = scratch();
+    const prompter = new ScriptedPrompter([...FRESH.slice(0, 4), { expect: /Register this server/, confirm: true }]);
+    const { out } = output();
+    const seen: string[] = [];
+    const code = await runWizard(parseSetupArgs(['--root', root, '--server-version', '2.0.2']), {
+      prompter, out, toolVersion: 'test', environment: machine,
+      followUps: { register: async (p) => { seen.push(`${p.deployment.hostname} ${p.target.root}`); return 0; } },
+    });
+    expect(code).toBe(0);
+    expect(seen).toEqual([`hpb.example.org ${root}`]);
+    expect(prompter.shown.join('\n')).not.toContain('Register by hand');
+  });
+});
