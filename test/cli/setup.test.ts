@@ -158,6 +158,18 @@ describe('spreed-setup setup (non-interactive)', () => {
     expect(existsSync(path.join(root, CONF))).toBe(false);
   });
 
+  it('--config chooses a custom path; --restart is refused politely under --root', async () => {
+    const root = scratch();
+    const r = await runCli([...BASIC, '--root', root, '--config', '/opt/signaling/server.conf', '--restart']);
+    expect(r.code, r.all).toBe(0);
+    expect(r.stdout).toContain('custom layout');
+    expect(existsSync(path.join(root, 'opt/signaling/server.conf'))).toBe(true);
+    expect(existsSync(path.join(root, 'opt/signaling/secrets/hashkey'))).toBe(true);
+    expect(r.stderr).toContain('--restart is ignored with --root');
+    const again = await runCli([...BASIC, '--root', root, '--config', '/opt/signaling/server.conf']);
+    expect(again.stdout).toContain('No changes');
+  });
+
   it('rolls the nginx files back when nginx rejects them, and exits 1', async () => {
     const root = scratch();
     const bad = path.join(root, 'bad.pem');
