@@ -9,6 +9,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import WebSocket from 'ws';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -128,13 +129,14 @@ export function parseFeatures(header: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
-interface RawResponse {
+export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
 }
 
-function httpRequest(
+/** One bounded HTTP(S) request; rejects with ProbeError when no HTTP answer arrives. */
+export function httpRequest(
   urlString: string,
   init: { method: string; headers?: Record<string, string>; body?: string; secrets?: string[] } & TlsOptions,
 ): Promise<RawResponse> {
@@ -535,4 +537,246 @@ export function natsInfo(
     sock.on('error', (err) => finish({ ok: false, error: `connect to ${where} failed: ${errorText(err)}` }));
     sock.on('close', () => finish({ ok: false, error: `${where} closed the connection before sending INFO` }));
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Websocket upgrade (no hello), TLS certificate, Janus
+// ---------------------------------------------------------------------------------------------
+
+export type UpgradeResult =
+  | { ok: true }
+  | { ok: false; code: 'upgrade_failed'; status: number; body: string }
+  | { ok: false; code: 'connect_failed' | 'tls_failed' | 'timeout' | 'invalid_url'; message: string };
+
+/**
+ * Opens a websocket (HTTP/1.1 upgrade) and closes it at once: 101 proves the proxy passes the
+ * Upgrade/Connection headers. Any other status is returned with the start of its body.
+ */
+export function websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: string } = {}): Promise<UpgradeResult> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return new Promise((resolve) => {
+    let settled = false;
+    const wsOpts: WebSocket.ClientOptions = { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: MAX_BODY_BYTES };
+    if (wsUrl.startsWith('wss:')) {
+      if (opts.ca !== undefined) wsOpts.ca = opts.ca;
+      wsOpts.rejectUnauthorized = !opts.insecure;
+    }
+    let ws: WebSocket;
+    try {
+      ws = opts.protocol ? new WebSocket(wsUrl, opts.protocol, wsOpts) : new WebSocket(wsUrl, wsOpts);
+    } catch (err) {
+      resolve({ ok: false, code: 'invalid_url', message: errorText(err) });
+      return;
+    }
+    const finish = (r: UpgradeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.terminate();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ ok: false, code: 'timeout', message: `no upgrade answer within ${timeoutMs} ms` }), timeoutMs);
+    ws.on('unexpected-response', (req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (body.length < 512) body += c;
+      });
+      const done = () => finish({ ok: false, code: 'upgrade_failed', status: res.statusCode ?? 0, body: body.trim().slice(0, 200) });
+      res.on('end', done);
+      res.on('error', done);
+      setTimeout(done, 500).unref();
+      req.on('error', () => undefined);
+    });
+    ws.on('open', () => finish({ ok: true }));
+    ws.on('error', (err) => {
+      const kind = classifyError(err);
+      const msg = errorText(err);
+      finish({ ok: false, code: /timed out|timeout/i.test(msg) && kind === 'connect_failed' ? 'timeout' : kind, message: msg });
+    });
+  });
+}
+
+export interface CertificateInfo {
+  /** Chain verified against the trust store (or --ca) and valid for the host. */
+  authorized: boolean;
+  /** OpenSSL/Node reason when not authorized, e.g. DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED. */
+  error?: string;
+  /** Host-name mismatch, checked separately so it is named even with --insecure. */
+  hostnameError?: string;
+  validFrom?: Date;
+  validTo?: Date;
+  subject?: string;
+  issuer?: string;
+  selfSigned: boolean;
+}
+
+/** TLS handshake with https://HOST:PORT/: the certificate, whether it verifies, and its dates. */
+export function tlsCertificate(url: string, opts: TlsOptions = {}): Promise<{ ok: true; cert: CertificateInfo } | { ok: false; code: 'connect_failed' | 'tls_failed' | 'timeout' | 'invalid_url'; message: string }> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return Promise.resolve({ ok: false, code: 'invalid_url', message: 'invalid URL' });
+  }
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(u.port || 443);
+  return new Promise((resolve) => {
+    let settled = false;
+    const sock = tls.connect({
+      host,
+      port,
+      ...(net.isIP(host) ? {} : { servername: host }),
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      rejectUnauthorized: false,
+      ALPNProtocols: ['http/1.1'],
+    });
+    const finish = (r: Awaited<ReturnType<typeof tlsCertificate>>): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ ok: false, code: 'timeout', message: `no TLS handshake with ${u.host} within ${timeoutMs} ms` }), timeoutMs);
+    sock.once('secureConnect', () => {
+      const peer = sock.getPeerCertificate(true);
+      if (!peer || Object.keys(peer).length === 0) {
+        finish({ ok: false, code: 'tls_failed', message: 'the server sent no certificate' });
+        return;
+      }
+      const idErr = tls.checkServerIdentity(host, peer);
+      const authErr = sock.authorizationError ? String((sock.authorizationError as unknown as { code?: string }).code ?? sock.authorizationError) : undefined;
+      const subject = peer.subject?.CN;
+      const issuer = peer.issuer?.CN;
+      const cert: CertificateInfo = {
+        authorized: sock.authorized && idErr === undefined,
+        selfSigned: authErr === 'DEPTH_ZERO_SELF_SIGNED_CERT' || authErr === 'SELF_SIGNED_CERT_IN_CHAIN' || (peer.fingerprint256 !== undefined && peer.issuerCertificate?.fingerprint256 === peer.fingerprint256 && !sock.authorized),
+        ...(authErr ? { error: authErr } : {}),
+        ...(idErr ? { hostnameError: idErr.message } : {}),
+        ...(peer.valid_from ? { validFrom: new Date(peer.valid_from) } : {}),
+        ...(peer.valid_to ? { validTo: new Date(peer.valid_to) } : {}),
+        ...(typeof subject === 'string' ? { subject } : {}),
+        ...(typeof issuer === 'string' ? { issuer } : {}),
+      };
+      finish({ ok: true, cert });
+    });
+    sock.once('error', (err) => {
+      const msg = errorText(err);
+      finish({ ok: false, code: classifyError(err), message: msg });
+    });
+  });
+}
+
+/** Janus websocket API: `info` over the `janus-protocol` subprotocol answers `server_info`. */
+export function janusInfo(url: string, opts: { timeoutMs?: number } = {}): Promise<{ ok: true; info: Record<string, unknown> } | { ok: false; code: string; message: string }> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return new Promise((resolve) => {
+    let settled = false;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, 'janus-protocol', { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: MAX_BODY_BYTES });
+    } catch (err) {
+      resolve({ ok: false, code: 'invalid_url', message: errorText(err) });
+      return;
+    }
+    const finish = (r: { ok: true; info: Record<string, unknown> } | { ok: false; code: string; message: string }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.terminate();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ ok: false, code: 'timeout', message: `no answer from Janus within ${timeoutMs} ms` }), timeoutMs);
+    ws.on('unexpected-response', (_req, res) => finish({ ok: false, code: 'upgrade_failed', message: `HTTP ${res.statusCode ?? 0} instead of a websocket` }));
+    ws.on('error', (err) => finish({ ok: false, code: classifyError(err), message: errorText(err) }));
+    ws.on('open', () => ws.send(JSON.stringify({ janus: 'info', transaction: randomToken(8) })));
+    ws.on('message', (data: WebSocket.RawData) => {
+      try {
+        const msg = JSON.parse(String(data)) as Record<string, unknown>;
+        if (msg.janus === 'server_info') finish({ ok: true, info: msg });
+        else finish({ ok: false, code: 'unexpected_message', message: `answered "${String(msg.janus)}" instead of server_info` });
+      } catch {
+        finish({ ok: false, code: 'unexpected_message', message: 'non-JSON answer' });
+      }
+    });
+    ws.on('close', () => finish({ ok: false, code: 'closed', message: 'closed before answering' }));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nextcloud side (server -> Nextcloud), facts sheet section 5
+// ---------------------------------------------------------------------------------------------
+
+/** Talk's backend endpoint, relative to Nextcloud's base URL. */
+export const TALK_BACKEND_PATH = '/ocs/v2.php/apps/spreed/api/v3/signaling/backend';
+export const CAPABILITIES_PATH = '/ocs/v2.php/cloud/capabilities';
+
+export interface CapabilitiesResult {
+  status: number;
+  /** Nextcloud version from the OCS answer, when present. */
+  version?: { major: number; minor: number; micro: number; string: string };
+  /** Talk's capabilities (`capabilities.spreed`), when Talk is installed and enabled. */
+  spreed?: { features?: string[]; version?: string; config?: Record<string, unknown> };
+  date?: string;
+  body: string;
+}
+
+/** Unsigned GET of Nextcloud's capabilities, as the signaling server would reach it. */
+export async function fetchCapabilities(nextcloudUrl: string, opts: TlsOptions = {}): Promise<CapabilitiesResult> {
+  const res = await httpRequest(joinUrl(nextcloudUrl, CAPABILITIES_PATH), {
+    method: 'GET',
+    headers: { 'OCS-APIRequest': 'true', Accept: 'application/json' },
+    ...opts,
+  });
+  const out: CapabilitiesResult = { status: res.status, body: res.body.slice(0, 2000) };
+  if (res.headers['date'] !== undefined) out.date = res.headers['date'];
+  try {
+    const json = JSON.parse(res.body) as { ocs?: { data?: { version?: CapabilitiesResult['version']; capabilities?: { spreed?: CapabilitiesResult['spreed'] } } } };
+    const data = json.ocs?.data;
+    if (data?.version && typeof data.version.major === 'number') out.version = data.version;
+    if (data?.capabilities?.spreed && typeof data.capabilities.spreed === 'object') out.spreed = data.capabilities.spreed;
+  } catch {
+    /* not JSON: the caller reports the status */
+  }
+  return out;
+}
+
+/**
+ * One signed POST of `{"type":"setup-probe"}` to Talk's backend endpoint. `unknown_type` = Talk's
+ * signaling secret matches; `invalid_request` = it does not (and Nextcloud counts a brute-force
+ * attempt against this host: send at most one per run).
+ */
+export async function probeNextcloudSecret(
+  nextcloudUrl: string,
+  opts: TlsOptions & { secret: string },
+): Promise<{ status: number; code?: string; message?: string; body: string }> {
+  const random = randomToken(32);
+  const checksum = signBody(opts.secret, random, PROBE_BODY);
+  const res = await httpRequest(joinUrl(nextcloudUrl, TALK_BACKEND_PATH), {
+    method: 'POST',
+    headers: {
+      'OCS-APIRequest': 'true',
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+      'Spreed-Signaling-Random': random,
+      'Spreed-Signaling-Checksum': checksum,
+    },
+    body: PROBE_BODY,
+    secrets: [opts.secret],
+    ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+    ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  const out: { status: number; code?: string; message?: string; body: string } = { status: res.status, body: redact(res.body, [opts.secret]).slice(0, 2000) };
+  try {
+    const json = JSON.parse(res.body) as { ocs?: { data?: { error?: { code?: unknown; message?: unknown } } } };
+    const err = json.ocs?.data?.error;
+    if (typeof err?.code === 'string') out.code = err.code;
+    if (typeof err?.message === 'string') out.message = redact(err.message, [opts.secret]);
+  } catch {
+    /* not JSON */
+  }
+  return out;
 }

@@ -1,0 +1,89 @@
+// What the checks read from the installed setup: server.conf by the server's own rules, the state
+// file `setup` left (public hostname, base path, nginx ports) and the secret values. Unlike
+// loadInstalled it never throws for a broken config: a broken config is the first check's finding.
+import { readFileSync } from 'node:fs';
+import { detectLayout, Target, type Layout } from '../detect/layout.js';
+import { readSecretFile } from '../detect/existing.js';
+import { readState } from '../detect/installed.js';
+import { GoconfSyntaxError, parseGoconf, type GoconfDocument } from '../goconf/parse.js';
+import { deploymentFromConf, type ConfReading } from '../goconf/toModel.js';
+import { DEFAULT_BASE_PATH, type DeploymentInput } from '../model/deployment.js';
+import { problem, UserError } from '../errors.js';
+
+export interface CheckBackend {
+  id: string;
+  urls: string[];
+}
+
+export interface CheckSetup {
+  target: Target;
+  layout: Layout;
+  /** server.conf as the user knows it (without the --root prefix). */
+  configPath: string;
+  /** Parsed document; undefined when the file does not parse. */
+  doc?: GoconfDocument;
+  parseError?: string;
+  reading?: ConfReading;
+  /** `[http] listen` (first address), e.g. 127.0.0.1:8080. */
+  listen?: string;
+  backends: CheckBackend[];
+  nats?: DeploymentInput['nats'];
+  mcu?: DeploymentInput['mcu'];
+  /** secret name (hashkey, blockkey, internalsecret, backend-<id>) -> value; never printed. */
+  secrets: Map<string, string>;
+  /** `https://HOST[:PORT]/standalone-signaling` from the state file, when known. */
+  publicUrl?: string;
+  /** Version named in the header spreed-setup writes ("for server version X.Y.Z"). */
+  renderedFor?: string;
+}
+
+/** Reads the installed setup. Throws a UserError (exit 2) only when there is no server.conf at all. */
+export function readCheckSetup(opts: { root?: string; config?: string }): CheckSetup {
+  const target = new Target(opts.root);
+  const layout = detectLayout(target, opts.config);
+  const file = target.path(layout.configPath);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new UserError([problem(`no server.conf at ${file}`, 'run spreed-setup setup first, or pass --config PATH (and --root DIR if staged)')]);
+    }
+    throw new UserError([problem(`cannot read ${file}: ${code ?? (err as Error).message}`, code === 'EACCES' ? 'run as root (sudo)' : 'make it a readable file')]);
+  }
+  const setup: CheckSetup = { target, layout, configPath: layout.configPath, backends: [], secrets: new Map() };
+  const m = /for server version (\d+\.\d+\.\d+)/.exec(text);
+  if (m?.[1]) setup.renderedFor = m[1];
+  try {
+    setup.doc = parseGoconf(text);
+  } catch (err) {
+    if (!(err instanceof GoconfSyntaxError)) throw err;
+    setup.parseError = err.message;
+    return setup;
+  }
+  const reading = deploymentFromConf(setup.doc);
+  setup.reading = reading;
+  const input = reading.input;
+  if (input.listen) setup.listen = input.listen;
+  setup.backends = (input.backends ?? []).map((b) => ({ id: b.id, urls: [...b.urls] }));
+  if (input.nats) setup.nats = input.nats;
+  if (input.mcu) setup.mcu = input.mcu;
+  for (const [k, v] of reading.secrets) setup.secrets.set(k, v);
+  // Secret files fill what server.conf does not hold (never override it: the server reads server.conf).
+  for (const name of ['hashkey', 'blockkey', 'internalsecret', ...setup.backends.map((b) => `backend-${b.id}`)]) {
+    if (setup.secrets.has(name)) continue;
+    try {
+      const v = readSecretFile(target, layout.secretsDir, name);
+      if (v !== undefined) setup.secrets.set(name, v);
+    } catch {
+      /* unreadable secret file: the config check reports the missing value */
+    }
+  }
+  const state = readState(target, layout).input;
+  if (state.hostname) {
+    const port = state.nginx?.httpsPort !== undefined && state.nginx.httpsPort !== 443 ? `:${state.nginx.httpsPort}` : '';
+    setup.publicUrl = `https://${state.hostname}${port}${state.basePath ?? DEFAULT_BASE_PATH}`;
+  }
+  return setup;
+}
