@@ -66,7 +66,7 @@ export function parseCheckArgs(argv: string[]): CheckFlags {
       problems.push(problem(`--url ${url} is not an http(s) URL`, 'e.g. --url https://hpb.example.org/standalone-signaling'));
     }
   }
-  if (str('occ') !== undefined && splitOccCommand(str('occ')!).length === 0) problems.push(problem('--occ is empty', 'e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"'));
+  if (str('occ') !== undefined && splitOccCommand(str('occ')!).length === 0) problems.push(problem('--occ is empty or has an unbalanced quote', 'e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"'));
   if (problems.length) throw new UserError(problems);
   const flags: CheckFlags = { insecure: values.insecure === true, timeoutSeconds, json: values.json === true };
   for (const [k, opt] of [['root', 'root'], ['config', 'config'], ['url', 'url'], ['ca', 'ca'], ['occ', 'occ'], ['nginxConf', 'nginx-conf']] as const) {

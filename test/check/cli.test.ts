@@ -178,6 +178,14 @@ describe('registration in Talk (stand-in occ)', () => {
     expect(check.detail).toContain('signaling_mode = internal');
   });
 
+  it("fails when Nextcloud's overwrite.cli.url matches no backend URL (its own requests would get 403)", async () => {
+    const { check } = await registration({ servers: [{ server: publicUrl, verify: true }], secret: backendSecret, systemConfig: { 'overwrite.cli.url': 'https://cloud.example.org' } });
+    expect(check.status).toBe('fail');
+    expect(check.detail).toContain('overwrite.cli.url https://cloud.example.org matches no backend url');
+    const ok = await registration({ servers: [{ server: publicUrl, verify: true }], secret: backendSecret, systemConfig: { 'overwrite.cli.url': 'http://127.0.0.1:1/' } });
+    expect(ok.check.status, ok.check.detail).toBe('pass');
+  });
+
   it("names occ's complaint when run as the wrong user", async () => {
     const { check } = await registration({ requireUid: 4242 });
     expect(check.status).toBe('fail');

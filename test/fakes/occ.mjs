@@ -176,6 +176,7 @@ function main() {
     'app:getpath': appGetpath,
     'config:app:get': configAppGet,
     'config:app:delete': configAppDelete,
+    'config:system:get': configSystemGet,
   };
   if (command === undefined) {
     stdout(`Nextcloud ${state.versionstring}`);
@@ -242,6 +243,19 @@ function appGetpath(args) {
 function configAppGet(args, options, output) {
   required(args, ['app', 'name'], 'config:app:get [--output [OUTPUT]] [--details] [--default-value DEFAULT-VALUE] [--] <app> <name>');
   const value = state.appConfig[args[0]]?.[args[1]];
+  if (value === undefined) {
+    if (options['default-value'] === undefined) return 1;
+    writeOutput(output, options['default-value'], () => stdout(String(options['default-value'])));
+    return 0;
+  }
+  writeOutput(output, value, () => stdout(String(value)));
+  return 0;
+}
+
+// core/Command/Config/System/GetConfig.php: like config:app:get (unset -> exit 1, silent)
+function configSystemGet(args, options, output) {
+  required(args, ['name'], 'config:system:get [--output [OUTPUT]] [--default-value DEFAULT-VALUE] [--] <name>...');
+  const value = (state.systemConfig ?? {})[args[0]];
   if (value === undefined) {
     if (options['default-value'] === undefined) return 1;
     writeOutput(output, options['default-value'], () => stdout(String(options['default-value'])));

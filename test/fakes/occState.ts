@@ -14,6 +14,8 @@ export interface FakeOccState {
   pcntlMissing?: boolean;
   hang?: boolean;
   appConfig?: { spreed?: Record<string, string> };
+  /** config.php values (config:system:get), e.g. overwrite.cli.url */
+  systemConfig?: Record<string, string>;
 }
 
 /** Writes a state in which Talk lists `servers` with one global `secret` (as Talk stores it). */
