@@ -51,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
           toolVersion: toolVersion(),
           followUps: {
             register: async (p) => (await import('../commands/register.js')).run(where(p), { out, interactive: true }),
+            check: async (p) => (await import('../commands/check.js')).run(where(p), { out, interactive: true }),
           },
         });
       }

@@ -34,6 +34,8 @@ describe('wizard in a terminal', () => {
     t.send('Enter'); typed++;
     await t.waitFor('Register this server');
     t.send('Enter'); typed++;
+    await t.waitFor('Run the connectivity check now?');
+    t.send('Enter');
     expect(await t.exitCode()).toBe(0);
     expect(typed).toBeLessThanOrEqual(5);
     const screen = t.screen();
@@ -87,6 +89,8 @@ describe('wizard in a terminal', () => {
     expect(review).not.toMatch(/modify\s+\S+secrets\//);
     t.send('Enter');
     await t.waitFor('Register this server');
+    t.send('Enter');
+    await t.waitFor('Run the connectivity check now?');
     t.send('Enter');
     expect(await t.exitCode()).toBe(0);
     const doc = parseGoconf(readFileSync(conf, 'utf8'));
