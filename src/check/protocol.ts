@@ -63,6 +63,12 @@ export function signBody(secret: string, random: string, body: string | Buffer):
   return h.digest('hex');
 }
 
+/** The two headers that sign a request body, in either direction (facts sheet section 5). */
+export function signingHeaders(secret: string, body: string): Record<string, string> {
+  const random = randomToken(32);
+  return { 'Spreed-Signaling-Random': random, 'Spreed-Signaling-Checksum': signBody(secret, random, body) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Internal helpers
 // ---------------------------------------------------------------------------------------------
@@ -441,16 +447,13 @@ export async function signedRoomRequest(
   opts: SignedRoomRequestOptions,
 ): Promise<{ status: number; body: string }> {
   const body = opts.body ?? PROBE_BODY;
-  const random = randomToken(32);
-  const checksum = signBody(opts.secret, random, body);
   const res = await httpRequest(joinUrl(baseUrl, PROBE_ROOM_PATH), {
     method: 'POST',
     headers: {
       'Content-Type': 'application/json',
       Accept: 'application/json',
       'Spreed-Signaling-Backend': opts.backend,
-      'Spreed-Signaling-Random': random,
-      'Spreed-Signaling-Checksum': checksum,
+      ...signingHeaders(opts.secret, body),
     },
     body,
     secrets: [opts.secret],
@@ -752,16 +755,13 @@ export async function probeNextcloudSecret(
   nextcloudUrl: string,
   opts: TlsOptions & { secret: string },
 ): Promise<{ status: number; code?: string; message?: string; body: string }> {
-  const random = randomToken(32);
-  const checksum = signBody(opts.secret, random, PROBE_BODY);
   const res = await httpRequest(joinUrl(nextcloudUrl, TALK_BACKEND_PATH), {
     method: 'POST',
     headers: {
       'OCS-APIRequest': 'true',
       Accept: 'application/json',
       'Content-Type': 'application/json',
-      'Spreed-Signaling-Random': random,
-      'Spreed-Signaling-Checksum': checksum,
+      ...signingHeaders(opts.secret, PROBE_BODY),
     },
     body: PROBE_BODY,
     secrets: [opts.secret],
