@@ -15,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need_install=()
-for bin in /usr/bin/nextcloud-spreed-signaling-server /usr/bin/nats-server /usr/sbin/nginx /usr/bin/janus /usr/bin/turnserver /usr/bin/curl /usr/bin/openssl /usr/bin/tmux; do
+for bin in /usr/bin/nextcloud-spreed-signaling-server /usr/sbin/nats-server /usr/sbin/nginx /usr/bin/janus /usr/bin/turnserver /usr/bin/curl /usr/bin/openssl /usr/bin/tmux; do
   [ -x "$bin" ] || need_install+=("$bin")
 done
 
