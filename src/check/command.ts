@@ -2,9 +2,9 @@
 // terminal, ordered plain lines otherwise, or one JSON report), exit 0/1/2.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { styleText } from 'node:util';
 import { problem, UserError } from '../errors.js';
+import { COMMON_OPTIONS, parseCommandOptions } from '../cli/args.js';
 import type { Output } from '../cli/output.js';
 import { buildCatalogue, type CheckInputs } from './catalogue.js';
 import { runChecks, type RunEvent } from './runner.js';
@@ -25,8 +25,7 @@ export interface CheckFlags {
 }
 
 const OPTIONS = {
-  root: { type: 'string' },
-  config: { type: 'string' },
+  ...COMMON_OPTIONS,
   url: { type: 'string' },
   ca: { type: 'string' },
   insecure: { type: 'boolean' },
@@ -34,19 +33,12 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'nginx-conf': { type: 'string' },
   json: { type: 'boolean' },
-  yes: { type: 'boolean', short: 'y' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export function parseCheckArgs(argv: string[]): CheckFlags {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
-  } catch (err) {
-    throw new UserError([problem((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''), 'see spreed-setup check --help')]);
-  }
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const o = parseCommandOptions(argv, OPTIONS, 'check');
+  const str = o.str;
+  const values = { insecure: o.bool('insecure'), json: o.bool('json') };
   const problems = [];
   let timeoutSeconds = 5;
   const t = str('timeout');

@@ -24,7 +24,42 @@ export interface SetupFlags {
   help: boolean;
 }
 
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+
+/** Options every command shares: where the installed setup is, and how to behave. */
+export const COMMON_OPTIONS = {
+  root: { type: 'string' },
+  config: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface ParsedOptions {
+  str(name: string): string | undefined;
+  bool(name: string): boolean;
+  list(name: string): string[];
+}
+
+/** Strict parse of one command's options: a typo or a stray word is a UserError naming the help. */
+export function parseCommandOptions(argv: string[], options: OptionSpec, command: string): ParsedOptions {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }) as { values: typeof values });
+  } catch (err) {
+    const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UserError([problem(msg, `see spreed-setup ${command} --help`)]);
+  }
+  return {
+    str: (k) => (typeof values[k] === 'string' ? (values[k] as string) : undefined),
+    bool: (k) => values[k] === true,
+    list: (k) => (Array.isArray(values[k]) ? (values[k] as string[]) : []),
+  };
+}
+
 const SETUP_OPTIONS = {
+  ...COMMON_OPTIONS,
   hostname: { type: 'string' },
   nextcloud: { type: 'string', multiple: true },
   nats: { type: 'string' },
@@ -36,37 +71,24 @@ const SETUP_OPTIONS = {
   'server-version': { type: 'string' },
   answers: { type: 'string' },
   'answers-out': { type: 'string' },
-  config: { type: 'string' },
-  root: { type: 'string' },
   rotate: { type: 'string', multiple: true },
-  yes: { type: 'boolean', short: 'y' },
   'dry-run': { type: 'boolean' },
   restart: { type: 'boolean' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export function parseSetupArgs(argv: string[]): SetupFlags {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: SETUP_OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new UserError([problem(msg, 'see spreed-setup setup --help')]);
-  }
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const list = (k: string) => (Array.isArray(values[k]) ? (values[k] as string[]) : []);
+  const o = parseCommandOptions(argv, SETUP_OPTIONS, 'setup');
   const flags: SetupFlags = {
-    nextcloud: list('nextcloud').flatMap((u) => u.split(/\s+/)).filter(Boolean),
-    rotate: list('rotate'),
-    yes: values.yes === true,
-    dryRun: values['dry-run'] === true,
-    restart: values.restart === true,
-    debug: values.debug === true,
-    help: values.help === true,
+    nextcloud: o.list('nextcloud').flatMap((u) => u.split(/\s+/)).filter(Boolean),
+    rotate: o.list('rotate'),
+    yes: o.bool('yes'),
+    dryRun: o.bool('dry-run'),
+    restart: o.bool('restart'),
+    debug: o.bool('debug'),
+    help: o.bool('help'),
   };
   const assign = (key: keyof SetupFlags, opt: string) => {
-    const v = str(opt);
+    const v = o.str(opt);
     if (v !== undefined) (flags as unknown as Record<string, string>)[key] = v;
   };
   assign('hostname', 'hostname');

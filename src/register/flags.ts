@@ -1,6 +1,6 @@
 // `register`'s options, parsed in one place (node's parseArgs, strict: a typo is an error).
-import { parseArgs } from 'node:util';
 import { UserError, problem, type Problem } from '../errors.js';
+import { COMMON_OPTIONS, parseCommandOptions } from '../cli/args.js';
 import { SECRET_CHOICES, type SecretChoice } from './decide.js';
 
 export interface RegisterFlags {
@@ -28,8 +28,7 @@ export interface RegisterFlags {
 }
 
 const OPTIONS = {
-  root: { type: 'string' },
-  config: { type: 'string' },
+  ...COMMON_OPTIONS,
   url: { type: 'string' },
   occ: { type: 'string' },
   'occ-ssh': { type: 'string' },
@@ -47,22 +46,14 @@ const OPTIONS = {
   'show-secret': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   timeout: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 export function parseRegisterFlags(argv: string[]): RegisterFlags {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
-  } catch (err) {
-    const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new UserError([problem(msg, 'see spreed-setup register --help')]);
-  }
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const o = parseCommandOptions(argv, OPTIONS, 'register');
+  const str = o.str;
+  const values: Record<string, boolean> = Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, o.bool(k)]));
   const problems: Problem[] = [];
   const flags: RegisterFlags = {
     unsetInternalMode: values['unset-internal-mode'] === true,
