@@ -10,6 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/check/schema.js';
+import { DIST, packagesIn, staticImportGraph } from '../harness/imports.js';
 import { BIN, runCli, secretValues } from '../cli/run.js';
 import { FAKE_OCC, writeOccState } from '../fakes/occState.js';
 import { blackHoleConf, startBlackHole } from './blackhole.js';
@@ -103,21 +104,9 @@ describe('plain output and the dashboard', () => {
 });
 
 describe('start-up: ink stays out of --help and the plain path', () => {
-  const DIST = path.resolve(import.meta.dirname, '../../dist');
-  const staticImports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*import\s+(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
-  const graph = (entry: string) => {
-    const seen = new Set<string>();
-    const todo = [entry];
-    while (todo.length) {
-      const f = todo.pop()!;
-      if (seen.has(f)) continue;
-      seen.add(f);
-      for (const s of staticImports(f)) (s.startsWith('.') ? todo.push(path.resolve(path.dirname(f), s)) : seen.add(`pkg:${s}`));
-    }
-    return [...seen];
-  };
+  const graph = staticImportGraph;
   it('commands/check.js (loaded for --help) imports nothing heavy; the check engine never imports ink statically', () => {
-    expect(graph(path.join(DIST, 'commands/check.js')).filter((g) => g.startsWith('pkg:') && !g.startsWith('pkg:node:'))).toEqual([]);
+    expect(packagesIn(graph(path.join(DIST, 'commands/check.js')))).toEqual([]);
     const engine = graph(path.join(DIST, 'check/command.js'));
     expect(engine.some((g) => g === 'pkg:ink' || g === 'pkg:react' || g.startsWith('pkg:react/'))).toBe(false);
     expect(engine.some((g) => g.includes('/ui/'))).toBe(false);
