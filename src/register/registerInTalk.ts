@@ -62,8 +62,9 @@ export async function chooseOcc(flags: RegisterFlags, target: BackendTarget, dep
   } catch (err) {
     throw new UserError([problem(`--occ${flags.occSsh !== undefined ? '-ssh' : ''}: ${(err as Error).message}`, 'give the command as you would type it, e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"')]);
   }
-  if (!occ) occ = (await detectOcc(deps.detect))[0];
-  if (!deps.prompter) return occ;
+  // A command given by flag is not asked again; only a detected one is shown for confirmation.
+  if (occ || !deps.prompter) return occ ?? (await detectOcc(deps.detect))[0];
+  occ = (await detectOcc(deps.detect))[0];
   const suggested = occ ? formatCommand(occ.argv) : undefined;
   const answer = await deps.prompter.occCommand(target.nextcloudUrls.join(', '), suggested);
   if (answer === 'manual') return 'manual';

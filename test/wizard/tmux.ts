@@ -12,9 +12,11 @@ export class TmuxSession {
   private exitFile = path.join(this.dir, 'exit');
   readonly started = Date.now();
 
-  constructor(args: string[], opts: { cwd?: string } = {}) {
-    const cmd = ['node', BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-    this.tmux('new-session', '-d', '-x', '120', '-y', '50', '-c', opts.cwd ?? process.cwd(), `env NO_COLOR=1 ${cmd}; echo $? > ${this.exitFile}; sleep 5`);
+  constructor(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+    const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+    const cmd = ['node', BIN, ...args].map(q).join(' ');
+    const env = Object.entries({ NO_COLOR: '1', ...(opts.env ?? {}) }).map(([k, v]) => `${k}=${q(v)}`).join(' ');
+    this.tmux('new-session', '-d', '-x', '120', '-y', '50', '-c', opts.cwd ?? process.cwd(), `env ${env} ${cmd}; echo $? > ${this.exitFile}; sleep 5`);
   }
 
   private tmux(...args: string[]): string {
