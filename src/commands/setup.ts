@@ -100,7 +100,14 @@ export function validationProblems(input: Partial<DeploymentInput>, skip: Readon
 }
 
 /** Validates the input, picks the server version, and plans every file. Throws UserError. */
-export async function planDeployment(ctx: SetupContext, input: Partial<DeploymentInput>, opts: { rotate: ReadonlySet<string>; serverVersionFlag?: boolean }): Promise<Prepared> {
+export interface PlanOptions {
+  rotate: ReadonlySet<string>;
+  serverVersionFlag?: boolean;
+  /** Secret values to take over on purpose (register's "reuse Nextcloud's secret"). */
+  adopt?: ReadonlyMap<string, string>;
+}
+
+export async function planDeployment(ctx: SetupContext, input: Partial<DeploymentInput>, opts: PlanOptions): Promise<Prepared> {
   const notices = [...ctx.notices];
   const parsed = DeploymentSchema.safeParse(input);
   if (!parsed.success) throw new UserError(validationProblems(input));
@@ -128,6 +135,7 @@ export async function planDeployment(ctx: SetupContext, input: Partial<Deploymen
   const built = buildPlan(deployment, {
     target, layout, traits, existing,
     rotate: opts.rotate,
+    ...(opts.adopt ? { adopt: opts.adopt } : {}),
     toolVersion: ctx.toolVersion,
     ...(await nginxVersion(layout.nginx.binary).then((v) => (v ? { nginxVersion: v } : {}))),
   });
@@ -136,7 +144,7 @@ export async function planDeployment(ctx: SetupContext, input: Partial<Deploymen
   return { target, layout, existing, deployment, traits, versionSource, built, notices };
 }
 
-export async function prepareSetup(flags: SetupFlags, toolVersion: string): Promise<Prepared> {
+export async function prepareSetup(flags: SetupFlags, toolVersion: string, extra: Pick<PlanOptions, 'adopt'> = {}): Promise<Prepared> {
   const ctx = detectSetupContext(flags, toolVersion);
   const { input, problems, notices } = inputFor(ctx, flags);
   problems.unshift(...ctx.problems);
@@ -147,7 +155,7 @@ export async function prepareSetup(flags: SetupFlags, toolVersion: string): Prom
   }
   problems.push(...validationProblems(input, missing.map((m) => m.key)));
   if (problems.length) throw new UserError(problems);
-  return planDeployment(ctx, input, { rotate: new Set(flags.rotate), serverVersionFlag: flags.serverVersion !== undefined });
+  return planDeployment(ctx, input, { rotate: new Set(flags.rotate), serverVersionFlag: flags.serverVersion !== undefined, ...extra });
 }
 
 export function stampNow(d = new Date()): string {
