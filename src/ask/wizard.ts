@@ -78,11 +78,11 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
 
   const rotate = new Set(flags.rotate);
   const ask: Record<Part, () => Promise<void>> = {
-    hostname: async () => askHostname(p, answers, ctx, machine),
+    hostname: async () => askHostname(p, answers, machine),
     nextcloud: async () => askNextcloud(p, answers, ctx),
     nats: async () => askNats(p, answers, machine),
     mcu: async () => askMcu(p, answers, machine),
-    nginx: async () => askNginx(p, answers, ctx, machine),
+    nginx: async () => askNginx(p, answers, machine),
     listen: async () => askListen(p, answers),
     rotate: async () => askRotate(p, answers, rotate),
   };
@@ -253,7 +253,7 @@ function restSummary(a: Input): string {
   return `${nats}, ${mcu}, ${nginx}, listen ${a.listen ?? DEFAULT_LISTEN}`;
 }
 
-async function askHostname(p: Prompter, a: Input, ctx: SetupContext, m: Environment): Promise<void> {
+async function askHostname(p: Prompter, a: Input, m: Environment): Promise<void> {
   const suggestion = a.hostname ?? m.nginxServerNames[0] ?? m.fqdn;
   const v = must(
     await p.text({
@@ -265,7 +265,6 @@ async function askHostname(p: Prompter, a: Input, ctx: SetupContext, m: Environm
   const n = normalizeHostname(v);
   for (const notice of n.notices) p.info(notice);
   a.hostname = n.value;
-  void ctx;
 }
 
 async function askNextcloud(p: Prompter, a: Input, ctx: SetupContext): Promise<void> {
@@ -393,7 +392,7 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
   a.turn = { servers: servers.split(/[\s,]+/).filter(Boolean) };
 }
 
-async function askNginx(p: Prompter, a: Input, ctx: SetupContext, m: Environment): Promise<void> {
+async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
   const mode = must(
     await p.select({
       message: 'nginx in front of the signaling server',
@@ -414,10 +413,9 @@ async function askNginx(p: Prompter, a: Input, ctx: SetupContext, m: Environment
   const absolute = (s: string) => (path.isAbsolute(s.trim()) ? undefined : 'must be an absolute path');
   const cert = must(await p.text({ message: 'TLS certificate (full chain)', defaultValue: a.nginx?.certificate ?? le.certificate, validate: absolute })).trim();
   const key = must(await p.text({ message: 'TLS private key', defaultValue: a.nginx?.key ?? le.key, validate: absolute })).trim();
-  a.nginx = { ...a.nginx, mode, ...(cert !== le.certificate ? { certificate: cert } : {}), ...(key !== le.key ? { key } : {}) } as Input['nginx'];
-  if (cert === le.certificate && a.nginx) delete (a.nginx as { certificate?: string }).certificate;
-  if (key === le.key && a.nginx) delete (a.nginx as { key?: string }).key;
-  void ctx;
+  // Let's Encrypt's paths are the default: store only paths that differ from them.
+  const { certificate: _oldCert, key: _oldKey, ...rest } = a.nginx ?? {};
+  a.nginx = { ...rest, mode, ...(cert !== le.certificate ? { certificate: cert } : {}), ...(key !== le.key ? { key } : {}) } as Input['nginx'];
 }
 
 async function askListen(p: Prompter, a: Input): Promise<void> {

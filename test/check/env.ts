@@ -13,6 +13,7 @@ import { signalingBinary, type SignalingVersion } from '../harness/components.js
 import { freePort } from '../harness/ports.js';
 import { startJanus, startNats, startNginx, startSignaling, writeNginxMain, type ManagedProcess, type StartedSignaling } from '../harness/processes.js';
 import { runCli, secretValues } from '../cli/run.js';
+import { testSiteAnswers } from '../harness/answers.js';
 import { startFakeNextcloud, type FakeNextcloud, type FakeNextcloudOptions } from '../fakes/nextcloud.js';
 
 export const SECRETS_DIR = 'etc/nextcloud-spreed-signaling/secrets';
@@ -89,13 +90,7 @@ export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Pr
   const cert = opts.cert === 'expired' ? certs.expired : certs.good;
   let nats: ManagedProcess | undefined;
   let janus: ManagedProcess | undefined;
-  const lines = [
-    'hostname: localhost',
-    `listen: 127.0.0.1:${listenPort}`,
-    'backends:',
-    '  - id: cloud',
-    `    urls: [${nextcloudUrl}]`,
-  ];
+  const lines: string[] = [];
   if (opts.nats === 'external') {
     const port = await freePort();
     nats = await startNats(port);
@@ -106,19 +101,8 @@ export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Pr
     janus = await startJanus(mkdtempSync(path.join(base, 'janus-')), port);
     lines.push('mcu:', '  type: janus', `  url: ws://127.0.0.1:${port}`);
   }
-  lines.push(
-    'nginx:',
-    '  mode: site',
-    `  certificate: ${cert.cert}`,
-    `  key: ${cert.key}`,
-    '  bindAddress: 127.0.0.1',
-    `  httpPort: ${httpPort}`,
-    `  httpsPort: ${httpsPort}`,
-    `  acmeWebroot: ${path.join(root, 'acme')}`,
-    '',
-  );
   const answers = path.join(root, 'answers.yaml');
-  writeFileSync(answers, lines.join('\n'));
+  writeFileSync(answers, testSiteAnswers({ listenPort, nextcloudUrl, cert, httpPort, httpsPort, acmeWebroot: path.join(root, 'acme'), extra: lines }));
   const r = await runCli(['setup', '--answers', answers, '--server-version', opts.version, '--yes', '--root', root]);
   expect(r.code, r.all).toBe(0);
   const secret = (name: string) => readFileSync(path.join(root, SECRETS_DIR, name), 'utf8').trim();

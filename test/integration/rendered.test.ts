@@ -14,6 +14,7 @@ import { SIGNALING_VERSIONS, signalingBinary, skipUnless, type SignalingVersion 
 import { freePort } from '../harness/ports.js';
 import { cleanupAll, selfSignedCert, startNats, startNginx, startSignaling, writeNginxMain, type StartedSignaling } from '../harness/processes.js';
 import { runCli, secretValues } from '../cli/run.js';
+import { testSiteAnswers } from '../harness/answers.js';
 
 const NEXTCLOUD = 'https://cloud.example.org';
 const SECRETS = 'etc/nextcloud-spreed-signaling/secrets';
@@ -56,22 +57,7 @@ async function render(version: SignalingVersion, extraArgs: string[] = []): Prom
   mkdirSync(path.join(acme, '.well-known/acme-challenge'), { recursive: true });
   chmodSync(root, 0o755);
   writeFileSync(path.join(acme, '.well-known/acme-challenge/token123'), 'proof\n');
-  writeFileSync(answers, [
-    'hostname: localhost',
-    `listen: 127.0.0.1:${listenPort}`,
-    'backends:',
-    '  - id: cloud',
-    `    urls: [${NEXTCLOUD}]`,
-    'nginx:',
-    '  mode: site',
-    `  certificate: ${cert.cert}`,
-    `  key: ${cert.key}`,
-    '  bindAddress: 127.0.0.1',
-    `  httpPort: ${httpPort}`,
-    `  httpsPort: ${httpsPort}`,
-    `  acmeWebroot: ${acme}`,
-    '',
-  ].join('\n'));
+  writeFileSync(answers, testSiteAnswers({ listenPort, nextcloudUrl: NEXTCLOUD, cert, httpPort, httpsPort, acmeWebroot: acme }));
   const r = await runCli(['setup', '--answers', answers, '--server-version', version, '--yes', '--root', root, ...extraArgs]);
   expect(r.code, r.all).toBe(0);
   const secret = (name: string) => readFileSync(path.join(root, SECRETS, name), 'utf8').trim();
