@@ -240,7 +240,7 @@ async function introLines(ctx: SetupContext, m: Environment, reconfigure: boolea
   lines.push(`config: ${ctx.target.path(ctx.layout.configPath)} (${ctx.existing.configText !== undefined ? (reconfigure ? 'existing setup' : 'exists, no backend yet') : 'new'}; ${ctx.layout.kind} layout)`);
   lines.push(`nginx: ${ctx.layout.nginx.binary ? `installed, ${ctx.layout.nginx.kind === 'debian' ? 'sites-available/sites-enabled' : 'conf.d'} layout` : 'not installed (apt install nginx)'}`);
   lines.push(`nats-server on 127.0.0.1:4222: ${m.natsLocal ? 'answers' : 'none'}`);
-  lines.push(`Janus on 127.0.0.1:8188: ${m.janusLocal ? 'something listens' : 'none'}`);
+  lines.push(`Janus on 127.0.0.1:8188: ${m.janusLocal ? 'answers' : 'none'}`);
   lines.push(`Nextcloud occ on this host: ${m.occPath ?? 'none found'}`);
   lines.push(`Let's Encrypt certificates: ${m.letsEncryptHosts.length ? m.letsEncryptHosts.join(', ') : 'none'}`);
   return lines.join('\n');

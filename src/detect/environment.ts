@@ -1,8 +1,7 @@
 // What else is on this machine, for the wizard's intro and its defaults: a nats-server on 4222,
-// something on Janus's 8188, a Nextcloud with occ, Let's Encrypt certificates, the FQDN.
+// a Janus answering on 8188, a Nextcloud with occ, Let's Encrypt certificates, the FQDN.
 // Every probe is bounded and touches only this host.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { execa } from 'execa';
 import type { Target } from './layout.js';
@@ -10,15 +9,19 @@ import type { Target } from './layout.js';
 export interface Environment {
   fqdn: string;
   natsLocal?: string; // nats://127.0.0.1:4222 when a nats-server answers INFO there
-  janusLocal?: string; // ws://127.0.0.1:8188 when something listens there
+  janusLocal?: string; // ws://127.0.0.1:8188 when Janus answers its info request there
   occPath?: string; // a Nextcloud occ on this host
   letsEncryptHosts: string[];
   nginxServerNames: string[];
 }
 
 export async function detectEnvironment(target: Target): Promise<Environment> {
-  const { natsInfo } = await import('../check/protocol.js');
-  const [fqdn, nats, janus] = await Promise.all([machineFqdn(), natsInfo('nats://127.0.0.1:4222', { timeoutMs: 800 }).then((r) => r.ok), tcpListens('127.0.0.1', 8188)]);
+  const { natsInfo, janusInfo } = await import('../check/protocol.js');
+  const [fqdn, nats, janus] = await Promise.all([
+    machineFqdn(),
+    natsInfo('nats://127.0.0.1:4222', { timeoutMs: 800 }).then((r) => r.ok),
+    janusInfo('ws://127.0.0.1:8188', { timeoutMs: 800 }).then((r) => r.ok),
+  ]);
   const env: Environment = { fqdn, letsEncryptHosts: letsEncryptHosts(target), nginxServerNames: nginxServerNames(target) };
   if (nats) env.natsLocal = 'nats://127.0.0.1:4222';
   if (janus) env.janusLocal = 'ws://127.0.0.1:8188';
@@ -63,17 +66,4 @@ export function nginxServerNames(target: Target): string[] {
     }
   }
   return [...names];
-}
-
-export function tcpListens(host: string, port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host, port });
-    const done = (v: boolean) => {
-      sock.destroy();
-      resolve(v);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
 }
