@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchWelcome, internalHello, internalToken, natsInfo, signedRoomRequest } from '../src/check/protocol.js';
+import { fetchWelcome, internalHello, internalToken, natsInfo, signedRoomRequest } from '../src/probe/protocol.js';
 import { SIGNALING_VERSIONS, signalingBinary, skipUnless, type SignalingVersion } from './harness/components.js';
 import { freePort, portAnswers } from './harness/ports.js';
 import {

@@ -18,7 +18,7 @@ import {
   randomToken,
   signBody,
   signedRoomRequest,
-} from '../src/check/protocol.js';
+} from '../src/probe/protocol.js';
 import { freePort } from './harness/ports.js';
 
 const SECRET = 'the-shared-secret-for-internal-clients';

@@ -4,7 +4,7 @@
 import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { Target } from '../detect/layout.js';
+import type { Target } from '../io/target.js';
 import type { FileChange, Plan } from '../plan/plan.js';
 
 export interface ApplyOptions {

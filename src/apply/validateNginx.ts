@@ -5,16 +5,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { Layout, Target } from '../detect/layout.js';
+import type { Layout } from '../model/layout.js';
+import type { Target } from '../io/target.js';
 import type { FileChange } from '../plan/plan.js';
 
 export type NginxValidation = { ok: true; skipped?: string } | { ok: false; message: string; rollback: 'nginx' };
 
-export async function nginxVersion(binary: string | undefined): Promise<string | undefined> {
-  if (!binary) return undefined;
-  const r = await execa(binary, ['-v'], { reject: false, timeout: 5000 });
-  return /nginx\/(\d+\.\d+\.\d+)/.exec(String(r.stderr ?? '') + String(r.stdout ?? ''))?.[1];
-}
 
 export async function validateNginx(target: Target, layout: Layout, written: FileChange[]): Promise<NginxValidation> {
   const nginxFiles = written.filter((c) => c.role === 'nginx');

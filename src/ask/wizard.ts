@@ -2,8 +2,8 @@
 // review the plan and the masked diff, then write. Nothing is written before the final confirm, so
 // Ctrl-C or Esc at any prompt leaves the machine exactly as it was.
 import path from 'node:path';
-import type { SetupFlags } from '../cli/args.js';
-import type { Output } from '../cli/output.js';
+import type { SetupFlags } from '../options/parse.js';
+import type { Output } from '../io/output.js';
 import { EXIT, UserError } from '../errors.js';
 import {
   DEFAULT_LISTEN, isValidHostname, nextcloudUrlProblem, normalizeHostname, normalizeNextcloudUrl, publicSignalingUrl,
@@ -11,11 +11,10 @@ import {
 } from '../model/deployment.js';
 import { defaultCertificatePaths } from '../render/nginx.js';
 import { detectEnvironment, type Environment } from '../detect/environment.js';
-import { inputFromFlags, renderAnswersFile } from './inputs.js';
+import { inputFromFlags, renderAnswersFile, writeAnswersOut } from '../inputs/inputs.js';
 import { CANCELLED, type Answer, type Prompter } from './prompter.js';
-import {
-  applyPrepared, detectSetupContext, inputFor, nextSteps, planDeployment, type Prepared, type SetupContext,
-} from '../commands/setup.js';
+import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
+import { applyPrepared, nextSteps } from '../apply/applySetup.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { secretSpecsFor } from '../secrets/secrets.js';
 
@@ -203,7 +202,6 @@ export async function manualRegistration(p: Prepared): Promise<string> {
 
 async function saveAnswers(flags: SetupFlags, prepared: Prepared, env: WizardEnv, p: Prompter): Promise<void> {
   if (!flags.answersOut) return;
-  const { writeAnswersOut } = await import('../commands/setup.js');
   await writeAnswersOut(flags.answersOut, prepared.deployment, env.toolVersion);
   p.info(`Answers saved to ${flags.answersOut} (replay: spreed-setup setup --answers ${flags.answersOut} --yes)`);
 }
@@ -313,7 +311,7 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
     if (!m.natsLocal) p.warn('no nats-server answers on 127.0.0.1:4222 yet: the signaling server waits for it before it listens (apt install nats-server)');
     return;
   }
-  const { natsInfo } = await import('../check/protocol.js');
+  const { natsInfo } = await import('../probe/protocol.js');
   let initial = a.nats?.mode === 'external' ? a.nats.urls.join(', ') : '';
   for (;;) {
     const v = must(

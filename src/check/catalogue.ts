@@ -24,7 +24,7 @@ import {
   tlsCertificate,
   websocketUpgrade,
   type TlsOptions,
-} from './protocol.js';
+} from '../probe/protocol.js';
 import type { CheckDef, CheckContext, Outcome } from './runner.js';
 import type { CheckSetup } from './setup.js';
 import { judgeFeatures, UPDATE_FIX } from './talk.js';

@@ -2,7 +2,9 @@
 // file `setup` left (public hostname, base path, nginx ports) and the secret values. Unlike
 // loadInstalled it never throws for a broken config: a broken config is the first check's finding.
 import { readFileSync } from 'node:fs';
-import { detectLayout, Target, type Layout } from '../detect/layout.js';
+import { detectLayout } from '../detect/layout.js';
+import { Target } from '../io/target.js';
+import type { Layout } from '../model/layout.js';
 import { readSecretFile } from '../detect/existing.js';
 import { readState } from '../detect/installed.js';
 import { GoconfSyntaxError, parseGoconf, type GoconfDocument } from '../goconf/parse.js';

@@ -1,15 +1,7 @@
 // Entry point: dispatches subcommands. --help and --version load nothing else (start-up speed);
 // a UserError prints its problems and exits 2 (or its own code) without a stack trace.
-import { readFileSync } from 'node:fs';
 import { MAIN_HELP, SETUP_HELP } from './help.js';
-
-export function toolVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
+import { toolVersion } from '../io/toolVersion.js';
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`spreed-setup ${toolVersion()}\n`);
     return 0;
   }
-  const { createOutput } = await import('./output.js');
+  const { createOutput } = await import('../io/output.js');
   const out = createOutput();
   const debug = rest.includes('--debug');
   try {
@@ -35,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(SETUP_HELP);
         return 0;
       }
-      const { parseSetupArgs } = await import('./args.js');
+      const { parseSetupArgs } = await import('../options/parse.js');
       const flags = parseSetupArgs(rest);
       // A terminal and no --yes: the wizard (flags given are not asked again). Otherwise nothing is asked.
       if (terminal && !flags.yes) {

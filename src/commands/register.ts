@@ -1,7 +1,7 @@
 // `spreed-setup register`: registers this signaling server in Nextcloud Talk through occ, for one
 // backend or each in turn. Static imports stay type-only so `register --help` starts fast; the
 // work lives in src/register/.
-import type { Output } from '../cli/output.js';
+import type { Output } from '../io/output.js';
 
 export const HELP = `spreed-setup register: register this signaling server in Nextcloud Talk (occ talk:signaling:add)
 

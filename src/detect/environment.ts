@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
-import type { Target } from './layout.js';
+import type { Target } from '../io/target.js';
 
 export interface Environment {
   fqdn: string;
@@ -16,7 +16,7 @@ export interface Environment {
 }
 
 export async function detectEnvironment(target: Target): Promise<Environment> {
-  const { natsInfo, janusInfo } = await import('../check/protocol.js');
+  const { natsInfo, janusInfo } = await import('../probe/protocol.js');
   const [fqdn, nats, janus] = await Promise.all([
     machineFqdn(),
     natsInfo('nats://127.0.0.1:4222', { timeoutMs: 800 }).then((r) => r.ok),

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { parseGoconf, GoconfSyntaxError } from '../goconf/parse.js';
 import { deploymentFromConf, type ConfReading } from '../goconf/toModel.js';
 import { problem, type Problem } from '../errors.js';
-import type { Layout, Target } from './layout.js';
+import type { Layout } from '../model/layout.js';
+import type { Target } from '../io/target.js';
 
 export interface ExistingInstall {
   configText?: string;

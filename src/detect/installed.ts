@@ -7,7 +7,9 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { problem, UserError, type Problem } from '../errors.js';
 import { secretSpecsFor } from '../secrets/secrets.js';
-import { detectLayout, Target, type Layout } from './layout.js';
+import { detectLayout } from './layout.js';
+import { Target } from '../io/target.js';
+import type { Layout } from '../model/layout.js';
 import { readExistingInstall, readSecretFile, type ExistingInstall } from './existing.js';
 
 export const STATE_FILE = 'spreed-setup.yaml';

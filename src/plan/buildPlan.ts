@@ -1,11 +1,12 @@
 // From a validated deployment to a plan: resolve secrets, render every file for the target
-// version, prove server.conf reads back as meant, and compare with what is on disk.
-import { existsSync } from 'node:fs';
+// version, prove server.conf reads back as meant, and compare with what is on the host. Pure: the
+// host (files already there, uid, groups, nginx version) comes in through the HostFacts door.
 import path from 'node:path';
 import type { Deployment } from '../model/deployment.js';
 import type { ServerTraits } from '../model/versions.js';
-import { groupId, type Layout, type Target } from '../detect/layout.js';
-import { readSecretFile, type ExistingInstall } from '../detect/existing.js';
+import type { Layout } from '../model/layout.js';
+import { UnreadableFile, type HostFacts } from '../io/host.js';
+import type { ExistingInstall } from '../detect/existing.js';
 import { resolveSecrets, secretSpecsFor, type Secrets } from '../secrets/secrets.js';
 import { compatibilityProblems, readBackDifferences, renderServerConf } from '../render/serverConf.js';
 import { defaultCertificatePaths, renderNginx } from '../render/nginx.js';
@@ -14,7 +15,7 @@ import { renderState, statePath } from '../detect/installed.js';
 import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
 
 export interface PlanContext {
-  target: Target;
+  host: HostFacts;
   layout: Layout;
   traits: ServerTraits;
   existing: ExistingInstall;
@@ -22,7 +23,6 @@ export interface PlanContext {
   /** Secret values to take over on purpose (see resolveSecrets). */
   adopt?: ReadonlyMap<string, string>;
   toolVersion: string;
-  nginxVersion?: string;
 }
 
 export interface BuiltPlan {
@@ -33,11 +33,19 @@ export interface BuiltPlan {
 }
 
 /** Secrets: 0640 root:<service group> when we can give the service its group, else 0600. */
-export function secretOwnership(layout: Layout): Ownership {
-  const gid = groupId(layout.serviceGroup);
-  const isRoot = process.getuid?.() === 0;
+export function secretOwnership(layout: Layout, host: HostFacts): Ownership {
+  const gid = host.groupId(layout.serviceGroup);
+  const isRoot = host.uid === 0;
   if (isRoot && gid !== undefined) return { mode: 0o640, uid: 0, gid, label: `root:${layout.serviceGroup}` };
   return { mode: 0o600, label: isRoot ? 'root:root' : 'current user' };
+}
+
+function exists(host: HostFacts, p: string): boolean {
+  try {
+    return host.file(p) !== undefined;
+  } catch {
+    return true; // there, though unreadable to us: the web server may still read it
+  }
 }
 
 const PUBLIC_FILE: Ownership = { mode: 0o644, label: 'public' };
@@ -55,12 +63,16 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     ...(ctx.adopt ? { adopt: ctx.adopt } : {}),
     fromConfig: (s) => ctx.existing.reading?.secrets.get(s.name),
     fromFile: (s) => {
+      const file = path.join(ctx.layout.secretsDir, s.name);
       try {
-        return readSecretFile(ctx.target, ctx.layout.secretsDir, s.name);
+        const f = ctx.host.file(file);
+        if (f?.kind === 'file') return f.content.trim();
+        if (f) fileRead.push(problem(`cannot read secret file ${file}: not a regular file`, 'make it a regular file, or move it away'));
       } catch (err) {
-        fileRead.push(problem((err as Error).message, 'run as root (sudo), or fix its permissions'));
-        return undefined;
+        if (!(err instanceof UnreadableFile)) throw err;
+        fileRead.push(problem(`cannot read secret file ${file}: ${err.code}`, 'run as root (sudo), or fix its permissions'));
       }
+      return undefined;
     },
   });
   problems.push(...fileRead, ...resolved.problems);
@@ -78,7 +90,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     return { plan: { changes: [], secretValues: [] }, secrets: resolved.secrets, notices, problems: diffs.map((m) => problem(`the server would read the rendered config differently: ${m}`, 'change the value so it survives the server\'s config parser')) };
   }
 
-  const secretOwn = secretOwnership(ctx.layout);
+  const secretOwn = secretOwnership(ctx.layout, ctx.host);
   const desired: DesiredFile[] = [
     { path: ctx.layout.configPath, role: 'server-config', content: conf, ownership: secretOwn },
     { path: statePath(ctx.layout), role: 'state', content: renderState(d), ownership: PUBLIC_FILE },
@@ -89,17 +101,17 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
 
   const nl = ctx.layout.nginx;
   if (d.nginx.mode !== 'none') {
-    const files = renderNginx(d, { layout: nl, ...(ctx.nginxVersion ? { nginxVersion: ctx.nginxVersion } : {}) });
+    const files = renderNginx(d, { layout: nl, ...(ctx.host.nginxVersion ? { nginxVersion: ctx.host.nginxVersion } : {}) });
     desired.push({ path: nl.upstreamPath, role: 'nginx', content: files.upstream, ownership: PUBLIC_FILE });
     if (files.site !== undefined) {
       desired.push({ path: nl.sitePath, role: 'nginx', content: files.site, ownership: PUBLIC_FILE });
       if (nl.enabledLink) desired.push({ path: nl.enabledLink, role: 'nginx', linkTarget: path.relative(path.dirname(nl.enabledLink), nl.sitePath), ownership: PUBLIC_FILE });
       const certs = { ...defaultCertificatePaths(d.hostname), ...(d.nginx.certificate ? { certificate: d.nginx.certificate } : {}), ...(d.nginx.key ? { key: d.nginx.key } : {}) };
-      const missing = [certs.certificate, certs.key].filter((p) => !existsSync(ctx.target.path(p)));
+      const missing = [certs.certificate, certs.key].filter((p) => !exists(ctx.host, p));
       if (missing.length) {
         const msg = `TLS certificate files not found: ${missing.join(', ')}`;
         const fix = `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
-        if (ctx.target.root) notices.push(`${msg} under ${ctx.target.root}; ${fix}`);
+        if (ctx.host.root) notices.push(`${msg} under ${ctx.host.root}; ${fix}`);
         else problems.push(problem(msg, `${fix}, or use --nginx snippet|none`));
       }
     }
@@ -114,5 +126,5 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     ...(ctx.existing.reading ? [...ctx.existing.reading.secrets.values()] : []),
     ...ctx.existing.secretFiles.values(),
   ];
-  return { plan: planChanges(ctx.target, desired, secretValues), secrets: resolved.secrets, notices, problems };
+  return { plan: planChanges(ctx.host, desired, secretValues), secrets: resolved.secrets, notices, problems };
 }

@@ -1,8 +1,7 @@
 // Decides what a run changes, file by file, before anything is touched: the content, the mode and
 // owner each file must end with, and a unified diff in which no secret is readable.
-import { readFileSync, readlinkSync, lstatSync } from 'node:fs';
 import { createTwoFilesPatch } from 'diff';
-import type { Target } from '../detect/layout.js';
+import { UnreadableFile, type HostFacts } from '../io/host.js';
 import { fingerprint, maskSecrets } from '../secrets/secrets.js';
 
 export type FileRole = 'server-config' | 'state' | 'secret' | 'nginx';
@@ -42,27 +41,25 @@ export function octal(mode: number): string {
   return '0' + (mode & 0o777).toString(8);
 }
 
-export function planChanges(target: Target, desired: DesiredFile[], secretValues: string[]): Plan {
+/** Compares each desired file with what the host has at its path (pure over the host door). */
+export function planChanges(host: HostFacts, desired: DesiredFile[], secretValues: string[]): Plan {
   const changes: FileChange[] = desired.map((want) => {
-    const real = target.path(want.path);
-    let st;
-    try {
-      st = lstatSync(real);
-    } catch {
-      return { ...want, action: 'create', reasons: ['new'] };
-    }
+    const have = host.file(want.path);
+    if (!have) return { ...want, action: 'create', reasons: ['new'] };
     const reasons: string[] = [];
-    let before: string | undefined;
     if (want.linkTarget !== undefined) {
-      before = st.isSymbolicLink() ? readlinkSync(real) : '<not a link>';
+      const before = have.kind === 'link' ? have.target : '<not a link>';
       if (before !== want.linkTarget) reasons.push(`link -> ${want.linkTarget}`);
       return { ...want, action: reasons.length ? 'modify' : 'unchanged', before, reasons };
     }
-    before = readFileSync(real, 'utf8');
+    // A link where a file belongs is read through, as the server would read it.
+    const file = have.kind === 'file' ? have : have.kind === 'link' ? have.resolved : undefined;
+    if (!file) throw new UnreadableFile(want.path, have.kind === 'link' ? `ENOENT (a symbolic link to ${have.target})` : 'EISDIR');
+    const before = file.content;
     if (before !== want.content) reasons.push('content');
-    if ((st.mode & 0o777) !== want.ownership.mode) reasons.push(`mode ${octal(st.mode)} -> ${octal(want.ownership.mode)}`);
-    if (want.ownership.gid !== undefined && st.gid !== want.ownership.gid) reasons.push(`owner -> ${want.ownership.label}`);
-    return { ...want, action: reasons.length ? 'modify' : 'unchanged', before, beforeMode: st.mode & 0o777, reasons };
+    if (file.mode !== want.ownership.mode) reasons.push(`mode ${octal(file.mode)} -> ${octal(want.ownership.mode)}`);
+    if (want.ownership.gid !== undefined && file.gid !== want.ownership.gid) reasons.push(`owner -> ${want.ownership.label}`);
+    return { ...want, action: reasons.length ? 'modify' : 'unchanged', before, beforeMode: file.mode, reasons };
   });
   return { changes, secretValues };
 }

@@ -3,14 +3,15 @@
 // when setup itself has pending changes, so this step changes the secret and nothing else.
 import path from 'node:path';
 import { EXIT, UserError, problem, type Problem } from '../errors.js';
-import { parseSetupArgs } from '../cli/args.js';
-import { toolVersion } from '../cli/main.js';
-import type { Output } from '../cli/output.js';
-import { applyPrepared, prepareSetup } from '../commands/setup.js';
+import type { SetupFlags } from '../options/parse.js';
+import { toolVersion } from '../io/toolVersion.js';
+import type { Output } from '../io/output.js';
+import { prepareSetup } from '../plan/prepare.js';
+import { applyPrepared } from '../apply/applySetup.js';
 import { hasChanges, summarize } from '../plan/plan.js';
 
 export async function adoptBackendSecret(where: { root?: string; config?: string }, backendId: string, value: string): Promise<string[]> {
-  const flags = parseSetupArgs(['--yes', ...(where.root ? ['--root', where.root] : []), ...(where.config ? ['--config', where.config] : [])]);
+  const flags: SetupFlags = { ...where, nextcloud: [], rotate: [], yes: true, dryRun: false, restart: false, debug: false, help: false };
   const version = toolVersion();
   const current = await prepareSetup(flags, version);
   if (hasChanges(current.built.plan)) {

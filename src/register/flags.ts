@@ -1,6 +1,6 @@
 // `register`'s options, parsed in one place (node's parseArgs, strict: a typo is an error).
 import { UserError, problem, type Problem } from '../errors.js';
-import { COMMON_OPTIONS, parseCommandOptions } from '../cli/args.js';
+import { COMMON_OPTIONS, parseCommandOptions } from '../options/parse.js';
 import { SECRET_CHOICES, type SecretChoice } from './decide.js';
 
 export interface RegisterFlags {

@@ -2,7 +2,7 @@
 // read everything first (status, the signaling list, signaling_mode, the hello-v2 keys), decide
 // (pure, see decide.ts), ask only what cannot be decided, then change, then read back. A failure
 // before the change phase leaves Talk exactly as it was.
-import type { Output } from '../cli/output.js';
+import type { Output } from '../io/output.js';
 import { EXIT, UserError, problem, type Problem } from '../errors.js';
 import { decideRegistration, decideStun, decideTurn, type RegistrationPlan, type SecretChoice } from './decide.js';
 import { detectOcc, occFromString, occOverSsh, type DetectEnv } from './findOcc.js';

@@ -1,7 +1,7 @@
 // Renders the nginx side: the upstream (http context), the two locations upstream recommends,
 // and either a complete HTTPS site for the hostname or a snippet to include in an existing one.
 import type { Deployment } from '../model/deployment.js';
-import type { NginxLayout } from '../detect/layout.js';
+import type { NginxLayout } from '../model/layout.js';
 import { renderTemplate } from './templates.js';
 
 export const UPSTREAM_NAME = 'spreed_signaling';

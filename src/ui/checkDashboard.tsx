@@ -4,7 +4,7 @@
 // stdin can never make it throw.
 import React, { useEffect, useState } from 'react';
 import { Box, render, Text } from 'ink';
-import { runCheck, summary, type CheckFlags } from '../check/command.js';
+import { runCheck, summary, type CheckFlags } from '../check/run.js';
 import type { RunEvent } from '../check/runner.js';
 import type { CheckReport, CheckResult } from '../check/schema.js';
 

@@ -107,7 +107,7 @@ describe('start-up: ink stays out of --help and the plain path', () => {
   const graph = staticImportGraph;
   it('commands/check.js (loaded for --help) imports nothing heavy; the check engine never imports ink statically', () => {
     expect(packagesIn(graph(path.join(DIST, 'commands/check.js')))).toEqual([]);
-    const engine = graph(path.join(DIST, 'check/command.js'));
+    const engine = graph(path.join(DIST, 'check/run.js'));
     expect(engine.some((g) => g === 'pkg:ink' || g === 'pkg:react' || g.startsWith('pkg:react/'))).toBe(false);
     expect(engine.some((g) => g.includes('/ui/'))).toBe(false);
   });

@@ -7,8 +7,8 @@ import { judgeFeatures } from '../../src/check/talk.js';
 import { normalizeTalkServerUrl, parseSignalingList, splitOccCommand } from '../../src/check/occ.js';
 import { nginxParticipants, parseNginxLimits, parseNofile } from '../../src/check/capacity.js';
 import { CheckReportSchema } from '../../src/check/schema.js';
-import { parseCheckArgs } from '../../src/check/command.js';
-import { fetchCapabilities, probeNextcloudSecret } from '../../src/check/protocol.js';
+import { parseCheckArgs } from '../../src/commands/check.js';
+import { fetchCapabilities, probeNextcloudSecret } from '../../src/probe/protocol.js';
 import { startFakeNextcloud } from '../fakes/nextcloud.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));

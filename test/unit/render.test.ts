@@ -7,7 +7,8 @@ import { deploymentFromConf } from '../../src/goconf/toModel.js';
 import { compatibilityProblems, readBackDifferences, renderServerConf } from '../../src/render/serverConf.js';
 import { renderNginx } from '../../src/render/nginx.js';
 import { resolveSecrets, secretSpecsFor } from '../../src/secrets/secrets.js';
-import { detectNginxLayout, Target } from '../../src/detect/layout.js';
+import { detectNginxLayout } from '../../src/detect/layout.js';
+import { Target } from '../../src/io/target.js';
 
 const input: DeploymentInput = {
   hostname: 'hpb.example.org',

@@ -2,12 +2,12 @@
 // install already says. Order of precedence: flags > answers file > existing config > defaults.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { SetupFlags } from '../cli/args.js';
+import type { SetupFlags } from '../options/parse.js';
 import {
   backendIdFor, DeploymentSchema, normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem,
   type Deployment, type DeploymentInput,
 } from '../model/deployment.js';
-import { problem, type Problem } from '../errors.js';
+import { EXIT, UserError, problem, type Problem } from '../errors.js';
 
 type Input = Partial<DeploymentInput>;
 
@@ -159,4 +159,14 @@ export function renderAnswersFile(d: Deployment, toolVersion: string): string {
   const data: Record<string, unknown> = { ...rest };
   if (Object.keys(extra).length) data.extra = extra;
   return `# spreed-setup ${toolVersion} answers file (no secrets). Replay: spreed-setup setup --answers FILE --yes\n${stringifyYaml(data)}`;
+}
+
+/** Saves the choices (no secrets) as an answers file that replays this setup. */
+export async function writeAnswersOut(file: string, d: Deployment, toolVersion: string): Promise<void> {
+  const { default: writeFileAtomic } = await import('write-file-atomic');
+  try {
+    await writeFileAtomic(file, renderAnswersFile(d, toolVersion), { mode: 0o644 });
+  } catch (err) {
+    throw new UserError([problem(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'choose a writable path for --answers-out')], EXIT.failed);
+  }
 }

@@ -1,11 +1,9 @@
-// The shell around the checks: flags -> inputs, run the catalogue, show it (ink dashboard on a
-// terminal, ordered plain lines otherwise, or one JSON report), exit 0/1/2.
+// Runs the check catalogue for a set of flags and turns results into a report (secrets scrubbed),
+// plain lines and a summary. The command shell (commands/check.ts) and the live view (ui/) use it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { styleText } from 'node:util';
 import { problem, UserError } from '../errors.js';
-import { COMMON_OPTIONS, parseCommandOptions } from '../cli/args.js';
-import type { Output } from '../cli/output.js';
 import { buildCatalogue, type CheckInputs } from './catalogue.js';
 import { runChecks, type RunEvent } from './runner.js';
 import { CheckReportSchema, type CheckReport, type CheckResult } from './schema.js';
@@ -22,50 +20,6 @@ export interface CheckFlags {
   timeoutSeconds: number;
   nginxConf?: string;
   json: boolean;
-}
-
-const OPTIONS = {
-  ...COMMON_OPTIONS,
-  url: { type: 'string' },
-  ca: { type: 'string' },
-  insecure: { type: 'boolean' },
-  occ: { type: 'string' },
-  timeout: { type: 'string' },
-  'nginx-conf': { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
-
-export function parseCheckArgs(argv: string[]): CheckFlags {
-  const o = parseCommandOptions(argv, OPTIONS, 'check');
-  const str = o.str;
-  const values = { insecure: o.bool('insecure'), json: o.bool('json') };
-  const problems = [];
-  let timeoutSeconds = 5;
-  const t = str('timeout');
-  if (t !== undefined) {
-    timeoutSeconds = Number(t);
-    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 600) {
-      problems.push(problem(`--timeout ${t} is not a number of seconds between 0 and 600`, 'e.g. --timeout 5'));
-    }
-  }
-  if (str('ca') !== undefined && values.insecure === true) problems.push(problem('--ca and --insecure exclude each other', 'pass only one of them'));
-  const url = str('url');
-  if (url !== undefined) {
-    try {
-      const u = new URL(url);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
-    } catch {
-      problems.push(problem(`--url ${url} is not an http(s) URL`, 'e.g. --url https://hpb.example.org/standalone-signaling'));
-    }
-  }
-  if (str('occ') !== undefined && splitOccCommand(str('occ')!).length === 0) problems.push(problem('--occ is empty or has an unbalanced quote', 'e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"'));
-  if (problems.length) throw new UserError(problems);
-  const flags: CheckFlags = { insecure: values.insecure === true, timeoutSeconds, json: values.json === true };
-  for (const [k, opt] of [['root', 'root'], ['config', 'config'], ['url', 'url'], ['ca', 'ca'], ['occ', 'occ'], ['nginxConf', 'nginx-conf']] as const) {
-    const v = str(opt);
-    if (v !== undefined) flags[k] = v;
-  }
-  return flags;
 }
 
 /** Replaces every secret value in text (a last line of defence: no check prints one on purpose). */
@@ -140,45 +94,4 @@ export function formatPlain(r: CheckResult, color: boolean): string {
 export function summary(report: CheckReport): string {
   const n = (s: string) => report.checks.filter((c) => c.status === s).length;
   return `${n('pass')} passed, ${n('warn')} warning(s), ${n('fail')} failed, ${n('skip')} skipped (${((report.ms ?? 0) / 1000).toFixed(1)} s)`;
-}
-
-export async function runCheckCommand(argv: string[], env: { out: Output; interactive: boolean }): Promise<number> {
-  const flags = parseCheckArgs(argv);
-  if (flags.json) {
-    const { report } = await runCheck(flags);
-    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    return report.ok ? 0 : 1;
-  }
-  const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== '0' && process.env.CI.toLowerCase() !== 'false';
-  const live = Boolean(process.stdout.isTTY) && !ci && process.env.TERM !== 'dumb';
-  const color = Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
-  if (live) {
-    const { showDashboard } = await import('../ui/checkDashboard.js');
-    return showDashboard(flags, { color });
-  }
-  // Plain: print in catalogue order as soon as a result and all before it are known.
-  const pending = new Map<string, CheckResult>();
-  let order: string[] = [];
-  let next = 0;
-  const flush = () => {
-    while (next < order.length && pending.has(order[next]!)) {
-      env.out.raw(formatPlain(pending.get(order[next]!)!, color));
-      next++;
-    }
-  };
-  const { report } = await runCheck(
-    flags,
-    (e) => {
-      if (e.type !== 'done') return;
-      pending.set(e.result.id, e.result);
-      flush();
-    },
-    (titles) => {
-      order = titles.map((t) => t.id);
-    },
-  );
-  for (const c of report.checks) pending.set(c.id, c);
-  flush();
-  env.out.raw(`${summary(report)}${report.url ? ` — ${report.url}` : ''}\n`);
-  return report.ok ? 0 : 1;
 }

@@ -1,0 +1,114 @@
+// Facts about the machine that planning needs (the uid, groups, the files already there, nginx's
+// version), gathered through one door. The plan reads only this interface, so it is pure: tests
+// hand it a host held in memory. Under --root the files are the staged tree's; ownership (uid,
+// groups) is always the real system's, because that is who will own what gets written.
+import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import type { Target } from './target.js';
+
+export type FileFact =
+  | { kind: 'file'; content: string; mode: number; gid: number }
+  /** A symbolic link; `resolved` is the file it points at, when there is one. */
+  | { kind: 'link'; target: string; resolved?: { content: string; mode: number; gid: number } }
+  | { kind: 'other' };
+
+/** A path that exists but cannot be read (EACCES, EISDIR…). */
+export class UnreadableFile extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+  ) {
+    super(`cannot read ${path}: ${code}`);
+  }
+}
+
+export interface HostFacts {
+  /** Staging root (--root), for messages only: paths given to file() are system paths. */
+  root: string | undefined;
+  uid: number | undefined;
+  groupId(name: string): number | undefined;
+  nginxVersion?: string;
+  /** What is at a system path; undefined when nothing is. Throws UnreadableFile. */
+  file(systemPath: string): FileFact | undefined;
+}
+
+/** The group database as name -> gid (real system, never the staged tree). */
+export function readGroups(text: string): Map<string, number> {
+  const groups = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [n, , gid] = line.split(':');
+    if (n && gid !== undefined && /^\d+$/.test(gid)) groups.set(n, Number(gid));
+  }
+  return groups;
+}
+
+/** Whether a group exists on this machine, and its gid. */
+export function groupId(name: string): number | undefined {
+  try {
+    return readGroups(readFileSync('/etc/group', 'utf8')).get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The live machine (or the staged tree under target.root); each path is read at most once. */
+export function systemHost(target: Target, opts: { nginxVersion?: string } = {}): HostFacts {
+  const seen = new Map<string, FileFact | undefined>();
+  let groups: Map<string, number> | undefined;
+  return {
+    root: target.root,
+    uid: process.getuid?.(),
+    groupId: (name) => {
+      if (!groups) {
+        try {
+          groups = readGroups(readFileSync('/etc/group', 'utf8'));
+        } catch {
+          groups = new Map();
+        }
+      }
+      return groups.get(name);
+    },
+    ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
+    file: (p) => {
+      if (seen.has(p)) return seen.get(p);
+      const real = target.path(p);
+      let fact: FileFact | undefined;
+      try {
+        const st = lstatSync(real);
+        if (st.isSymbolicLink()) {
+          fact = { kind: 'link', target: readlinkSync(real) };
+          try {
+            const to = statSync(real);
+            if (to.isFile()) fact.resolved = { content: readFileSync(real, 'utf8'), mode: to.mode & 0o777, gid: to.gid };
+          } catch {
+            /* dangling */
+          }
+        }
+        else if (st.isFile()) fact = { kind: 'file', content: readFileSync(real, 'utf8'), mode: st.mode & 0o777, gid: st.gid };
+        else fact = { kind: 'other' };
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UnreadableFile(p, code);
+      }
+      seen.set(p, fact);
+      return fact;
+    },
+  };
+}
+
+/** A host held in memory: files by system path (a string is a 0644 file owned by gid 0). */
+export function memoryHost(opts: {
+  files?: Record<string, string | FileFact>;
+  uid?: number;
+  groups?: Record<string, number>;
+  nginxVersion?: string;
+  root?: string;
+}): HostFacts {
+  const files = new Map(Object.entries(opts.files ?? {}).map(([p, f]) => [p, typeof f === 'string' ? ({ kind: 'file', content: f, mode: 0o644, gid: 0 } as FileFact) : f]));
+  return {
+    root: opts.root,
+    uid: opts.uid,
+    groupId: (name) => opts.groups?.[name],
+    ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
+    file: (p) => files.get(p),
+  };
+}

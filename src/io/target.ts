@@ -1,0 +1,23 @@
+// The file system as the tool sees it: every path goes through a Target, so --root can stage a
+// whole install in a scratch directory.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export class Target {
+  constructor(readonly root: string | undefined) {}
+  path(p: string): string {
+    return this.root ? path.join(this.root, p) : p;
+  }
+  exists(p: string): boolean {
+    return existsSync(this.path(p));
+  }
+}
+
+/** A program on the usual system paths, or undefined. */
+export function which(name: string, dirs = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', '/sbin', '/bin']): string | undefined {
+  for (const d of dirs) {
+    const p = path.join(d, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}

@@ -1,0 +1,28 @@
+// Where a deployment's files live on a host: the signaling server's paths and service names, and
+// nginx's layout. Detection fills it (detect/layout.ts); renderers and the plan only read it.
+
+export interface NginxLayout {
+  kind: 'debian' | 'confd';
+  /** nginx binary, when installed on this machine. */
+  binary?: string;
+  /** Where the complete site is written. */
+  sitePath: string;
+  /** Debian: sites-enabled link to sitePath. */
+  enabledLink?: string;
+  /** conf.d file holding the upstream block (http context on both layouts). */
+  upstreamPath: string;
+  /** Locations for an existing server block (never under conf.d: that is http context). */
+  snippetPath: string;
+}
+
+export interface Layout {
+  kind: 'debian' | 'upstream' | 'custom';
+  configPath: string;
+  secretsDir: string;
+  serviceUser: string;
+  serviceGroup: string;
+  unit: string;
+  /** The server binary when installed. */
+  binary?: string;
+  nginx: NginxLayout;
+}

@@ -1,0 +1,143 @@
+// Plans a setup run from what is on the machine and what was asked: detect the install, fill the
+// model (flags > answers file > installed setup), pick the server version, and plan every file.
+// Nothing is written here; apply/applySetup.ts writes what this returns.
+import type { SetupFlags } from '../options/parse.js';
+import { UserError, problem, type Problem } from '../errors.js';
+import { detectLayout } from '../detect/layout.js';
+import { Target } from '../io/target.js';
+import type { Layout } from '../model/layout.js';
+import { readExistingInstall, type ExistingInstall } from '../detect/existing.js';
+import { detectServerVersion, type DetectedVersion } from '../detect/version.js';
+import { readState } from '../detect/installed.js';
+import { DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
+import { traitsFor, type ServerTraits } from '../model/versions.js';
+import { describePath, inputFromFlags, loadAnswersFile, mergeInputs, normalizeInput } from '../inputs/inputs.js';
+import { nginxVersion } from '../detect/nginx.js';
+import { systemHost } from '../io/host.js';
+import { buildPlan, type BuiltPlan } from './buildPlan.js';
+
+export interface Prepared {
+  target: Target;
+  layout: Layout;
+  existing: ExistingInstall;
+  deployment: Deployment;
+  traits: ServerTraits;
+  versionSource: string;
+  built: BuiltPlan;
+  notices: string[];
+}
+
+const REQUIRED: Array<{ key: 'hostname' | 'backends'; flag: string }> = [
+  { key: 'hostname', flag: '--hostname NAME' },
+  { key: 'backends', flag: '--nextcloud URL' },
+];
+
+/** What is on this machine before any question: where things go and what is already there. */
+export interface SetupContext {
+  target: Target;
+  layout: Layout;
+  existing: ExistingInstall;
+  /** state file + existing server.conf (server.conf wins) */
+  installedInput: Partial<DeploymentInput>;
+  answersInput: Partial<DeploymentInput>;
+  problems: Problem[];
+  notices: string[];
+  toolVersion: string;
+  detectedVersion?: Promise<DetectedVersion | undefined>;
+}
+
+export function detectSetupContext(flags: Pick<SetupFlags, 'root' | 'config' | 'answers'>, toolVersion: string): SetupContext {
+  const target = new Target(flags.root);
+  const layout = detectLayout(target, flags.config);
+  const { existing, problems } = readExistingInstall(target, layout);
+  const state = readState(target, layout);
+  problems.push(...state.problems);
+  const answers = flags.answers ? loadAnswersFile(flags.answers) : { input: {}, problems: [] };
+  problems.push(...answers.problems);
+  return {
+    target, layout, existing,
+    // The state file holds what server.conf cannot; server.conf itself wins for everything else.
+    installedInput: mergeInputs(state.input, existing.reading?.input ?? {}),
+    answersInput: answers.input,
+    problems,
+    notices: [...(existing.reading?.notices ?? [])],
+    toolVersion,
+  };
+}
+
+/** flags > answers file > installed setup; hosts lower-cased with notices. */
+export function inputFor(ctx: SetupContext, flags: SetupFlags): { input: Partial<DeploymentInput>; problems: Problem[]; notices: string[] } {
+  const below = mergeInputs(ctx.installedInput, ctx.answersInput);
+  const fromFlags = inputFromFlags(flags, below);
+  const merged = normalizeInput(mergeInputs(below, fromFlags.input));
+  return { input: merged.input, problems: fromFlags.problems, notices: merged.notices };
+}
+
+export function missingRequired(input: Partial<DeploymentInput>): typeof REQUIRED {
+  return REQUIRED.filter((r) => input[r.key] === undefined || (Array.isArray(input[r.key]) && (input[r.key] as unknown[]).length === 0));
+}
+
+export function validationProblems(input: Partial<DeploymentInput>, skip: ReadonlyArray<string> = []): Problem[] {
+  const parsed = DeploymentSchema.safeParse(input);
+  if (parsed.success) return [];
+  return parsed.error.issues.filter((i) => !skip.includes(String(i.path[0]))).map((i) => problem(`${describePath(i.path, input)}: ${i.message}`));
+}
+
+/** Validates the input, picks the server version, and plans every file. Throws UserError. */
+export interface PlanOptions {
+  rotate: ReadonlySet<string>;
+  serverVersionFlag?: boolean;
+  /** Secret values to take over on purpose (register's "reuse Nextcloud's secret"). */
+  adopt?: ReadonlyMap<string, string>;
+}
+
+export async function planDeployment(ctx: SetupContext, input: Partial<DeploymentInput>, opts: PlanOptions): Promise<Prepared> {
+  const notices = [...ctx.notices];
+  const parsed = DeploymentSchema.safeParse(input);
+  if (!parsed.success) throw new UserError(validationProblems(input));
+  const deployment = parsed.data;
+  const { layout, target, existing } = ctx;
+
+  let versionText = deployment.serverVersion;
+  let versionSource = versionText ? (opts.serverVersionFlag ? '--server-version' : 'answers file') : '';
+  if (!versionText) {
+    ctx.detectedVersion ??= detectServerVersion(layout.binary, deployment.listen);
+    const detected = await ctx.detectedVersion;
+    if (detected) {
+      versionText = detected.version;
+      versionSource = detected.source;
+    }
+  }
+  const traits = traitsFor(versionText);
+  if (!traits.known) {
+    versionSource = 'not detected';
+    notices.push(`no installed signaling server found: rendering for ${traits.version}, the oldest that current Talk accepts (use --server-version to choose)`);
+  } else if (!traits.talkCompatible) {
+    notices.push(`server ${traits.version} is older than 2.0: current Nextcloud Talk shows "UPDATE_REQUIRED" for it; install 2.0 or newer (Debian sid / trixie-backports, or upstream's release)`);
+  }
+
+  const built = buildPlan(deployment, {
+    host: systemHost(target, await nginxVersion(layout.nginx.binary).then((v) => (v ? { nginxVersion: v } : {}))),
+    layout, traits, existing,
+    rotate: opts.rotate,
+    ...(opts.adopt ? { adopt: opts.adopt } : {}),
+    toolVersion: ctx.toolVersion,
+  });
+  if (built.problems.length) throw new UserError(built.problems);
+  notices.push(...built.notices);
+  return { target, layout, existing, deployment, traits, versionSource, built, notices };
+}
+
+export async function prepareSetup(flags: SetupFlags, toolVersion: string, extra: Pick<PlanOptions, 'adopt'> = {}): Promise<Prepared> {
+  const ctx = detectSetupContext(flags, toolVersion);
+  const { input, problems, notices } = inputFor(ctx, flags);
+  problems.unshift(...ctx.problems);
+  ctx.notices.push(...notices);
+  const missing = missingRequired(input);
+  if (missing.length) {
+    problems.push(problem(`missing ${missing.map((m) => m.flag).join(' and ')}`, `spreed-setup setup ${missing.map((m) => m.flag).join(' ')} --yes (or put them in an --answers file)`));
+  }
+  problems.push(...validationProblems(input, missing.map((m) => m.key)));
+  if (problems.length) throw new UserError(problems);
+  return planDeployment(ctx, input, { rotate: new Set(flags.rotate), serverVersionFlag: flags.serverVersion !== undefined, ...extra });
+}
