@@ -8,7 +8,7 @@ import { which } from '../io/target.js';
 import type { Prepared } from '../plan/prepare.js';
 import { applyPlan, ApplyError } from './apply.js';
 import { validateNginx } from './validateNginx.js';
-import { publicSignalingUrl } from '../model/deployment.js';
+import { publicSignalingUrl } from '../model/urls.js';
 
 export function stampNow(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

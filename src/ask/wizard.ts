@@ -5,18 +5,24 @@ import path from 'node:path';
 import type { SetupFlags } from '../options/parse.js';
 import type { Output } from '../io/output.js';
 import { EXIT, UserError } from '../errors.js';
-import {
-  DEFAULT_LISTEN, isValidHostname, nextcloudUrlProblem, normalizeHostname, normalizeNextcloudUrl, publicSignalingUrl,
-  type DeploymentInput,
-} from '../model/deployment.js';
+import { type DeploymentInput } from '../model/deployment.js';
+import { DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
+import { isValidHostname, nextcloudUrlProblem, normalizeHostname, normalizeNextcloudUrl, publicSignalingUrl } from '../model/urls.js';
 import { defaultCertificatePaths } from '../render/nginx.js';
 import { detectEnvironment, type Environment } from '../detect/environment.js';
 import { inputFromFlags, renderAnswersFile, writeAnswersOut } from '../inputs/inputs.js';
 import { CANCELLED, type Answer, type Prompter } from './prompter.js';
+import { AbsPathSchema, HostPortSchema, NatsUrlSchema, TurnServerSchema, WsUrlSchema } from '../model/deployment.js';
+
+/** A prompt validator from one of the model's field schemas: its first message, or undefined. */
+const fieldCheck = (schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }) => (s: string) => {
+  const r = schema.safeParse(s.trim());
+  return r.success ? undefined : r.error?.issues[0]?.message;
+};
 import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
 import { applyPrepared, nextSteps } from '../apply/applySetup.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
-import { secretSpecsFor } from '../secrets/secrets.js';
+import { backendSecretName, secretSpecsFor } from '../secrets/secrets.js';
 
 export interface WizardEnv {
   prompter: Prompter;
@@ -34,7 +40,31 @@ export interface FollowUps {
 }
 
 type Input = Partial<DeploymentInput>;
-type Part = 'hostname' | 'nextcloud' | 'nats' | 'mcu' | 'nginx' | 'listen' | 'rotate';
+/** What each question needs: the prompter, the answers so far, the machine, the setup context. */
+interface Asking {
+  p: Prompter;
+  answers: Input;
+  machine: Environment;
+  ctx: SetupContext;
+  rotate: Set<string>;
+}
+
+/**
+ * The wizard's questions, in the order they are asked: one row each, so the first questions, the
+ * "customize" list and the "change which part?" menu cannot disagree. A question is skipped when
+ * one of its flags answered it.
+ */
+const QUESTIONS = [
+  { part: 'hostname', label: 'Public hostname', first: true, givenBy: (f: SetupFlags) => f.hostname !== undefined, ask: (a: Asking) => askHostname(a.p, a.answers, a.machine) },
+  { part: 'nextcloud', label: 'Nextcloud URL(s)', first: true, givenBy: (f: SetupFlags) => f.nextcloud.length > 0, ask: (a: Asking) => askNextcloud(a.p, a.answers, a.ctx) },
+  { part: 'nats', label: 'NATS', givenBy: (f: SetupFlags) => f.nats !== undefined, ask: (a: Asking) => askNats(a.p, a.answers, a.machine) },
+  { part: 'mcu', label: 'MCU (Janus) and TURN', givenBy: (f: SetupFlags) => f.janus !== undefined, ask: (a: Asking) => askMcu(a.p, a.answers, a.machine) },
+  { part: 'nginx', label: 'nginx and TLS certificate', givenBy: (f: SetupFlags) => f.nginx !== undefined || f.tlsCert !== undefined, ask: (a: Asking) => askNginx(a.p, a.answers, a.machine) },
+  { part: 'listen', label: 'Listen address of the signaling server', givenBy: (f: SetupFlags) => f.listen !== undefined, ask: (a: Asking) => askListen(a.p, a.answers) },
+  { part: 'rotate', label: 'Rotate secrets', reconfigureOnly: true, givenBy: (f: SetupFlags) => f.rotate.length > 0, ask: (a: Asking) => askRotate(a.p, a.answers, a.rotate) },
+] as const satisfies ReadonlyArray<{ part: string; label: string; first?: boolean; reconfigureOnly?: boolean; givenBy: (f: SetupFlags) => boolean; ask: (a: Asking) => Promise<void> }>;
+
+type Part = (typeof QUESTIONS)[number]['part'];
 
 class Cancelled extends Error {}
 
@@ -76,24 +106,11 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
   for (const n of [...ctx.notices, ...base.notices]) p.warn(n);
 
   const rotate = new Set(flags.rotate);
-  const ask: Record<Part, () => Promise<void>> = {
-    hostname: async () => askHostname(p, answers, machine),
-    nextcloud: async () => askNextcloud(p, answers, ctx),
-    nats: async () => askNats(p, answers, machine),
-    mcu: async () => askMcu(p, answers, machine),
-    nginx: async () => askNginx(p, answers, machine),
-    listen: async () => askListen(p, answers),
-    rotate: async () => askRotate(p, answers, rotate),
-  };
+  const asking: Asking = { p, answers, machine, ctx, rotate };
+  const ask = (part: Part) => QUESTIONS.find((q) => q.part === part)!.ask(asking);
 
-  if (flags.hostname === undefined) await ask.hostname();
-  if (flags.nextcloud.length === 0) await ask.nextcloud();
-  const customizable: Part[] = [];
-  if (flags.nats === undefined) customizable.push('nats');
-  if (flags.janus === undefined) customizable.push('mcu');
-  if (flags.nginx === undefined && flags.tlsCert === undefined) customizable.push('nginx');
-  if (flags.listen === undefined) customizable.push('listen');
-  if (reconfigure && flags.rotate.length === 0) customizable.push('rotate');
+  for (const q of QUESTIONS) if ('first' in q && !q.givenBy(flags)) await q.ask(asking);
+  const customizable: Part[] = QUESTIONS.filter((q) => !('first' in q) && !q.givenBy(flags) && (!('reconfigureOnly' in q) || reconfigure)).map((q) => q.part);
   if (customizable.length) {
     const how = must(
       await p.select({
@@ -105,7 +122,7 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
         initialValue: 'keep',
       }),
     );
-    if (how === 'customize') for (const part of customizable) await ask[part]();
+    if (how === 'customize') for (const part of customizable) await ask(part);
   }
 
   for (;;) {
@@ -117,7 +134,7 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
       for (const pr of err.problems) p.error(pr.message + (pr.fix ? `\n  fix: ${pr.fix}` : ''));
       const part = await choosePart(p, 'Change which part?');
       if (part === 'abort') throw new Cancelled();
-      await ask[part]();
+      await ask(part);
       continue;
     }
     const { plan } = prepared.built;
@@ -152,7 +169,7 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
     if (action === 'edit') {
       const part = await choosePart(p, 'Change which part?');
       if (part === 'abort') throw new Cancelled();
-      await ask[part]();
+      await ask(part);
       continue;
     }
     await saveAnswers(flags, prepared, env, p);
@@ -197,7 +214,7 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv): Pr
 export async function manualRegistration(p: Prepared): Promise<string> {
   const { manualInstructions } = await import('../register/manual.js');
   const b = p.deployment.backends[0]!;
-  return manualInstructions({ url: publicSignalingUrl(p.deployment), verify: true, secretFile: path.join(p.layout.secretsDir, `backend-${b.id}`) }).join('\n');
+  return manualInstructions({ url: publicSignalingUrl(p.deployment), verify: true, secretFile: path.join(p.layout.secretsDir, backendSecretName(b.id)) }).join('\n');
 }
 
 async function saveAnswers(flags: SetupFlags, prepared: Prepared, env: WizardEnv, p: Prompter): Promise<void> {
@@ -211,13 +228,7 @@ async function choosePart(p: Prompter, message: string): Promise<Part | 'abort'>
     await p.select<Part | 'abort'>({
       message,
       options: [
-        { value: 'hostname', label: 'Public hostname' },
-        { value: 'nextcloud', label: 'Nextcloud URL(s)' },
-        { value: 'nats', label: 'NATS' },
-        { value: 'mcu', label: 'MCU (Janus) and TURN' },
-        { value: 'nginx', label: 'nginx and TLS certificate' },
-        { value: 'listen', label: 'Listen address of the signaling server' },
-        { value: 'rotate', label: 'Rotate secrets' },
+        ...QUESTIONS.map((q) => ({ value: q.part, label: q.label })),
         { value: 'abort', label: 'Abort (change nothing)' },
       ],
     }),
@@ -307,7 +318,7 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
     return;
   }
   if (mode === 'local') {
-    a.nats = { mode: 'local', url: 'nats://127.0.0.1:4222' };
+    a.nats = { mode: 'local', url: DEFAULT_LOCAL_NATS };
     if (!m.natsLocal) p.warn('no nats-server answers on 127.0.0.1:4222 yet: the signaling server waits for it before it listens (apt install nats-server)');
     return;
   }
@@ -321,7 +332,7 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
         validate: (s) => {
           const urls = s.split(/[\s,]+/).filter(Boolean);
           if (!urls.length) return 'give at least one nats:// URL';
-          const bad = urls.find((u) => !/^(nats|tls):\/\/[^\s,]+$/.test(u));
+          const bad = urls.find((u) => !NatsUrlSchema.safeParse(u).success);
           return bad ? `"${bad}" is not a nats:// or tls:// URL` : undefined;
         },
       }),
@@ -365,9 +376,9 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
     delete a.turn;
     return;
   }
-  let url = m.janusLocal ?? 'ws://127.0.0.1:8188';
+  let url = m.janusLocal ?? DEFAULT_JANUS_URL;
   if (choice === 'other') {
-    url = must(await p.text({ message: 'Janus websocket URL', defaultValue: currentUrl ?? 'ws://127.0.0.1:8188', validate: (s) => (/^wss?:\/\/\S+$/.test(s.trim()) ? undefined : 'must be a ws:// or wss:// URL') })).trim();
+    url = must(await p.text({ message: 'Janus websocket URL', defaultValue: currentUrl ?? DEFAULT_JANUS_URL, validate: fieldCheck(WsUrlSchema) })).trim();
   }
   a.mcu = { type: 'janus', url };
   const turn = must(await p.confirm({ message: 'Give Janus TURN servers (TURN REST API)?', initialValue: Boolean(a.turn) }));
@@ -382,7 +393,7 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
       validate: (s) => {
         const list = s.split(/[\s,]+/).filter(Boolean);
         if (!list.length) return 'give at least one turn: URL';
-        const bad = list.find((x) => !/^turns?:\S+$/.test(x));
+        const bad = list.find((x) => !TurnServerSchema.safeParse(x).success);
         return bad ? `"${bad}" does not look like turn:host:3478?transport=udp` : undefined;
       },
     }),
@@ -408,7 +419,7 @@ async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
   const le = defaultCertificatePaths(host);
   const hasLe = m.letsEncryptHosts.includes(host);
   if (hasLe) p.info(`Let's Encrypt certificate found for ${host}`);
-  const absolute = (s: string) => (path.isAbsolute(s.trim()) ? undefined : 'must be an absolute path');
+  const absolute = fieldCheck(AbsPathSchema);
   const cert = must(await p.text({ message: 'TLS certificate (full chain)', defaultValue: a.nginx?.certificate ?? le.certificate, validate: absolute })).trim();
   const key = must(await p.text({ message: 'TLS private key', defaultValue: a.nginx?.key ?? le.key, validate: absolute })).trim();
   // Let's Encrypt's paths are the default: store only paths that differ from them.
@@ -421,7 +432,7 @@ async function askListen(p: Prompter, a: Input): Promise<void> {
     await p.text({
       message: 'Where the signaling server listens (behind nginx)',
       defaultValue: a.listen ?? DEFAULT_LISTEN,
-      validate: (s) => (/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/.test(s.trim()) && Number(s.trim().split(':').pop()) <= 65535 ? undefined : 'must be HOST:PORT, e.g. 127.0.0.1:8080'),
+      validate: fieldCheck(HostPortSchema),
     }),
   );
   a.listen = v.trim();

@@ -5,7 +5,7 @@ import dns from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { getValue, splitList } from '../goconf/parse.js';
-import { nextcloudUrlProblem } from '../model/deployment.js';
+import { nextcloudUrlProblem } from '../model/urls.js';
 import { compareVersions, formatVersion, parseVersion, type Version } from '../model/versions.js';
 import { BLOCKKEY, HASHKEY, PUBLIC_PLACEHOLDERS } from '../secrets/secrets.js';
 import { versionFromFeatures } from '../detect/version.js';
@@ -110,7 +110,7 @@ export function buildCatalogue(inputs: CheckInputs): CheckDef[] {
     const v = local?.data?.version as Version | undefined;
     if (v) return { version: v, source: 'the running server' };
     const rendered = parseVersion(setup.renderedFor);
-    if (rendered) return { version: rendered, source: 'server.conf header' };
+    if (rendered) return { version: rendered, source: 'what setup rendered for' };
     return { source: 'unknown' };
   };
 

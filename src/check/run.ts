@@ -9,6 +9,7 @@ import { runChecks, type RunEvent } from './runner.js';
 import { CheckReportSchema, type CheckReport, type CheckResult } from './schema.js';
 import { splitOccCommand } from './occ.js';
 import { readCheckSetup } from './setup.js';
+import { maskSecrets } from '../secrets/secrets.js';
 
 export interface CheckFlags {
   root?: string;
@@ -20,13 +21,6 @@ export interface CheckFlags {
   timeoutSeconds: number;
   nginxConf?: string;
   json: boolean;
-}
-
-/** Replaces every secret value in text (a last line of defence: no check prints one on purpose). */
-function scrub(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 6) out = out.split(s).join('***');
-  return out;
 }
 
 export interface CheckRun {
@@ -77,7 +71,7 @@ export async function runCheck(
 }
 
 function scrubResult(r: CheckResult, secrets: string[]): CheckResult {
-  return { ...r, detail: scrub(r.detail, secrets), ...(r.fix ? { fix: scrub(r.fix, secrets) } : {}) };
+  return { ...r, detail: maskSecrets(r.detail, secrets), ...(r.fix ? { fix: maskSecrets(r.fix, secrets) } : {}) };
 }
 
 const MARK: Record<CheckResult['status'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };

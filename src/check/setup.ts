@@ -9,8 +9,11 @@ import { readSecretFile } from '../detect/existing.js';
 import { readState } from '../detect/installed.js';
 import { GoconfSyntaxError, parseGoconf, type GoconfDocument } from '../goconf/parse.js';
 import { deploymentFromConf, type ConfReading } from '../goconf/toModel.js';
-import { DEFAULT_BASE_PATH, type DeploymentInput } from '../model/deployment.js';
+import { type DeploymentInput } from '../model/deployment.js';
+import { DEFAULT_BASE_PATH } from '../model/defaults.js';
 import { problem, UserError } from '../errors.js';
+import { publicSignalingUrl } from '../model/urls.js';
+import { secretSpecsFor } from '../secrets/secrets.js';
 
 export interface CheckBackend {
   id: string;
@@ -35,7 +38,7 @@ export interface CheckSetup {
   secrets: Map<string, string>;
   /** `https://HOST[:PORT]/standalone-signaling` from the state file, when known. */
   publicUrl?: string;
-  /** Version named in the header spreed-setup writes ("for server version X.Y.Z"). */
+  /** The server version setup rendered the files for (recorded in the state file). */
   renderedFor?: string;
 }
 
@@ -55,8 +58,8 @@ export function readCheckSetup(opts: { root?: string; config?: string }): CheckS
     throw new UserError([problem(`cannot read ${file}: ${code ?? (err as Error).message}`, code === 'EACCES' ? 'run as root (sudo)' : 'make it a readable file')]);
   }
   const setup: CheckSetup = { target, layout, configPath: layout.configPath, backends: [], secrets: new Map() };
-  const m = /for server version (\d+\.\d+\.\d+)/.exec(text);
-  if (m?.[1]) setup.renderedFor = m[1];
+  const state = readState(target, layout);
+  if (state.renderedFor) setup.renderedFor = state.renderedFor;
   try {
     setup.doc = parseGoconf(text);
   } catch (err) {
@@ -73,7 +76,7 @@ export function readCheckSetup(opts: { root?: string; config?: string }): CheckS
   if (input.mcu) setup.mcu = input.mcu;
   for (const [k, v] of reading.secrets) setup.secrets.set(k, v);
   // Secret files fill what server.conf does not hold (never override it: the server reads server.conf).
-  for (const name of ['hashkey', 'blockkey', 'internalsecret', ...setup.backends.map((b) => `backend-${b.id}`)]) {
+  for (const { name } of secretSpecsFor({ backends: setup.backends, turn: input.turn })) {
     if (setup.secrets.has(name)) continue;
     try {
       const v = readSecretFile(target, layout.secretsDir, name);
@@ -82,10 +85,8 @@ export function readCheckSetup(opts: { root?: string; config?: string }): CheckS
       /* unreadable secret file: the config check reports the missing value */
     }
   }
-  const state = readState(target, layout).input;
-  if (state.hostname) {
-    const port = state.nginx?.httpsPort !== undefined && state.nginx.httpsPort !== 443 ? `:${state.nginx.httpsPort}` : '';
-    setup.publicUrl = `https://${state.hostname}${port}${state.basePath ?? DEFAULT_BASE_PATH}`;
+  if (state.input.hostname) {
+    setup.publicUrl = publicSignalingUrl({ hostname: state.input.hostname, basePath: state.input.basePath ?? DEFAULT_BASE_PATH, nginx: { httpsPort: state.input.nginx?.httpsPort ?? 443 } });
   }
   return setup;
 }

@@ -67,10 +67,10 @@ export interface CommandEnv {
 }
 
 export async function run(argv: string[], env: CommandEnv): Promise<number> {
-  const [{ parseRegisterFlags }, { loadInstalled }, { publicSignalingUrl }, { EXIT, UserError, problem }, reg, { maskSecrets }, path, fs] = await Promise.all([
+  const [{ parseRegisterFlags }, { loadInstalled }, { publicSignalingUrl }, { EXIT, UserError, problem }, reg, { maskSecrets, backendSecretName, TURN_SECRET }, path, fs] = await Promise.all([
     import('../register/flags.js'),
     import('../detect/installed.js'),
-    import('../model/deployment.js'),
+    import('../model/urls.js'),
     import('../errors.js'),
     import('../register/registerInTalk.js'),
     import('../secrets/secrets.js'),
@@ -109,12 +109,12 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
 
   let code: number = EXIT.ok;
   for (const b of backends) {
-    const secret = installed.secrets.get(`backend-${b.id}`);
-    const secretFile = installed.target.path(path.join(installed.layout.secretsDir, `backend-${b.id}`));
+    const secret = installed.secrets.get(backendSecretName(b.id));
+    const secretFile = installed.target.path(path.join(installed.layout.secretsDir, backendSecretName(b.id)));
     if (!secret) throw new UserError([problem(`backend ${b.id} has no secret in ${installed.layout.configPath} or ${secretFile}`, 'run spreed-setup setup first')]);
     const target = {
       id: b.id, nextcloudUrls: b.urls, url, secret, secretFile,
-      ...(installed.secrets.get('turn-secret') ? { turnSecret: installed.secrets.get('turn-secret')! } : {}),
+      ...(installed.secrets.get(TURN_SECRET.name) ? { turnSecret: installed.secrets.get(TURN_SECRET.name)! } : {}),
     };
     const printManual = (occ?: import('../register/occ.js').OccCommand) => {
       const lines = manualInstructions({ url, verify: flags.verify, secretFile, ...(occ ? { occ } : {}), ...(flags.showSecret ? { secret } : {}) });

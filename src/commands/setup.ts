@@ -3,7 +3,7 @@
 import type { SetupFlags } from '../options/parse.js';
 import type { Output } from '../io/output.js';
 import { EXIT } from '../errors.js';
-import { publicSignalingUrl } from '../model/deployment.js';
+import { publicSignalingUrl } from '../model/urls.js';
 import { writeAnswersOut } from '../inputs/inputs.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { prepareSetup } from '../plan/prepare.js';

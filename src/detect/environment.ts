@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
 import type { Target } from '../io/target.js';
+import { DEFAULT_JANUS_URL, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
 
 export interface Environment {
   fqdn: string;
@@ -19,12 +20,12 @@ export async function detectEnvironment(target: Target): Promise<Environment> {
   const { natsInfo, janusInfo } = await import('../probe/protocol.js');
   const [fqdn, nats, janus] = await Promise.all([
     machineFqdn(),
-    natsInfo('nats://127.0.0.1:4222', { timeoutMs: 800 }).then((r) => r.ok),
-    janusInfo('ws://127.0.0.1:8188', { timeoutMs: 800 }).then((r) => r.ok),
+    natsInfo(DEFAULT_LOCAL_NATS, { timeoutMs: 800 }).then((r) => r.ok),
+    janusInfo(DEFAULT_JANUS_URL, { timeoutMs: 800 }).then((r) => r.ok),
   ]);
   const env: Environment = { fqdn, letsEncryptHosts: letsEncryptHosts(target), nginxServerNames: nginxServerNames(target) };
-  if (nats) env.natsLocal = 'nats://127.0.0.1:4222';
-  if (janus) env.janusLocal = 'ws://127.0.0.1:8188';
+  if (nats) env.natsLocal = DEFAULT_LOCAL_NATS;
+  if (janus) env.janusLocal = DEFAULT_JANUS_URL;
   const occ = ['/var/www/nextcloud/occ', '/var/www/html/occ', '/srv/nextcloud/occ', '/usr/share/nginx/nextcloud/occ', '/snap/bin/nextcloud.occ', '/run/current-system/sw/bin/nextcloud-occ'].find((p) => existsSync(p));
   if (occ) env.occPath = occ;
   return env;

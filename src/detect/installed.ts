@@ -7,6 +7,8 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { problem, UserError, type Problem } from '../errors.js';
 import { secretSpecsFor } from '../secrets/secrets.js';
+import { STATE_FIELDS } from '../model/placement.js';
+import { parseVersion } from '../model/versions.js';
 import { detectLayout } from './layout.js';
 import { Target } from '../io/target.js';
 import type { Layout } from '../model/layout.js';
@@ -18,13 +20,24 @@ export function statePath(layout: Layout): string {
   return path.join(path.dirname(layout.configPath), STATE_FILE);
 }
 
-/** Only what server.conf does not hold, so hand edits of server.conf always win. */
-export function renderState(d: Deployment): string {
-  const state: Partial<DeploymentInput> = { hostname: d.hostname, basePath: d.basePath, nginx: d.nginx };
+/**
+ * Only what server.conf does not hold (model/placement.ts), so hand edits of server.conf always
+ * win; plus the server version the files were rendered for.
+ */
+export function renderState(d: Deployment, renderedFor?: string): string {
+  const state: Record<string, unknown> = Object.fromEntries(STATE_FIELDS.filter((f) => d[f] !== undefined).map((f) => [f, d[f]]));
+  if (renderedFor) state.renderedFor = renderedFor;
   return `# Written by spreed-setup: the settings server.conf cannot hold. No secrets here.\n${stringifyYaml(state)}`;
 }
 
-export function readState(target: Target, layout: Layout): { input: Partial<DeploymentInput>; problems: Problem[] } {
+export interface StateReading {
+  input: Partial<DeploymentInput>;
+  /** The server version the installed files were rendered for, when recorded. */
+  renderedFor?: string;
+  problems: Problem[];
+}
+
+export function readState(target: Target, layout: Layout): StateReading {
   let text: string;
   try {
     text = readFileSync(target.path(statePath(layout)), 'utf8');
@@ -35,8 +48,9 @@ export function readState(target: Target, layout: Layout): { input: Partial<Depl
   try {
     const data = parseYaml(text) as Record<string, unknown> | null;
     if (!data || typeof data !== 'object') return { input: {}, problems: [] };
-    const { hostname, basePath, nginx } = data as Partial<DeploymentInput>;
-    return { input: { ...(hostname ? { hostname } : {}), ...(basePath ? { basePath } : {}), ...(nginx ? { nginx } : {}) }, problems: [] };
+    const input = Object.fromEntries(STATE_FIELDS.filter((f) => data[f]).map((f) => [f, data[f]])) as Partial<DeploymentInput>;
+    const renderedFor = typeof data.renderedFor === 'string' && parseVersion(data.renderedFor) ? data.renderedFor : undefined;
+    return { input, ...(renderedFor ? { renderedFor } : {}), problems: [] };
   } catch {
     return { input: {}, problems: [problem(`${statePath(layout)} is not valid YAML`, 'remove it; the next setup run writes it again')] };
   }

@@ -1,25 +1,10 @@
 // Turns a parsed server.conf into the model's terms: the values the model manages, the secret
 // values (kept apart from the model), and everything else verbatim as pass-through.
-import type { DeploymentInput } from '../model/deployment.js';
-import { DEFAULT_LOCAL_NATS } from '../model/deployment.js';
+import { type DeploymentInput } from '../model/deployment.js';
+import { DEFAULT_JANUS_URL, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
+import { MANAGED_KEYS } from '../model/placement.js';
 import { getValue, splitList, splitSpaces, type GoconfDocument } from './parse.js';
-
-/** Keys the model manages, per section ("*backend*" stands for every backend section). */
-export const MANAGED_KEYS: Record<string, readonly string[]> = {
-  http: ['listen'],
-  https: ['listen', 'certificate', 'key'],
-  app: ['trustedproxies'],
-  sessions: ['hashkey', 'blockkey'],
-  clients: ['internalsecret'],
-  backend: ['backends', 'skipverify'],
-  '*backend*': ['url', 'urls', 'secret', 'sessionlimit', 'maxstreambitrate', 'maxscreenbitrate'],
-  nats: ['url'],
-  mcu: ['type', 'url', 'urltype', 'token_id', 'token_key'],
-  turn: ['apikey', 'secret', 'servers'],
-  stats: ['allowed_ips'],
-  grpc: ['listen', 'targets'],
-  etcd: ['endpoints'],
-};
+import { BLOCKKEY, HASHKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretName } from '../secrets/secrets.js';
 
 export interface ConfReading {
   input: Partial<DeploymentInput>;
@@ -30,7 +15,7 @@ export interface ConfReading {
 }
 
 const LOOPBACK_NATS = new Set([':loopback:', 'nats://loopback']);
-const LOCAL_NATS = new Set(['nats://127.0.0.1:4222', 'nats://localhost:4222', 'nats://[::1]:4222']);
+const LOCAL_NATS = new Set([DEFAULT_LOCAL_NATS, 'nats://localhost:4222', 'nats://[::1]:4222']);
 
 export function deploymentFromConf(doc: GoconfDocument): ConfReading {
   const input: Partial<DeploymentInput> = {};
@@ -51,11 +36,7 @@ export function deploymentFromConf(doc: GoconfDocument): ConfReading {
   if (tp.length) input.trustedProxies = tp;
 
   for (const [section, key, name] of [
-    ['sessions', 'hashkey', 'hashkey'],
-    ['sessions', 'blockkey', 'blockkey'],
-    ['clients', 'internalsecret', 'internalsecret'],
-    ['turn', 'apikey', 'turn-apikey'],
-    ['turn', 'secret', 'turn-secret'],
+    ...[HASHKEY, BLOCKKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET].map((s) => [s.section, s.key, s.name] as const),
   ] as const) {
     const v = get(section, key);
     if (v !== undefined) secrets.set(name, v);
@@ -73,7 +54,7 @@ export function deploymentFromConf(doc: GoconfDocument): ConfReading {
       notices.push(`backend "${id}" is listed but has no url; the server skips it ("missing or incomplete"), so it is dropped`);
       continue;
     }
-    if (secret !== undefined) secrets.set(`backend-${id}`, secret);
+    if (secret !== undefined) secrets.set(backendSecretName(id), secret);
     const num = (k: string) => {
       const v = get(id, k);
       return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
@@ -96,7 +77,7 @@ export function deploymentFromConf(doc: GoconfDocument): ConfReading {
   else input.nats = { mode: 'external', urls: nats };
 
   const mcuType = get('mcu', 'type') ?? '';
-  if (mcuType === 'janus') input.mcu = { type: 'janus', url: get('mcu', 'url') ?? 'ws://127.0.0.1:8188' };
+  if (mcuType === 'janus') input.mcu = { type: 'janus', url: get('mcu', 'url') ?? DEFAULT_JANUS_URL };
   else if (mcuType === 'proxy') {
     input.mcu = {
       type: 'proxy',

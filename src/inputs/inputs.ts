@@ -3,11 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { SetupFlags } from '../options/parse.js';
-import {
-  backendIdFor, DeploymentSchema, normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem,
-  type Deployment, type DeploymentInput,
-} from '../model/deployment.js';
+import { backendIdFor, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
+import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
 import { EXIT, UserError, problem, type Problem } from '../errors.js';
+import { DEFAULT_LOCAL_NATS } from '../model/defaults.js';
 
 type Input = Partial<DeploymentInput>;
 
@@ -55,7 +54,7 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
   if (flags.nats !== undefined) {
     const v = flags.nats.trim();
     if (v === 'loopback') input.nats = { mode: 'loopback' };
-    else if (v === 'local') input.nats = { mode: 'local', url: 'nats://127.0.0.1:4222' };
+    else if (v === 'local') input.nats = { mode: 'local', url: DEFAULT_LOCAL_NATS };
     else {
       const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
       const bad = urls.filter((u) => !/^(nats|tls):\/\/[^\s,]+$/.test(u));

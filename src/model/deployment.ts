@@ -3,27 +3,14 @@
 // never in it, so an answers file written from the model carries none.
 import { z } from 'zod';
 
-export const DEFAULT_BASE_PATH = '/standalone-signaling';
-export const DEFAULT_LISTEN = '127.0.0.1:8080';
-export const DEFAULT_LOCAL_NATS = 'nats://127.0.0.1:4222';
+import { DEFAULT_BASE_PATH, DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS } from './defaults.js';
+import { isValidHostname, nextcloudUrlProblem } from './urls.js';
 
 /** Section names the server already uses: a backend id equal to one would collide. */
 export const RESERVED_BACKEND_IDS = [
   'app', 'backend', 'clients', 'etcd', 'federation', 'geoip', 'geoip-overrides', 'continent-overrides',
   'grpc', 'http', 'https', 'mcu', 'nats', 'sessions', 'stats', 'turn', 'default',
 ] as const;
-
-const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-
-export function isValidHostname(host: string): boolean {
-  if (host.length === 0 || host.length > 253) return false;
-  if (isIpAddress(host)) return true;
-  return host.split('.').every((label) => HOST_LABEL.test(label));
-}
-
-export function isIpAddress(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || /^\[?[0-9a-f:]+\]?$/i.test(host) && host.includes(':');
-}
 
 /** Characters that goconf would cut, interpolate or split on; never valid inside a value we write. */
 const GOCONF_UNSAFE = /[\n\r]|[ \t][;#]|%\(/;
@@ -32,7 +19,7 @@ export const goconfSafe = (what: string) =>
     message: `${what} contains characters the server's config parser would cut or change (a space before # or ;, "%(", a line break, or surrounding spaces)`,
   });
 
-const hostPort = z
+export const HostPortSchema = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:8080')
   .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 1-65535');
@@ -46,9 +33,11 @@ const httpUrl = z.string().refine((s) => {
   }
 }, 'must be an http:// or https:// URL');
 
-const natsUrl = z.string().regex(/^(nats|tls):\/\/[^\s,]+$/, 'must be a nats:// or tls:// URL');
-const wsUrl = z.string().regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL');
-const absPath = z.string().regex(/^\/\S*$/, 'must be an absolute path');
+export const NatsUrlSchema = z.string().regex(/^(nats|tls):\/\/[^\s,]+$/, 'must be a nats:// or tls:// URL');
+export const WsUrlSchema = z.string().regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL');
+export const AbsPathSchema = z.string().regex(/^\/\S*$/, 'must be an absolute path');
+
+export const TurnServerSchema = z.string().regex(/^turns?:\S+$/, 'TURN servers look like turn:host:3478?transport=udp');
 
 export const BackendSchema = z.object({
   id: z
@@ -66,20 +55,20 @@ export type Backend = z.infer<typeof BackendSchema>;
 
 export const NatsSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('loopback') }),
-  z.object({ mode: z.literal('local'), url: natsUrl.default(DEFAULT_LOCAL_NATS) }),
-  z.object({ mode: z.literal('external'), urls: z.array(natsUrl).min(1) }),
+  z.object({ mode: z.literal('local'), url: NatsUrlSchema.default(DEFAULT_LOCAL_NATS) }),
+  z.object({ mode: z.literal('external'), urls: z.array(NatsUrlSchema).min(1) }),
 ]);
 export type Nats = z.infer<typeof NatsSchema>;
 
 export const McuSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
-  z.object({ type: z.literal('janus'), url: wsUrl.default('ws://127.0.0.1:8188') }),
+  z.object({ type: z.literal('janus'), url: WsUrlSchema.default(DEFAULT_JANUS_URL) }),
   z.object({
     type: z.literal('proxy'),
     urls: z.array(z.string().regex(/^https?:\/\/\S+$/, 'proxy URLs must be http(s)://')).default([]),
     urlType: z.enum(['static', 'etcd']).default('static'),
     tokenId: goconfSafe('mcu token id').min(1),
-    tokenKey: absPath.describe('path of the RSA private key file'),
+    tokenKey: AbsPathSchema.describe('path of the RSA private key file'),
   }),
 ]);
 export type Mcu = z.infer<typeof McuSchema>;
@@ -87,10 +76,10 @@ export type Mcu = z.infer<typeof McuSchema>;
 export const NginxSchema = z.object({
   mode: z.enum(['site', 'snippet', 'none']).default('site'),
   /** Defaults to Let's Encrypt's layout for the hostname. */
-  certificate: absPath.optional(),
-  key: absPath.optional(),
+  certificate: AbsPathSchema.optional(),
+  key: AbsPathSchema.optional(),
   /** Kept reachable over plain HTTP so certificate renewals keep working. */
-  acmeWebroot: absPath.default('/var/www/html'),
+  acmeWebroot: AbsPathSchema.default('/var/www/html'),
   httpPort: z.number().int().min(1).max(65535).default(80),
   httpsPort: z.number().int().min(1).max(65535).default(443),
   /** Listen only on this address (default: every IPv4 and IPv6 address). */
@@ -115,17 +104,17 @@ export const DeploymentSchema = z
       .string()
       .regex(/^\/[A-Za-z0-9._~/-]*[^/]$|^\/[A-Za-z0-9._~-]+$/, 'must start with / and not end with /')
       .default(DEFAULT_BASE_PATH),
-    listen: hostPort.default(DEFAULT_LISTEN),
+    listen: HostPortSchema.default(DEFAULT_LISTEN),
     backends: z.array(BackendSchema).min(1, 'at least one Nextcloud (--nextcloud URL) is needed'),
     nats: NatsSchema.default({ mode: 'loopback' }),
     mcu: McuSchema.default({ type: 'none' }),
     /** TURN REST API for Janus; the API key and the secret shared with coturn are secret files. */
-    turn: z.object({ servers: z.array(z.string().regex(/^turns?:\S+$/, 'TURN servers look like turn:host:3478?transport=udp')).min(1) }).optional(),
+    turn: z.object({ servers: z.array(TurnServerSchema).min(1) }).optional(),
     /** The signaling server's own TLS listener (rare: nginx normally terminates TLS). */
-    https: z.object({ listen: hostPort, certificate: absPath, key: absPath }).partial().optional(),
+    https: z.object({ listen: HostPortSchema, certificate: AbsPathSchema, key: AbsPathSchema }).partial().optional(),
     statsAllowedIps: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range')).optional(),
     trustedProxies: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range')).optional(),
-    grpc: z.object({ listen: hostPort.optional(), targets: z.array(hostPort).default([]) }).optional(),
+    grpc: z.object({ listen: HostPortSchema.optional(), targets: z.array(HostPortSchema).default([]) }).optional(),
     etcd: z.object({ endpoints: z.array(httpUrl).min(1) }).optional(),
     backendSkipVerify: z.boolean().default(false),
     nginx: NginxSchema.default({ mode: 'site', acmeWebroot: '/var/www/html', httpPort: 80, httpsPort: 443 }),
@@ -155,55 +144,6 @@ export const DeploymentSchema = z
 export type Deployment = z.infer<typeof DeploymentSchema>;
 export type DeploymentInput = z.input<typeof DeploymentSchema>;
 
-/** Why a Nextcloud base URL would not work as a backend URL, or undefined when fine. */
-export function nextcloudUrlProblem(url: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return 'is not a URL (expected e.g. https://cloud.example.org)';
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must use http:// or https:// (the server only talks HTTP to Nextcloud)';
-  if (!isValidHostname(u.hostname.replace(/^\[|\]$/g, ''))) return 'has an invalid host name';
-  if (u.username || u.password) return 'must not contain a user name or password';
-  if (u.search || u.hash || /[?#]/.test(url)) return "has a query or fragment; give Nextcloud's base URL only";
-  if (/\/ocs(\/|$)/i.test(u.pathname)) return "points at an /ocs/ endpoint; give Nextcloud's base URL (e.g. https://cloud.example.org)";
-  if (/\/index\.php(\/|$)/i.test(u.pathname)) return "contains index.php; give Nextcloud's base URL without it";
-  if (/\/(apps|remote\.php|status\.php|login)(\/|$)/i.test(u.pathname)) return 'points inside Nextcloud; give its base URL';
-  if (/\s/.test(url)) return 'contains spaces';
-  return undefined;
-}
-
-export interface Normalized<T> {
-  value: T;
-  notices: string[];
-}
-
-/** Trims, lower-cases the host (the server compares hosts case-sensitively), drops default ports and a trailing slash. */
-export function normalizeNextcloudUrl(input: string): Normalized<string> {
-  const notices: string[] = [];
-  const raw = input.trim();
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return { value: raw, notices };
-  }
-  const hostInInput = /^[a-z]+:\/\/([^/:?#]+)/i.exec(raw)?.[1];
-  if (hostInInput && hostInInput !== hostInInput.toLowerCase()) {
-    notices.push(`Nextcloud host "${hostInInput}" lower-cased to "${u.hostname}" (the server compares host names case-sensitively)`);
-  }
-  let path = u.pathname.replace(/\/+$/, '');
-  const value = `${u.protocol}//${u.host}${path}${u.search}${u.hash}`;
-  return { value, notices };
-}
-
-export function normalizeHostname(input: string): Normalized<string> {
-  const trimmed = input.trim().replace(/\.$/, '');
-  const lower = trimmed.toLowerCase();
-  return { value: lower, notices: lower !== trimmed ? [`hostname "${trimmed}" lower-cased to "${lower}"`] : [] };
-}
-
 /** A backend id derived from a Nextcloud URL: cloud.example.org -> cloud-example-org. */
 export function backendIdFor(url: string, taken: Set<string>): string {
   let base = 'nextcloud';
@@ -219,8 +159,3 @@ export function backendIdFor(url: string, taken: Set<string>): string {
   return id;
 }
 
-/** The URL Talk's admin page wants: https://HOST/standalone-signaling */
-export function publicSignalingUrl(d: Pick<Deployment, 'hostname' | 'basePath' | 'nginx'>): string {
-  const port = d.nginx.httpsPort !== 443 ? `:${d.nginx.httpsPort}` : '';
-  return `https://${d.hostname}${port}${d.basePath}`;
-}

@@ -2,12 +2,12 @@
 // version, prove server.conf reads back as meant, and compare with what is on the host. Pure: the
 // host (files already there, uid, groups, nginx version) comes in through the HostFacts door.
 import path from 'node:path';
-import type { Deployment } from '../model/deployment.js';
+import { type Deployment } from '../model/deployment.js';
 import type { ServerTraits } from '../model/versions.js';
 import type { Layout } from '../model/layout.js';
 import { UnreadableFile, type HostFacts } from '../io/host.js';
 import type { ExistingInstall } from '../detect/existing.js';
-import { resolveSecrets, secretSpecsFor, type Secrets } from '../secrets/secrets.js';
+import { resolveSecrets, secretSpecsFor, TURN_SECRET, type Secrets } from '../secrets/secrets.js';
 import { compatibilityProblems, readBackDifferences, renderServerConf } from '../render/serverConf.js';
 import { defaultCertificatePaths, renderNginx } from '../render/nginx.js';
 import { problem, type Problem } from '../errors.js';
@@ -81,7 +81,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
 
   for (const s of resolved.secrets.values()) {
     if (s.origin === 'rotated') notices.push(`${s.spec.name} rotated: every party that shares it must get the new value`);
-    if (s.spec.name === 'turn-secret' && s.origin === 'generated') notices.push(`a new TURN secret was generated: set coturn's static-auth-secret to the content of ${path.join(ctx.layout.secretsDir, 'turn-secret')}`);
+    if (s.spec === TURN_SECRET && s.origin === 'generated') notices.push(`a new TURN secret was generated: set coturn's static-auth-secret to the content of ${path.join(ctx.layout.secretsDir, TURN_SECRET.name)}`);
   }
 
   const conf = renderServerConf(d, resolved.secrets, { traits: ctx.traits, secretsDir: ctx.layout.secretsDir, toolVersion: ctx.toolVersion });
@@ -93,7 +93,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   const secretOwn = secretOwnership(ctx.layout, ctx.host);
   const desired: DesiredFile[] = [
     { path: ctx.layout.configPath, role: 'server-config', content: conf, ownership: secretOwn },
-    { path: statePath(ctx.layout), role: 'state', content: renderState(d), ownership: PUBLIC_FILE },
+    { path: statePath(ctx.layout), role: 'state', content: renderState(d, ctx.traits.known ? ctx.traits.version : undefined), ownership: PUBLIC_FILE },
   ];
   for (const s of resolved.secrets.values()) {
     desired.push({ path: path.join(ctx.layout.secretsDir, s.spec.name), role: 'secret', content: s.value + '\n', ownership: secretOwn });

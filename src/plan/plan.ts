@@ -68,14 +68,6 @@ export function hasChanges(plan: Plan): boolean {
   return plan.changes.some((c) => c.action !== 'unchanged');
 }
 
-/** Lines whose value is a secret whatever it is (old values we may not know of). */
-const SECRET_LINE = /^(\s*(?:hashkey|blockkey|internalsecret|secret|apikey)\s*[=:]\s*)(\S.*)$/gim;
-
-export function maskText(text: string, secretValues: string[]): string {
-  const byValue = maskSecrets(text, secretValues);
-  return byValue.replace(SECRET_LINE, (_m, head: string, value: string) => (value.startsWith('<secret') ? head + value : `${head}<secret ${fingerprint(value)}>`));
-}
-
 /** One line per file: action, path, mode/owner and why. */
 export function summarize(plan: Plan, opts: { changedOnly?: boolean } = {}): string[] {
   return plan.changes.filter((c) => !opts.changedOnly || c.action !== 'unchanged').map((c) => {
@@ -100,8 +92,8 @@ export function renderDiff(plan: Plan, opts: { newFilesInFull?: boolean } = {}):
       parts.push(`--- ${c.path}\n+++ ${c.path}\n  symlink: ${c.before ?? 'absent'} -> ${c.linkTarget}\n`);
       continue;
     }
-    const before = maskText(c.before ?? '', plan.secretValues);
-    const after = maskText(c.content ?? '', plan.secretValues);
+    const before = maskSecrets(c.before ?? '', plan.secretValues, { configLines: true });
+    const after = maskSecrets(c.content ?? '', plan.secretValues, { configLines: true });
     if (c.action === 'create' && opts.newFilesInFull === false) {
       parts.push(`+++ ${c.path} (new file, ${after.trimEnd().split('\n').length} lines)\n`);
       continue;

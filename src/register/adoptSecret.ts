@@ -9,6 +9,7 @@ import type { Output } from '../io/output.js';
 import { prepareSetup } from '../plan/prepare.js';
 import { applyPrepared } from '../apply/applySetup.js';
 import { hasChanges, summarize } from '../plan/plan.js';
+import { backendSecretName } from '../secrets/secrets.js';
 
 export async function adoptBackendSecret(where: { root?: string; config?: string }, backendId: string, value: string): Promise<string[]> {
   const flags: SetupFlags = { ...where, nextcloud: [], rotate: [], yes: true, dryRun: false, restart: false, debug: false, help: false };
@@ -19,7 +20,7 @@ export async function adoptBackendSecret(where: { root?: string; config?: string
   }
   let p;
   try {
-    p = await prepareSetup(flags, version, { adopt: new Map([[`backend-${backendId}`, value]]) });
+    p = await prepareSetup(flags, version, { adopt: new Map([[backendSecretName(backendId), value]]) });
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     throw new UserError(err.problems.map((pr) => problem(`Nextcloud's secret cannot be used here: ${pr.message}`, 'choose --secret-choice replace-all instead')), EXIT.failed);
@@ -38,7 +39,7 @@ export async function adoptBackendSecret(where: { root?: string; config?: string
   });
   if (code !== EXIT.ok) throw new UserError(failures.length ? failures : [problem('writing the new secret failed (every file was put back)')], EXIT.failed);
   const changed = summarize(p.built.plan, { changedOnly: true });
-  lines.unshift(`Backend ${backendId} now uses Talk's secret (${path.join(p.layout.secretsDir, `backend-${backendId}`)} and ${p.layout.configPath}):`);
+  lines.unshift(`Backend ${backendId} now uses Talk's secret (${path.join(p.layout.secretsDir, backendSecretName(backendId))} and ${p.layout.configPath}):`);
   if (changed.length === 0) lines.push('  (the files already held it)');
   if (!p.target.root) lines.push(`  restart the signaling server so it uses it: systemctl restart ${p.layout.unit}`);
   return lines;

@@ -2,6 +2,7 @@
 // changes that leaves exactly one entry for our URL with a secret both sides share. Talk keeps
 // ONE secret for all its signaling servers, so another server with another secret is a real
 // choice, never made silently.
+import { sameTalkServer as sameServer } from '../model/urls.js';
 import type { TalkSignaling, TurnServer } from './talk.js';
 
 export const SECRET_CHOICES = ['reuse-nextcloud', 'replace-all', 'stop'] as const;
@@ -21,17 +22,6 @@ export interface RegistrationPlan {
 }
 
 export type Decision = { kind: 'plan'; plan: RegistrationPlan } | { kind: 'needs-choice'; others: string[] };
-
-/** Same server for Talk's purposes: scheme https≡wss/http≡ws, host case and trailing slashes ignored. */
-export function sameServer(a: string, b: string): boolean {
-  const norm = (s: string) => {
-    const m = /^([a-z]+):\/\/([^/]+)(.*)$/i.exec(s.trim());
-    if (!m) return s.trim();
-    const scheme = m[1]!.toLowerCase().replace(/^wss$/, 'https').replace(/^ws$/, 'http');
-    return `${scheme}://${m[2]!.toLowerCase()}${m[3]!.replace(/\/+$/, '')}`;
-  };
-  return norm(a) === norm(b);
-}
 
 export function decideRegistration(talk: TalkSignaling, want: { url: string; secret: string; verify: boolean; choice?: SecretChoice }): Decision {
   const mine = talk.servers.filter((s) => sameServer(s.server, want.url));

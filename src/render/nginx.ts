@@ -1,6 +1,6 @@
 // Renders the nginx side: the upstream (http context), the two locations upstream recommends,
 // and either a complete HTTPS site for the hostname or a snippet to include in an existing one.
-import type { Deployment } from '../model/deployment.js';
+import { type Deployment } from '../model/deployment.js';
 import type { NginxLayout } from '../model/layout.js';
 import { renderTemplate } from './templates.js';
 

@@ -5,7 +5,8 @@ import { DeploymentSchema, type Deployment } from '../model/deployment.js';
 import type { ServerTraits } from '../model/versions.js';
 import { parseGoconf } from '../goconf/parse.js';
 import { deploymentFromConf } from '../goconf/toModel.js';
-import type { Secrets } from '../secrets/secrets.js';
+import { BLOCKKEY, HASHKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretName, type Secrets } from '../secrets/secrets.js';
+import { CONF_FIELDS, MANAGED_SECTIONS } from '../model/placement.js';
 import { renderTemplate } from './templates.js';
 
 export interface ServerConfContext {
@@ -43,7 +44,6 @@ function natsUrl(d: Deployment, t: ServerTraits): { url: string; comment: string
 type Entry = { key: string; value: string };
 const entries = (rec: Record<string, string> | undefined): Entry[] => Object.entries(rec ?? {}).map(([key, value]) => ({ key, value }));
 
-const TEMPLATE_SECTIONS = new Set(['http', 'https', 'app', 'sessions', 'clients', 'backend', 'nats', 'mcu', 'turn', 'stats', 'grpc', 'etcd']);
 
 export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerConfContext): string {
   const secret = (name: string) => {
@@ -57,7 +57,7 @@ export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerCon
   const nats = natsUrl(d, t);
   // Sections the template does not write itself, and that do not belong to a backend, go last.
   const extraSections = Object.entries(extra)
-    .filter(([name]) => !TEMPLATE_SECTIONS.has(name) && !backendIds.has(name))
+    .filter(([name]) => !MANAGED_SECTIONS.has(name) && !backendIds.has(name))
     .map(([name, list]) => ({ name, entries: list }));
   // Template sections the model leaves out (https, turn, grpc, etcd) still carry their extras.
   for (const name of ['https', 'turn', 'grpc', 'etcd'] as const) {
@@ -72,16 +72,16 @@ export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerCon
     listen: d.listen,
     https: d.https ? { httpsListen: d.https.listen ?? null, httpsCertificate: d.https.certificate ?? null, httpsKey: d.https.key ?? null } : null,
     trustedProxies: d.trustedProxies?.length ? d.trustedProxies.join(', ') : undefined,
-    hashkey: secret('hashkey'),
-    blockkey: secret('blockkey'),
-    internalsecret: secret('internalsecret'),
+    hashkey: secret(HASHKEY.name),
+    blockkey: secret(BLOCKKEY.name),
+    internalsecret: secret(INTERNALSECRET.name),
     backendIds: d.backends.map((b) => b.id).join(', '),
     skipVerify: d.backendSkipVerify,
     backends: d.backends.map((b) => ({
       id: b.id,
       urlKey: t.backendUrls ? 'urls' : 'url',
       urls: b.urls.join(', '),
-      backendSecret: secret(`backend-${b.id}`),
+      backendSecret: secret(backendSecretName(b.id)),
       sessionLimit: b.sessionLimit !== undefined ? String(b.sessionLimit) : null,
       maxStreamBitrate: b.maxStreamBitrate !== undefined ? String(b.maxStreamBitrate) : null,
       maxScreenBitrate: b.maxScreenBitrate !== undefined ? String(b.maxScreenBitrate) : null,
@@ -92,7 +92,7 @@ export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerCon
     mcuType: d.mcu.type === 'none' ? undefined : d.mcu.type,
     mcuUrl: d.mcu.type === 'janus' ? d.mcu.url : d.mcu.type === 'proxy' ? d.mcu.urls.join(' ') : '',
     mcuProxy: d.mcu.type === 'proxy' ? d.mcu : undefined,
-    turn: d.turn ? { turnApiKey: secret('turn-apikey'), turnSecret: secret('turn-secret'), turnServers: d.turn.servers.join(', ') } : null,
+    turn: d.turn ? { turnApiKey: secret(TURN_APIKEY.name), turnSecret: secret(TURN_SECRET.name), turnServers: d.turn.servers.join(', ') } : null,
     statsAllowedIps: d.statsAllowedIps?.length ? d.statsAllowedIps.join(', ') : undefined,
     grpc: d.grpc ? { grpcListen: d.grpc.listen ?? null, grpcTargets: d.grpc.targets.join(', ') } : null,
     etcd: d.etcd ? { etcdEndpoints: d.etcd.endpoints.join(', ') } : null,
@@ -102,8 +102,6 @@ export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerCon
   return renderTemplate('server.conf.mustache', view).replace(/\n{3,}/g, '\n\n');
 }
 
-/** Fields of the model that server.conf carries (the rest lives in nginx or nowhere). */
-const CONF_FIELDS = ['listen', 'https', 'trustedProxies', 'backends', 'nats', 'mcu', 'turn', 'statsAllowedIps', 'grpc', 'etcd', 'backendSkipVerify', 'extra'] as const;
 
 /**
  * Reads rendered text back by the server's rules and lists every difference from what was meant.

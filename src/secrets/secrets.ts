@@ -2,7 +2,7 @@
 // re-run from the secret file or an existing server.conf, generated only when absent, rotated
 // only on request. Values never leave this module except into rendered files.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Deployment } from '../model/deployment.js';
+import { type Deployment } from '../model/deployment.js';
 
 /** Values from the upstream template: a config still holding them runs with public keys. */
 export const PUBLIC_PLACEHOLDERS = new Set([
@@ -39,8 +39,10 @@ export const BLOCKKEY: SecretSpec = {
 export const INTERNALSECRET: SecretSpec = { name: 'internalsecret', section: 'clients', key: 'internalsecret', hexLength: 64, check: nonEmpty };
 export const TURN_APIKEY: SecretSpec = { name: 'turn-apikey', section: 'turn', key: 'apikey', hexLength: 32, check: nonEmpty };
 export const TURN_SECRET: SecretSpec = { name: 'turn-secret', section: 'turn', key: 'secret', hexLength: 64, check: nonEmpty };
+/** The secret a backend shares with its Nextcloud: also its file name and --rotate argument. */
+export const backendSecretName = (id: string): string => `backend-${id}`;
 export const backendSecretSpec = (id: string): SecretSpec => ({
-  name: `backend-${id}`, section: id, key: 'secret', hexLength: 64, check: nonEmpty,
+  name: backendSecretName(id), section: id, key: 'secret', hexLength: 64, check: nonEmpty,
 });
 
 export function secretSpecsFor(d: Pick<Deployment, 'backends' | 'turn'>): SecretSpec[] {
@@ -147,10 +149,19 @@ export function fingerprint(value: string): string {
   return `${value.length} chars, sha256 ${createHash('sha256').update(value).digest('hex').slice(0, 8)}`;
 }
 
-/** Replaces every occurrence of every secret value in text by a masked marker. */
-export function maskSecrets(text: string, values: Iterable<string>): string {
+/** server.conf keys whose value is a secret whatever it is (from the specs above). */
+const SECRET_KEYS = [...new Set([HASHKEY, BLOCKKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretSpec('x')].map((s) => s.key))];
+const SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_KEYS.join('|')})\\s*[=:]\\s*)(\\S.*)$`, 'gim');
+
+/**
+ * The one way a secret is hidden: every occurrence of every known value becomes
+ * `<secret N chars, sha256 …>`. With `configLines`, the value of every secret key of a config file
+ * is masked too, so old values we were never told of stay hidden.
+ */
+export function maskSecrets(text: string, values: Iterable<string>, opts: { configLines?: boolean } = {}): string {
   let out = text;
   const sorted = [...new Set(values)].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
   for (const v of sorted) out = out.split(v).join(`<secret ${fingerprint(v)}>`);
+  if (opts.configLines) out = out.replace(SECRET_LINE, (_m, head: string, value: string) => (value.startsWith('<secret') ? head + value : `${head}<secret ${fingerprint(value)}>`));
   return out;
 }

@@ -15,16 +15,19 @@ const HASH = 'a1'.repeat(32);
 const BLOCK = 'b2'.repeat(16);
 const INTERNAL = 'c3'.repeat(32);
 
-async function configCheck(text: string) {
+async function configCheck(file: string | { text: string; version: string }) {
+  const { text, version } = typeof file === 'string' ? { text: file, version: undefined } : file;
   const root = mkdtempSync(path.join(tmp, 'r-'));
   mkdirSync(path.dirname(path.join(root, CONF)), { recursive: true });
   writeFileSync(path.join(root, CONF), text);
+  // What setup rendered for is recorded in its state file beside server.conf.
+  if (version) writeFileSync(path.join(path.dirname(path.join(root, CONF)), 'spreed-setup.yaml'), `renderedFor: ${version}\n`);
   const setup = readCheckSetup({ root });
   const def = buildCatalogue({ setup, tls: { insecure: false } }).find((d) => d.id === 'config')!;
   return def.run({ left: () => 1000, outcome: async () => undefined });
 }
 
-const conf = (version: string, body: string) => `# Written by spreed-setup 0.1.0 for server version ${version}.\n${body}`;
+const conf = (version: string, body: string) => ({ version, text: `# Written by spreed-setup 0.1.0 for server version ${version}.\n${body}` });
 const base = (extra: { sessions?: string; backend?: string; nats?: string } = {}) => `[http]
 listen = 127.0.0.1:8080
 [sessions]

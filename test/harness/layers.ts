@@ -7,8 +7,8 @@ export const SRC = path.resolve(import.meta.dirname, '../../src');
 
 export const LAYERS = [
   'model', // the zod model, version traits, layout types, errors as values
-  'goconf', // server.conf read by the server's own rules
   'secrets', // secret specs, generation, masking
+  'goconf', // server.conf read by the server's own rules
   'render', // model -> file contents (pure)
   'io', // doors to the machine: file target, host facts, terminal output, tool version
   'options', // command-line options, parsed once

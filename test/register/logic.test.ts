@@ -1,7 +1,8 @@
 // register's pure parts: finding occ (docker, AIO, snap, NixOS, bare metal, ssh) without those
 // tools, the occ argv, Talk's output, the wrong-user text, and the one-secret decision.
 import { describe, expect, it } from 'vitest';
-import { decideRegistration, decideStun, decideTurn, sameServer } from '../../src/register/decide.js';
+import { decideRegistration, decideStun, decideTurn } from '../../src/register/decide.js';
+import { sameTalkServer as sameServer } from '../../src/model/urls.js';
 import { detectOcc, occFromString, occOverSsh, userNameFromPasswd, type DetectEnv } from '../../src/register/findOcc.js';
 import { asUser, classifyFailure, formatCommand, occArgv, parseWrongUser, shellQuote, splitCommand, type ExecResult } from '../../src/register/occ.js';
 import { isUndefinedCommand, parseSignalingList, parseStatus, talkAppState } from '../../src/register/talk.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DeploymentSchema, backendIdFor, nextcloudUrlProblem, normalizeNextcloudUrl } from '../../src/model/deployment.js';
+import { DeploymentSchema, backendIdFor } from '../../src/model/deployment.js';
+import { nextcloudUrlProblem, normalizeNextcloudUrl } from '../../src/model/urls.js';
 import { traitsFor, parseVersion } from '../../src/model/versions.js';
 
 const base = { hostname: 'hpb.example.org', backends: [{ id: 'nc', urls: ['https://cloud.example.org'] }] };

@@ -1,0 +1,82 @@
+// Every rule about URLs and host names in one place: valid host names, Nextcloud base URLs and
+// their normalisation, the public signaling URL, and Talk's way of comparing server URLs.
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+export function isValidHostname(host: string): boolean {
+  if (host.length === 0 || host.length > 253) return false;
+  if (isIpAddress(host)) return true;
+  return host.split('.').every((label) => HOST_LABEL.test(label));
+}
+
+export function isIpAddress(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || /^\[?[0-9a-f:]+\]?$/i.test(host) && host.includes(':');
+}
+
+/** Why a Nextcloud base URL would not work as a backend URL, or undefined when fine. */
+export function nextcloudUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'is not a URL (expected e.g. https://cloud.example.org)';
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must use http:// or https:// (the server only talks HTTP to Nextcloud)';
+  if (!isValidHostname(u.hostname.replace(/^\[|\]$/g, ''))) return 'has an invalid host name';
+  if (u.username || u.password) return 'must not contain a user name or password';
+  if (u.search || u.hash || /[?#]/.test(url)) return "has a query or fragment; give Nextcloud's base URL only";
+  if (/\/ocs(\/|$)/i.test(u.pathname)) return "points at an /ocs/ endpoint; give Nextcloud's base URL (e.g. https://cloud.example.org)";
+  if (/\/index\.php(\/|$)/i.test(u.pathname)) return "contains index.php; give Nextcloud's base URL without it";
+  if (/\/(apps|remote\.php|status\.php|login)(\/|$)/i.test(u.pathname)) return 'points inside Nextcloud; give its base URL';
+  if (/\s/.test(url)) return 'contains spaces';
+  return undefined;
+}
+
+export interface Normalized<T> {
+  value: T;
+  notices: string[];
+}
+
+/** Trims, lower-cases the host (the server compares hosts case-sensitively), drops default ports and a trailing slash. */
+export function normalizeNextcloudUrl(input: string): Normalized<string> {
+  const notices: string[] = [];
+  const raw = input.trim();
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return { value: raw, notices };
+  }
+  const hostInInput = /^[a-z]+:\/\/([^/:?#]+)/i.exec(raw)?.[1];
+  if (hostInInput && hostInInput !== hostInInput.toLowerCase()) {
+    notices.push(`Nextcloud host "${hostInInput}" lower-cased to "${u.hostname}" (the server compares host names case-sensitively)`);
+  }
+  let path = u.pathname.replace(/\/+$/, '');
+  const value = `${u.protocol}//${u.host}${path}${u.search}${u.hash}`;
+  return { value, notices };
+}
+
+export function normalizeHostname(input: string): Normalized<string> {
+  const trimmed = input.trim().replace(/\.$/, '');
+  const lower = trimmed.toLowerCase();
+  return { value: lower, notices: lower !== trimmed ? [`hostname "${trimmed}" lower-cased to "${lower}"`] : [] };
+}
+
+/** The URL Talk's admin page wants: https://HOST/standalone-signaling */
+export function publicSignalingUrl(d: { hostname: string; basePath: string; nginx: { httpsPort: number } }): string {
+  const port = d.nginx.httpsPort !== 443 ? `:${d.nginx.httpsPort}` : '';
+  return `https://${d.hostname}${port}${d.basePath}`;
+}
+
+/**
+ * Talk's key for a signaling server URL (Manager::checkServerCompatibility): the whole URL
+ * lower-cased, no trailing slash, wss -> https, ws -> http. Two URLs are one server to Talk when
+ * their keys are equal.
+ */
+export function talkServerUrlKey(url: string): string {
+  let u = url.trim().toLowerCase().replace(/\/+$/, '');
+  if (u.startsWith('wss://')) u = 'https://' + u.slice(6);
+  else if (u.startsWith('ws://')) u = 'http://' + u.slice(5);
+  return u;
+}
+
+export const sameTalkServer = (a: string, b: string): boolean => talkServerUrlKey(a) === talkServerUrlKey(b);
