@@ -8,7 +8,7 @@ import { getValue, splitList } from '../goconf/parse.js';
 import { nextcloudUrlProblem } from '../model/urls.js';
 import { compareVersions, formatVersion, parseVersion, type Version } from '../model/versions.js';
 import { BLOCKKEY, HASHKEY, PUBLIC_PLACEHOLDERS } from '../secrets/secrets.js';
-import { versionFromFeatures } from '../detect/version.js';
+import { versionFromFeatures } from '../model/versions.js';
 import { findServerPid, nginxParticipants, parseNginxLimits, parseNofile, serverParticipants } from './capacity.js';
 import { execaOcc, normalizeTalkServerUrl, occComplaint, parseSignalingList, type OccExec } from './occ.js';
 import {

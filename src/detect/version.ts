@@ -1,21 +1,11 @@
 // Which server version is installed: the package manager first, then the binary's --version,
 // then a running server's welcome. Version strings lie (Debian's 0.4.1 says "unreleased").
 import { execa } from 'execa';
-import { parseVersion, formatVersion } from '../model/versions.js';
+import { parseVersion, formatVersion, versionFromFeatures } from '../model/versions.js';
 
 export interface DetectedVersion {
   version: string;
   source: string;
-}
-
-/**
- * The oldest version that has these features (the header of a running server): enough to pick
- * what to render when nothing else tells the version.
- */
-export function versionFromFeatures(features: string[]): string {
-  if (features.includes('federation')) return '2.0.0';
-  if (features.includes('welcome') || features.includes('hello-v2')) return '1.0.0';
-  return '0.4.1';
 }
 
 export async function detectServerVersion(binary: string | undefined, listen?: string, opts: { packageManager?: boolean } = {}): Promise<DetectedVersion | undefined> {

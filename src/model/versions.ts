@@ -64,3 +64,27 @@ export function traitsFor(versionText: string | undefined): ServerTraits {
     federation: atLeast('2.0.0'),
   };
 }
+
+/**
+ * The release that first lists each feature in the X-Spreed-Signaling-Features header (facts
+ * sheet: `api_signaling.go` at each tag). Only the ones that tell releases apart are needed.
+ */
+export const FEATURE_SINCE: Readonly<Record<string, string>> = {
+  'audio-video-permissions': '0.4.1',
+  welcome: '1.0.0',
+  'hello-v2': '1.0.0',
+  federation: '2.0.0',
+};
+
+/**
+ * The oldest version that has these features (the header of a running server): enough to pick
+ * what to render when nothing else tells the version.
+ */
+export function versionFromFeatures(features: string[]): string {
+  let best: Version = parseVersion('0.4.1')!;
+  for (const f of features) {
+    const since = FEATURE_SINCE[f] ? parseVersion(FEATURE_SINCE[f]) : undefined;
+    if (since && compareVersions(since, best) > 0) best = since;
+  }
+  return formatVersion(best);
+}

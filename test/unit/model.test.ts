@@ -75,7 +75,7 @@ describe('server version traits', () => {
 });
 
 describe('version from a running server\'s features', async () => {
-  const { versionFromFeatures } = await import('../../src/detect/version.js');
+  const { versionFromFeatures } = await import('../../src/model/versions.js');
   it('maps the real feature lists (seen on 0.4.1, 1.2.4, 2.0.2) to a safe lower bound', () => {
     expect(versionFromFeatures(['audio-video-permissions'])).toBe('0.4.1');
     expect(versionFromFeatures(['audio-video-permissions', 'dialout', 'hello-v2', 'incall-all', 'switchto', 'transient-data', 'welcome'])).toBe('1.0.0');
