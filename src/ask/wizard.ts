@@ -238,7 +238,7 @@ async function choosePart(p: Prompter, message: string): Promise<Part | 'abort'>
 async function introLines(ctx: SetupContext, m: Environment, reconfigure: boolean): Promise<string> {
   const v = await ctx.detectedVersion;
   const { traitsFor } = await import('../model/versions.js');
-  const lines: string[] = [];
+  const lines: string[] = m.system ? [`system: ${m.system}`] : [];
   if (v) {
     const t = traitsFor(v.version);
     lines.push(`signaling server ${v.version} (${v.source})${ctx.layout.binary ? `: ${ctx.layout.binary}` : ''}`);

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
+import { parse as parseIni } from 'ini';
 import type { Target } from '../io/target.js';
 import { DEFAULT_JANUS_URL, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
 
@@ -14,6 +15,8 @@ export interface Environment {
   occPath?: string; // a Nextcloud occ on this host
   letsEncryptHosts: string[];
   nginxServerNames: string[];
+  /** The distribution, from os-release (e.g. "Debian GNU/Linux 12 (bookworm)"). */
+  system?: string;
 }
 
 export async function detectEnvironment(target: Target): Promise<Environment> {
@@ -24,6 +27,8 @@ export async function detectEnvironment(target: Target): Promise<Environment> {
     janusInfo(DEFAULT_JANUS_URL, { timeoutMs: 800 }).then((r) => r.ok),
   ]);
   const env: Environment = { fqdn, letsEncryptHosts: letsEncryptHosts(target), nginxServerNames: nginxServerNames(target) };
+  const system = osRelease(target).PRETTY_NAME;
+  if (system) env.system = system;
   if (nats) env.natsLocal = DEFAULT_LOCAL_NATS;
   if (janus) env.janusLocal = DEFAULT_JANUS_URL;
   const occ = ['/var/www/nextcloud/occ', '/var/www/html/occ', '/srv/nextcloud/occ', '/usr/share/nginx/nextcloud/occ', '/snap/bin/nextcloud.occ', '/run/current-system/sw/bin/nextcloud-occ'].find((p) => existsSync(p));
@@ -67,4 +72,20 @@ export function nginxServerNames(target: Target): string[] {
     }
   }
   return [...names];
+}
+
+/**
+ * /etc/os-release (or /usr/lib/os-release) as key -> value: a shell-style KEY=value file that
+ * the ini parser reads as it is (quotes removed; no sections).
+ */
+export function osRelease(target: Target): Record<string, string> {
+  for (const p of ['/etc/os-release', '/usr/lib/os-release']) {
+    try {
+      const data = parseIni(readFileSync(target.path(p), 'utf8')) as Record<string, unknown>;
+      return Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    } catch {
+      /* try the next */
+    }
+  }
+  return {};
 }
