@@ -1,7 +1,7 @@
 // Writes a prepared setup: backups, atomic writes, nginx validation with rollback, then the
 // optional service restart.
 import { execa } from 'execa';
-import type { SetupFlags } from '../options/parse.js';
+import type { SetupFlags } from '../options/setup.js';
 import type { Output } from '../io/output.js';
 import { EXIT, problem } from '../errors.js';
 import { which } from '../io/target.js';

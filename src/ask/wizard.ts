@@ -2,7 +2,7 @@
 // review the plan and the masked diff, then write. Nothing is written before the final confirm, so
 // Ctrl-C or Esc at any prompt leaves the machine exactly as it was.
 import path from 'node:path';
-import type { SetupFlags } from '../options/parse.js';
+import type { SetupFlags } from '../options/setup.js';
 import type { Output } from '../io/output.js';
 import { EXIT, UserError } from '../errors.js';
 import { type DeploymentInput } from '../model/deployment.js';

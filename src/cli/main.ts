@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(SETUP_HELP);
         return 0;
       }
-      const { parseSetupArgs } = await import('../options/parse.js');
+      const { parseSetupArgs } = await import('../options/setup.js');
       const flags = parseSetupArgs(rest);
       // A terminal and no --yes: the wizard (flags given are not asked again). Otherwise nothing is asked.
       if (terminal && !flags.yes) {

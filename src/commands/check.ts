@@ -3,10 +3,26 @@
 // run, and ink only when a live dashboard is on screen.
 import { problem, UserError } from '../errors.js';
 import type { Output } from '../io/output.js';
-import { COMMON_OPTIONS, parseCommandOptions } from '../options/parse.js';
+import { COMMON, optionsHelp, parseCommandOptions, type OptionTable } from '../options/spec.js';
 import { splitOccCommand } from '../check/occ.js';
 import type { CheckFlags } from '../check/run.js';
 import type { CheckResult } from '../check/schema.js';
+
+/** Declared once: parsing and the Options section of the help come from this table. */
+const CHECK_OPTIONS: OptionTable = [
+  { ...COMMON.root, help: ["read a staged install under DIR (as written by setup --root)"] },
+  { ...COMMON.config, help: ["server.conf path (default: detected, as setup does)"] },
+  {name: "url", type: "string", arg: "URL", help: ["public base URL (default https://HOST/standalone-signaling from the setup)"]},
+  {name: "ca", type: "string", arg: "FILE", help: ["trust this CA (PEM) for the public URL, e.g. a private CA"]},
+  {name: "insecure", type: "boolean", help: ["accept any certificate for the public URL (problems become warnings)"]},
+  {name: "occ", type: "string", arg: "\"COMMAND\"", help: ["how to run Nextcloud's occ, to check Talk's registration, e.g.", "--occ \"sudo -u www-data php /var/www/nextcloud/occ\""]},
+  {name: "timeout", type: "string", arg: "SECONDS", help: ["per-check time limit (default 5); a whole run takes about this long at most"]},
+  {name: "nginx-conf", type: "string", arg: "PATH", help: ["nginx.conf to read worker limits from (default /etc/nginx/nginx.conf)"]},
+  {name: "json", type: "boolean", help: ["print one JSON report: {\"ok\", \"checks\": [{\"id\",\"title\",\"status\",\"detail\",\"fix\"?}]}"]},
+  { ...COMMON.debug, help: ["show stack traces for unexpected errors"] },
+  COMMON.yes,
+  COMMON.help,
+];
 
 export const HELP = `spreed-setup check: prove every link works (server, NATS, Janus, proxy, TLS, Nextcloud, Talk)
 
@@ -15,18 +31,7 @@ Usage:
                      [--occ "COMMAND"] [--timeout SECONDS] [--json]
 
 Options:
-  --root DIR          read a staged install under DIR (as written by setup --root)
-  --config PATH       server.conf path (default: detected, as setup does)
-  --url URL           public base URL (default https://HOST/standalone-signaling from the setup)
-  --ca FILE           trust this CA (PEM) for the public URL, e.g. a private CA
-  --insecure          accept any certificate for the public URL (problems become warnings)
-  --occ "COMMAND"     how to run Nextcloud's occ, to check Talk's registration, e.g.
-                      --occ "sudo -u www-data php /var/www/nextcloud/occ"
-  --timeout SECONDS   per-check time limit (default 5); a whole run takes about this long at most
-  --nginx-conf PATH   nginx.conf to read worker limits from (default /etc/nginx/nginx.conf)
-  --json              print one JSON report: {"ok", "checks": [{"id","title","status","detail","fix"?}]}
-  --debug             show stack traces for unexpected errors
-
+${optionsHelp(CHECK_OPTIONS, 20)}
 Checks run in parallel; one that needs a failed one is skipped with the reason. Without a
 terminal (or with CI set) results are printed line by line; secrets are never printed.
 At most one signed probe per backend goes to Nextcloud per run (it counts failures as brute force).
@@ -40,19 +45,9 @@ export interface CommandEnv {
   interactive: boolean;
 }
 
-const OPTIONS = {
-  ...COMMON_OPTIONS,
-  url: { type: 'string' },
-  ca: { type: 'string' },
-  insecure: { type: 'boolean' },
-  occ: { type: 'string' },
-  timeout: { type: 'string' },
-  'nginx-conf': { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
 
 export function parseCheckArgs(argv: string[]): CheckFlags {
-  const o = parseCommandOptions(argv, OPTIONS, 'check');
+  const o = parseCommandOptions(argv, CHECK_OPTIONS, 'check');
   const str = o.str;
   const values = { insecure: o.bool('insecure'), json: o.bool('json') };
   const problems = [];

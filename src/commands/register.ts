@@ -2,6 +2,8 @@
 // backend or each in turn. Static imports stay type-only so `register --help` starts fast; the
 // work lives in src/register/.
 import type { Output } from '../io/output.js';
+import { optionsHelp } from '../options/spec.js';
+import { REGISTER_OPTIONS } from '../register/flags.js';
 
 export const HELP = `spreed-setup register: register this signaling server in Nextcloud Talk (occ talk:signaling:add)
 
@@ -16,35 +18,7 @@ Reads the installed setup (as setup wrote it) for the URL and the backend's secr
 Talk's settings, then adds this server once. Running it again changes nothing.
 
 Options:
-  --root DIR, --config PATH  where the installed setup is (as for setup)
-  --url URL             the URL Talk should use (default https://HOST/standalone-signaling)
-  --backend ID          register only this backend (its Nextcloud); needed with several backends
-                        when nothing is asked
-  --occ "COMMAND"       how to run occ, split into words (no shell), e.g.
-                        "sudo -u www-data php /var/www/nextcloud/occ",
-                        "docker exec -u www-data nextcloud php occ"; default: detected (snap,
-                        NixOS, /var/www/…, /srv/…, Nextcloud AIO, a container of the nextcloud image)
-  --occ-ssh USER@HOST   run occ on another host over ssh (batch mode, no TTY); --occ then names the
-                        command there (default "sudo -u www-data php /var/www/nextcloud/occ")
-  --secret-choice C     Talk keeps ONE secret for all its signaling servers. When other servers use
-                        another secret: reuse-nextcloud (this backend takes over Talk's secret:
-                        secret file and server.conf rewritten, restart the server), replace-all
-                        (Talk gets ours: the other servers stop working), stop (change nothing)
-  --unset-internal-mode delete Talk's signaling_mode when it is "internal" (Talk ignores every
-                        external server then)
-  --update-keys         repair Talk's hello-v2 key pair when verify-keys finds a mismatch
-  --no-verify           do not validate the server's TLS certificate (self-signed only)
-  --turn HOST:PORT      also give browsers this TURN server (idempotent); secret: the one setup
-                        configured, or --turn-secret-file PATH; --turn-schemes turn|turns|turn,turns
-                        (default turn), --turn-protocols udp|tcp|udp,tcp (default udp,tcp)
-  --stun HOST:PORT      also add this STUN server (idempotent)
-  --manual              do not run occ: print the values for Talk's admin page and the occ command
-  --show-secret         with --manual: print the secret itself (otherwise the path of its file)
-  --timeout SECONDS     give up on an occ call after this long (default 30)
-  --dry-run             read Talk's settings and show what would change; change nothing
-  --yes, -y             ask nothing (also implied without a terminal)
-  --debug               stack traces for unexpected errors
-
+${optionsHelp(REGISTER_OPTIONS, 22)}
 Non-interactive usage (automation):
   spreed-setup register --yes                                   # occ detected on this machine
   spreed-setup register --occ "sudo -u www-data php /var/www/nextcloud/occ" --yes

@@ -1,6 +1,6 @@
 // `spreed-setup setup`: detect -> fill the model (flags, answers file, existing install) ->
 // plan -> show -> apply. Nothing is written before every input is valid.
-import type { SetupFlags } from '../options/parse.js';
+import type { SetupFlags } from '../options/setup.js';
 import type { Output } from '../io/output.js';
 import { EXIT } from '../errors.js';
 import { publicSignalingUrl } from '../model/urls.js';

@@ -2,7 +2,7 @@
 // install already says. Order of precedence: flags > answers file > existing config > defaults.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { SetupFlags } from '../options/parse.js';
+import type { SetupFlags } from '../options/setup.js';
 import { backendIdFor, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
 import { EXIT, UserError, problem, type Problem } from '../errors.js';

@@ -1,7 +1,7 @@
 // Plans a setup run from what is on the machine and what was asked: detect the install, fill the
 // model (flags > answers file > installed setup), pick the server version, and plan every file.
 // Nothing is written here; apply/applySetup.ts writes what this returns.
-import type { SetupFlags } from '../options/parse.js';
+import type { SetupFlags } from '../options/setup.js';
 import { UserError, problem, type Problem } from '../errors.js';
 import { detectLayout } from '../detect/layout.js';
 import { Target } from '../io/target.js';

@@ -3,7 +3,7 @@
 // when setup itself has pending changes, so this step changes the secret and nothing else.
 import path from 'node:path';
 import { EXIT, UserError, problem, type Problem } from '../errors.js';
-import type { SetupFlags } from '../options/parse.js';
+import type { SetupFlags } from '../options/setup.js';
 import { toolVersion } from '../io/toolVersion.js';
 import type { Output } from '../io/output.js';
 import { prepareSetup } from '../plan/prepare.js';

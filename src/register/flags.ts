@@ -1,6 +1,6 @@
 // `register`'s options, parsed in one place (node's parseArgs, strict: a typo is an error).
 import { UserError, problem, type Problem } from '../errors.js';
-import { COMMON_OPTIONS, parseCommandOptions } from '../options/parse.js';
+import { COMMON, parseCommandOptions, type OptionTable } from '../options/spec.js';
 import { SECRET_CHOICES, type SecretChoice } from './decide.js';
 
 export interface RegisterFlags {
@@ -27,33 +27,38 @@ export interface RegisterFlags {
   debug: boolean;
 }
 
-const OPTIONS = {
-  ...COMMON_OPTIONS,
-  url: { type: 'string' },
-  occ: { type: 'string' },
-  'occ-ssh': { type: 'string' },
-  backend: { type: 'string' },
-  'secret-choice': { type: 'string' },
-  'unset-internal-mode': { type: 'boolean' },
-  'update-keys': { type: 'boolean' },
-  'no-verify': { type: 'boolean' },
-  turn: { type: 'string' },
-  'turn-schemes': { type: 'string' },
-  'turn-protocols': { type: 'string' },
-  'turn-secret-file': { type: 'string' },
-  stun: { type: 'string' },
-  manual: { type: 'boolean' },
-  'show-secret': { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  timeout: { type: 'string' },
-} as const;
+/** Declared once: parsing and the Options section of `register --help` come from this table. */
+export const REGISTER_OPTIONS: OptionTable = [
+  { ...COMMON.root, label: '--root DIR, --config PATH', help: ["where the installed setup is (as for setup)"] },
+  {name: "url", type: "string", arg: "URL", help: ["the URL Talk should use (default https://HOST/standalone-signaling)"]},
+  {name: "backend", type: "string", arg: "ID", help: ["register only this backend (its Nextcloud); needed with several backends", "when nothing is asked"]},
+  {name: "occ", type: "string", arg: "\"COMMAND\"", help: ["how to run occ, split into words (no shell), e.g.", "\"sudo -u www-data php /var/www/nextcloud/occ\",", "\"docker exec -u www-data nextcloud php occ\"; default: detected (snap,", "NixOS, /var/www/…, /srv/…, Nextcloud AIO, a container of the nextcloud image)"]},
+  {name: "occ-ssh", type: "string", arg: "USER@HOST", help: ["run occ on another host over ssh (batch mode, no TTY); --occ then names the", "command there (default \"sudo -u www-data php /var/www/nextcloud/occ\")"]},
+  {name: "secret-choice", type: "string", arg: "C", help: ["Talk keeps ONE secret for all its signaling servers. When other servers use", "another secret: reuse-nextcloud (this backend takes over Talk's secret:", "secret file and server.conf rewritten, restart the server), replace-all", "(Talk gets ours: the other servers stop working), stop (change nothing)"]},
+  {name: "unset-internal-mode", type: "boolean", help: ["delete Talk's signaling_mode when it is \"internal\" (Talk ignores every", "external server then)"]},
+  {name: "update-keys", type: "boolean", help: ["repair Talk's hello-v2 key pair when verify-keys finds a mismatch"]},
+  {name: "no-verify", type: "boolean", help: ["do not validate the server's TLS certificate (self-signed only)"]},
+  {name: "turn", type: "string", arg: "HOST:PORT", help: ["also give browsers this TURN server (idempotent); secret: the one setup", "configured, or --turn-secret-file PATH; --turn-schemes turn|turns|turn,turns", "(default turn), --turn-protocols udp|tcp|udp,tcp (default udp,tcp)"]},
+  {name: "stun", type: "string", arg: "HOST:PORT", help: ["also add this STUN server (idempotent)"]},
+  {name: "manual", type: "boolean", help: ["do not run occ: print the values for Talk's admin page and the occ command"]},
+  {name: "show-secret", type: "boolean", help: ["with --manual: print the secret itself (otherwise the path of its file)"]},
+  {name: "timeout", type: "string", arg: "SECONDS", help: ["give up on an occ call after this long (default 30)"]},
+  {name: "dry-run", type: "boolean", help: ["read Talk's settings and show what would change; change nothing"]},
+  { ...COMMON.yes, help: ["ask nothing (also implied without a terminal)"] },
+  { ...COMMON.debug, help: ["stack traces for unexpected errors"] },
+  COMMON.config,
+  COMMON.help,
+  { name: 'turn-schemes', type: 'string', help: [] },
+  { name: 'turn-protocols', type: 'string', help: [] },
+  { name: 'turn-secret-file', type: 'string', help: [] },
+];
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 export function parseRegisterFlags(argv: string[]): RegisterFlags {
-  const o = parseCommandOptions(argv, OPTIONS, 'register');
+  const o = parseCommandOptions(argv, REGISTER_OPTIONS, 'register');
   const str = o.str;
-  const values: Record<string, boolean> = Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, o.bool(k)]));
+  const values: Record<string, boolean> = Object.fromEntries(REGISTER_OPTIONS.map((d) => [d.name, o.bool(d.name)]));
   const problems: Problem[] = [];
   const flags: RegisterFlags = {
     unsetInternalMode: values['unset-internal-mode'] === true,
@@ -70,7 +75,7 @@ export function parseRegisterFlags(argv: string[]): RegisterFlags {
   };
   for (const [key, opt] of [['root', 'root'], ['config', 'config'], ['url', 'url'], ['occ', 'occ'], ['occSsh', 'occ-ssh'], ['backend', 'backend'], ['turn', 'turn'], ['turnSecretFile', 'turn-secret-file'], ['stun', 'stun']] as const) {
     const v = str(opt);
-    if (v !== undefined) (flags as unknown as Record<string, string>)[key] = v;
+    if (v !== undefined) flags[key] = v;
   }
   const choice = str('secret-choice');
   if (choice !== undefined) {

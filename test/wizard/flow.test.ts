@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runWizard } from '../../src/ask/wizard.js';
-import { parseSetupArgs } from '../../src/options/parse.js';
+import { parseSetupArgs } from '../../src/options/setup.js';
 import { runSetup } from '../../src/commands/setup.js';
 import type { Output } from '../../src/io/output.js';
 import { getValue, parseGoconf } from '../../src/goconf/parse.js';
