@@ -1,6 +1,6 @@
 // The catalogue of checks: each proves one link of the High Performance Backend and, when the link
 // is broken, names the cause (facts sheet section 8) with a one-line fix. Probes live in
-// protocol.ts; the runner schedules these definitions in parallel.
+// src/probe/; the runner schedules these definitions in parallel.
 import dns from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -11,20 +11,12 @@ import { BLOCKKEY, HASHKEY, PUBLIC_PLACEHOLDERS } from '../secrets/secrets.js';
 import { versionFromFeatures } from '../detect/version.js';
 import { findServerPid, nginxParticipants, parseNginxLimits, parseNofile, serverParticipants } from './capacity.js';
 import { execaOcc, normalizeTalkServerUrl, occComplaint, parseSignalingList, type OccExec } from './occ.js';
-import {
-  fetchCapabilities,
-  fetchWelcome,
-  httpRequest,
-  internalHello,
-  janusInfo,
-  natsInfo,
-  ProbeError,
-  probeNextcloudSecret,
-  signedRoomRequest,
-  tlsCertificate,
-  websocketUpgrade,
-  type TlsOptions,
-} from '../probe/protocol.js';
+import { httpRequest, ProbeError, type TlsOptions } from '../probe/http.js';
+import { janusInfo } from '../probe/janus.js';
+import { natsInfo } from '../probe/nats.js';
+import { fetchCapabilities, probeNextcloudSecret } from '../probe/nextcloud.js';
+import { fetchWelcome, internalHello, signedRoomRequest, websocketUpgrade } from '../probe/signaling.js';
+import { tlsCertificate } from '../probe/tls.js';
 import type { CheckDef, CheckContext, Outcome } from './runner.js';
 import type { CheckSetup } from './setup.js';
 import { judgeFeatures, UPDATE_FIX } from './talk.js';
@@ -280,7 +272,7 @@ export function buildCatalogue(inputs: CheckInputs): CheckDef[] {
       const bad = results.map((r, i) => ({ r, u: urls[i]! })).filter((x) => !x.r.ok);
       if (bad.length) {
         const first = bad[0]!;
-        const msg = (first.r as { error: string }).error;
+        const msg = (first.r as { message: string }).message;
         const refused = /ECONNREFUSED/.test(msg);
         return fail(
           `NATS ${refused ? 'not running' : 'not answering'} at ${first.u}: ${msg}${bad.length < urls.length ? ` (${urls.length - bad.length} of ${urls.length} answer)` : ''}`,

@@ -16,7 +16,7 @@ export interface Environment {
 }
 
 export async function detectEnvironment(target: Target): Promise<Environment> {
-  const { natsInfo, janusInfo } = await import('../probe/protocol.js');
+  const [{ natsInfo }, { janusInfo }] = await Promise.all([import('../probe/nats.js'), import('../probe/janus.js')]);
   const [fqdn, nats, janus] = await Promise.all([
     machineFqdn(),
     natsInfo('nats://127.0.0.1:4222', { timeoutMs: 800 }).then((r) => r.ok),
