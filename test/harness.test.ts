@@ -1,5 +1,5 @@
 /**
- * The harness's own test: the test helpers and src/check/protocol.ts against the REAL servers
+ * The harness's own test: the test helpers and the probes in src/probe/ against the REAL servers
  * (signaling 0.4.1, 1.2.4, 2.0.2; nats-server; nginx with TLS; janus).
  * Config files here are hand-written on purpose (the product's renderer is tested elsewhere).
  */
@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchWelcome, internalHello, internalToken, natsInfo, signedRoomRequest } from '../src/probe/protocol.js';
+import { natsInfo } from '../src/probe/nats.js';
+import { fetchWelcome, internalHello, signedRoomRequest } from '../src/probe/signaling.js';
+import { internalToken } from '../src/probe/signing.js';
 import { SIGNALING_VERSIONS, signalingBinary, skipUnless, type SignalingVersion } from './harness/components.js';
 import { freePort, portAnswers } from './harness/ports.js';
 import {

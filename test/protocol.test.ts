@@ -1,5 +1,5 @@
 /**
- * Pure and fake-server tests of src/check/protocol.ts (no real components needed).
+ * Pure and fake-server tests of the probes in src/probe/ (no real components needed).
  * The real servers are exercised in test/harness.test.ts.
  */
 import { createHmac } from 'node:crypto';
@@ -7,18 +7,10 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import {
-  PROBE_BODY,
-  ProbeError,
-  fetchWelcome,
-  internalHello,
-  internalToken,
-  natsInfo,
-  parseFeatures,
-  randomToken,
-  signBody,
-  signedRoomRequest,
-} from '../src/probe/protocol.js';
+import { ProbeError, parseFeatures } from '../src/probe/http.js';
+import { natsInfo } from '../src/probe/nats.js';
+import { fetchWelcome, internalHello, signedRoomRequest } from '../src/probe/signaling.js';
+import { PROBE_BODY, internalToken, randomToken, signBody } from '../src/probe/signing.js';
 import { freePort } from './harness/ports.js';
 
 const SECRET = 'the-shared-secret-for-internal-clients';

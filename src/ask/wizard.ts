@@ -322,7 +322,7 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
     if (!m.natsLocal) p.warn('no nats-server answers on 127.0.0.1:4222 yet: the signaling server waits for it before it listens (apt install nats-server)');
     return;
   }
-  const { natsInfo } = await import('../probe/protocol.js');
+  const { natsInfo } = await import('../probe/nats.js');
   let initial = a.nats?.mode === 'external' ? a.nats.urls.join(', ') : '';
   for (;;) {
     const v = must(
@@ -345,7 +345,7 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
       a.nats = { mode: 'external', urls };
       return;
     }
-    for (const f of failed) p.warn(`${f.u}: no NATS INFO line (${f.r.ok ? '' : f.r.error})`);
+    for (const f of failed) p.warn(`${f.u}: no NATS INFO line (${f.r.ok ? '' : f.r.message})`);
     const next = must(
       await p.select({
         message: 'NATS did not answer',

@@ -20,7 +20,7 @@ export interface Environment {
 }
 
 export async function detectEnvironment(target: Target): Promise<Environment> {
-  const { natsInfo, janusInfo } = await import('../probe/protocol.js');
+  const [{ natsInfo }, { janusInfo }] = await Promise.all([import('../probe/nats.js'), import('../probe/janus.js')]);
   const [fqdn, nats, janus] = await Promise.all([
     machineFqdn(),
     natsInfo(DEFAULT_LOCAL_NATS, { timeoutMs: 800 }).then((r) => r.ok),

@@ -21,7 +21,7 @@ export async function detectServerVersion(binary: string | undefined, listen?: s
     if (v) return { version: formatVersion(v), source: `${binary} --version` };
   }
   if (listen) {
-    const { fetchWelcome } = await import('../probe/protocol.js');
+    const { fetchWelcome } = await import('../probe/signaling.js');
     try {
       const w = await fetchWelcome(`http://${listen}`, { timeoutMs: 1500 });
       if (w.status === 200) {

@@ -8,7 +8,7 @@ import { normalizeTalkServerUrl, parseSignalingList, splitOccCommand } from '../
 import { nginxParticipants, parseNginxLimits, parseNofile } from '../../src/check/capacity.js';
 import { CheckReportSchema } from '../../src/check/schema.js';
 import { parseCheckArgs } from '../../src/commands/check.js';
-import { fetchCapabilities, probeNextcloudSecret } from '../../src/probe/protocol.js';
+import { fetchCapabilities, probeNextcloudSecret } from '../../src/probe/nextcloud.js';
 import { startFakeNextcloud } from '../fakes/nextcloud.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchWelcome, internalHello, signedRoomRequest } from '../../src/probe/protocol.js';
+import { fetchWelcome, internalHello, signedRoomRequest } from '../../src/probe/signaling.js';
 import { SIGNALING_VERSIONS, signalingBinary, skipUnless, type SignalingVersion } from '../harness/components.js';
 import { freePort } from '../harness/ports.js';
 import { cleanupAll, selfSignedCert, startNats, startNginx, startSignaling, writeNginxMain, type StartedSignaling } from '../harness/processes.js';

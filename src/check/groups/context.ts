@@ -1,0 +1,83 @@
+// What every check group is built from: the inputs of the run, the IO it may use, and the facts
+// derived from them once (the unit's name, the public URL, the local address, trust options).
+import net from 'node:net';
+import { getValue } from '../../goconf/parse.js';
+import type { TlsOptions } from '../../probe/http.js';
+import type { OccExec } from '../occ.js';
+import type { CheckContext } from '../runner.js';
+import type { CheckSetup } from '../setup.js';
+
+export interface CheckInputs {
+  setup: CheckSetup;
+  /** Public base URL (https://HOST/standalone-signaling): --url, else from the state file. */
+  publicUrl?: string;
+  /** Trust for the public URL: --ca (PEM) or --insecure. */
+  tls: { ca?: Buffer; insecure: boolean };
+  /** occ command words (--occ), when given. */
+  occ?: string[];
+  occExec?: OccExec;
+  /** nginx.conf to read worker limits from (already resolved under --root). */
+  nginxConf?: string;
+  /** Participants below this count give a capacity warning. */
+  minParticipants?: number;
+}
+
+export interface GroupContext<IO> {
+  inputs: CheckInputs;
+  setup: CheckSetup;
+  io: IO;
+  /** systemd unit of the signaling server. */
+  unit: string;
+  /** The fix for a server that has not read server.conf since it changed. */
+  restartFix: string;
+  /** inputs.publicUrl without trailing slashes. */
+  publicUrl?: string;
+  /** `http://ADDRESS:PORT` that reaches [http] listen from this host. */
+  localBase?: string;
+  /** The nginx site file, for fixes. */
+  siteFile: string;
+  /** `[backend] skipverify = true`: the server does not verify Nextcloud's certificate. */
+  skipVerify: boolean;
+  /** Trust options for the public URL, bounded by the check's time left. */
+  tlsOpts(ctx: CheckContext): TlsOptions;
+}
+
+export function groupContext<IO>(inputs: CheckInputs, io: IO): GroupContext<IO> {
+  const { setup } = inputs;
+  const unit = setup.layout.unit;
+  const publicUrl = inputs.publicUrl?.replace(/\/+$/, '');
+  const localBase = setup.listen ? `http://${localAddress(setup.listen)}` : undefined;
+  return {
+    inputs,
+    setup,
+    io,
+    unit,
+    restartFix: `restart the signaling server so it reads server.conf again: systemctl restart ${unit}`,
+    ...(publicUrl !== undefined ? { publicUrl } : {}),
+    ...(localBase !== undefined ? { localBase } : {}),
+    siteFile: setup.layout.nginx.sitePath,
+    skipVerify: setup.doc ? getValue(setup.doc, 'backend', 'skipverify') === 'true' : false,
+    tlsOpts: (ctx) => ({
+      ...(inputs.tls.ca !== undefined ? { ca: inputs.tls.ca } : {}),
+      insecure: inputs.tls.insecure,
+      timeoutMs: ctx.left(),
+    }),
+  };
+}
+
+/** Where to reach a listen address from this host (0.0.0.0 / :: / empty -> loopback). */
+function localAddress(listen: string): string {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = listen.slice(i + 1);
+  const reach = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : net.isIPv6(host) ? `[${host}]` : host;
+  return `${reach}:${port}`;
+}
+
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,71 @@
+// Everything the checks ask of the world, behind one interface: the probes, DNS, files, /proc and
+// occ. realCheckIO wires the real ones; unit tests hand a check group fakes instead.
+import { readFileSync } from 'node:fs';
+import { findServerPid } from './capacity.js';
+import { execaOcc, type OccExec } from './occ.js';
+import { resolveHost, type ResolveResult } from '../probe/dns.js';
+import { asProbeResult, httpRequest, type HttpRequestInit, type RawResponse, type TlsOptions } from '../probe/http.js';
+import { janusInfo, type JanusInfoResult } from '../probe/janus.js';
+import { natsInfo, type NatsInfoResult } from '../probe/nats.js';
+import { fetchCapabilities, probeNextcloudSecret, type CapabilitiesAnswer, type TalkSecretAnswer } from '../probe/nextcloud.js';
+import type { ProbeResult } from '../probe/result.js';
+import {
+  fetchWelcome,
+  internalHello,
+  signedRoomRequest,
+  websocketUpgrade,
+  type InternalHelloOptions,
+  type InternalHelloResult,
+  type RoomAnswer,
+  type SignedRoomRequestOptions,
+  type UpgradeResult,
+  type WelcomeAnswer,
+} from '../probe/signaling.js';
+import { tlsCertificate, type TlsCertificateResult } from '../probe/tls.js';
+
+export interface CheckIO {
+  /** GET …/api/v1/welcome of the server or through the proxy. */
+  welcome(baseUrl: string, opts: TlsOptions): Promise<ProbeResult<WelcomeAnswer>>;
+  /** One plain HTTP request. */
+  request(url: string, init: HttpRequestInit): Promise<ProbeResult<RawResponse>>;
+  websocketUpgrade(wsUrl: string, opts: TlsOptions): Promise<UpgradeResult>;
+  internalHello(wsUrl: string, opts: InternalHelloOptions): Promise<InternalHelloResult>;
+  /** A backend request to the server, signed like Nextcloud's. */
+  roomRequest(baseUrl: string, opts: SignedRoomRequestOptions): Promise<ProbeResult<RoomAnswer>>;
+  natsInfo(url: string, opts: { timeoutMs: number }): Promise<NatsInfoResult>;
+  janusInfo(url: string, opts: { timeoutMs: number }): Promise<JanusInfoResult>;
+  tlsCertificate(url: string, opts: TlsOptions): Promise<TlsCertificateResult>;
+  /** Nextcloud's capabilities, fetched as the server would. */
+  capabilities(nextcloudUrl: string, opts: TlsOptions): Promise<ProbeResult<CapabilitiesAnswer>>;
+  /** The one signed probe of Talk's backend endpoint (Nextcloud counts a mismatch as brute force). */
+  talkSecret(nextcloudUrl: string, opts: TlsOptions & { secret: string }): Promise<ProbeResult<TalkSecretAnswer>>;
+  resolveDns(host: string, opts: { timeoutMs: number }): Promise<ResolveResult>;
+  /** A text file's content; undefined when it cannot be read. */
+  readFile(file: string): string | undefined;
+  /** The pid of the signaling server started with this config file (see capacity.ts). */
+  findServerPid(configFile: string, opts: { exactOnly: boolean }): number | undefined;
+  occ: OccExec;
+}
+
+export const realCheckIO: CheckIO = {
+  welcome: (baseUrl, opts) => asProbeResult(fetchWelcome(baseUrl, opts)),
+  request: (url, init) => asProbeResult(httpRequest(url, init)),
+  websocketUpgrade,
+  internalHello,
+  roomRequest: (baseUrl, opts) => asProbeResult(signedRoomRequest(baseUrl, opts)),
+  natsInfo,
+  janusInfo,
+  tlsCertificate,
+  capabilities: (nextcloudUrl, opts) => asProbeResult(fetchCapabilities(nextcloudUrl, opts)),
+  talkSecret: (nextcloudUrl, opts) => asProbeResult(probeNextcloudSecret(nextcloudUrl, opts)),
+  resolveDns: resolveHost,
+  readFile(file) {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  findServerPid,
+  occ: execaOcc,
+};
