@@ -36,13 +36,6 @@ export function parseSignalingList(stdout: string): SignalingList | undefined {
   }
 }
 
-/** Talk's way of comparing a server URL: lower-case, no trailing slash, wss->https, ws->http. */
-export function normalizeTalkServerUrl(url: string): string {
-  let u = url.trim().toLowerCase().replace(/\/+$/, '');
-  if (u.startsWith('wss://')) u = 'https://' + u.slice(6);
-  else if (u.startsWith('ws://')) u = 'http://' + u.slice(5);
-  return u;
-}
 
 /** First meaningful line of occ's complaint, for a one-line detail. */
 export function occComplaint(r: OccRun): string {

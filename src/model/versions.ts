@@ -22,6 +22,8 @@ export interface ServerTraits {
   talkCompatible: boolean;
   /** `[federation]` section (2.0.0+). */
   federation: boolean;
+  /** A backend without its own secret uses `[backend] secret` (1.2.0+). */
+  backendSecretFallback: boolean;
 }
 
 /** Oldest version current Talk accepts: the safe assumption when nothing is detected. */
@@ -48,20 +50,35 @@ export function formatVersion(v: Version): string {
   return v.join('.');
 }
 
+/** The first release of each trait: the one table renderers, checks and messages ask. */
+export const TRAIT_SINCE = {
+  /** `nats://loopback` (0.4.1 spells it `:loopback:`). */
+  natsLoopbackSpelling: '1.0.0',
+  backendUrls: '2.0.4',
+  trustedProxies: '1.3.0',
+  statsCidr: '1.0.0',
+  welcomeMessage: '1.0.0',
+  talkCompatible: '2.0.0',
+  federation: '2.0.0',
+  /** A backend section without `secret` uses `[backend] secret`. */
+  backendSecretFallback: '1.2.0',
+} as const;
+
 export function traitsFor(versionText: string | undefined): ServerTraits {
   const parsed = parseVersion(versionText);
   const v = parsed ?? (parseVersion(BASELINE_VERSION) as Version);
-  const atLeast = (x: string) => compareVersions(v, parseVersion(x)!) >= 0;
+  const since = (trait: keyof typeof TRAIT_SINCE) => compareVersions(v, parseVersion(TRAIT_SINCE[trait])!) >= 0;
   return {
     version: formatVersion(v),
     known: parsed !== undefined,
-    natsLoopbackUrl: atLeast('1.0.0') ? 'nats://loopback' : ':loopback:',
-    backendUrls: atLeast('2.0.4'),
-    trustedProxies: atLeast('1.3.0'),
-    statsCidr: atLeast('1.0.0'),
-    welcomeMessage: atLeast('1.0.0'),
-    talkCompatible: atLeast('2.0.0'),
-    federation: atLeast('2.0.0'),
+    natsLoopbackUrl: since('natsLoopbackSpelling') ? 'nats://loopback' : ':loopback:',
+    backendUrls: since('backendUrls'),
+    trustedProxies: since('trustedProxies'),
+    statsCidr: since('statsCidr'),
+    welcomeMessage: since('welcomeMessage'),
+    talkCompatible: since('talkCompatible'),
+    federation: since('federation'),
+    backendSecretFallback: since('backendSecretFallback'),
   };
 }
 

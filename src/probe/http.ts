@@ -3,7 +3,8 @@
 // bounded by `timeoutMs` (default 5000 ms); secrets are never part of a returned or thrown message.
 import http from 'node:http';
 import https from 'node:https';
-import { classifyError, errorText, redact, type ProbeResult, type TransportErrorCode } from './result.js';
+import { classifyError, errorText, type ProbeResult, type TransportErrorCode } from './result.js';
+import { maskSecrets } from '../secrets/secrets.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -133,7 +134,7 @@ export function httpRequest(urlString: string, init: HttpRequestInit): Promise<R
         ),
       );
       res.on('error', (err) =>
-        finish(() => reject(new ProbeError(classifyError(err), redact(errorText(err), secrets)))),
+        finish(() => reject(new ProbeError(classifyError(err), maskSecrets(errorText(err), secrets)))),
       );
     });
     const timer = setTimeout(() => {
@@ -141,7 +142,7 @@ export function httpRequest(urlString: string, init: HttpRequestInit): Promise<R
       req.destroy();
     }, timeoutMs);
     req.on('error', (err) =>
-      finish(() => reject(new ProbeError(classifyError(err), redact(errorText(err), secrets)))),
+      finish(() => reject(new ProbeError(classifyError(err), maskSecrets(errorText(err), secrets)))),
     );
     if (bodyBuf) req.end(bodyBuf);
     else req.end();

@@ -1,8 +1,8 @@
 // Nextcloud as the signaling server reaches it (facts sheet section 5): its capabilities, and one
 // signed request that tells whether Talk holds the same backend secret.
 import { httpRequest, joinUrl, type TlsOptions } from './http.js';
-import { redact } from './result.js';
 import { PROBE_BODY, signingHeaders } from './signing.js';
+import { maskSecrets } from '../secrets/secrets.js';
 
 /** Talk's backend endpoint, relative to Nextcloud's base URL. */
 export const TALK_BACKEND_PATH = '/ocs/v2.php/apps/spreed/api/v3/signaling/backend';
@@ -67,12 +67,12 @@ export async function probeNextcloudSecret(nextcloudUrl: string, opts: TlsOption
     ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
   });
-  const out: TalkSecretAnswer = { status: res.status, body: redact(res.body, [opts.secret]).slice(0, 2000) };
+  const out: TalkSecretAnswer = { status: res.status, body: maskSecrets(res.body, [opts.secret]).slice(0, 2000) };
   try {
     const json = JSON.parse(res.body) as { ocs?: { data?: { error?: { code?: unknown; message?: unknown } } } };
     const err = json.ocs?.data?.error;
     if (typeof err?.code === 'string') out.code = err.code;
-    if (typeof err?.message === 'string') out.message = redact(err.message, [opts.secret]);
+    if (typeof err?.message === 'string') out.message = maskSecrets(err.message, [opts.secret]);
   } catch {
     /* not JSON */
   }

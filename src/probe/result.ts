@@ -65,12 +65,3 @@ export function errorText(err: unknown): string {
   }
   return String(err);
 }
-
-/** Remove every occurrence of the given secrets from a message. */
-export function redact(message: string, secrets: ReadonlyArray<string | undefined>): string {
-  let out = message;
-  for (const s of secrets) {
-    if (s && s.length > 0) out = out.split(s).join('***');
-  }
-  return out;
-}

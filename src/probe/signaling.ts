@@ -3,8 +3,9 @@
 // Protocol reference: docs/signaling-facts.md sections 4 and 5.
 import WebSocket from 'ws';
 import { DEFAULT_TIMEOUT_MS, httpRequest, joinUrl, MAX_BODY_BYTES, parseFeatures, type TlsOptions } from './http.js';
-import { classifyError, errorText, redact, type ProbeResult } from './result.js';
+import { classifyError, errorText, type ProbeResult } from './result.js';
 import { internalToken, PROBE_BODY, randomToken, signingHeaders } from './signing.js';
+import { maskSecrets } from '../secrets/secrets.js';
 
 /** Path of the signed probe request; the room id is arbitrary and nothing is changed on the server. */
 export const PROBE_ROOM_PATH = '/api/v1/room/spreed-setup-probe';
@@ -113,7 +114,7 @@ export function internalHello(wsUrl: string, opts: InternalHelloOptions): Promis
     try {
       ws = new WebSocket(wsUrl, wsOpts);
     } catch (err) {
-      resolve({ ok: false, code: 'invalid_url', message: redact(errorText(err), secrets) });
+      resolve({ ok: false, code: 'invalid_url', message: maskSecrets(errorText(err), secrets) });
       return;
     }
 
@@ -156,7 +157,7 @@ export function internalHello(wsUrl: string, opts: InternalHelloOptions): Promis
 
     ws.on('error', (err) => {
       const kind = classifyError(err);
-      finish({ ok: false, code: kind, message: redact(errorText(err), secrets) }, true);
+      finish({ ok: false, code: kind, message: maskSecrets(errorText(err), secrets) }, true);
     });
 
     ws.on('open', () => {
@@ -186,7 +187,7 @@ export function internalHello(wsUrl: string, opts: InternalHelloOptions): Promis
       }
       if (msg.type === 'error') {
         const code = typeof msg.error?.code === 'string' ? msg.error.code : 'error';
-        const message = typeof msg.error?.message === 'string' ? redact(msg.error.message, secrets) : '';
+        const message = typeof msg.error?.message === 'string' ? maskSecrets(msg.error.message, secrets) : '';
         finish({ ok: false, code, message });
         return;
       }
@@ -255,7 +256,7 @@ export async function signedRoomRequest(baseUrl: string, opts: SignedRoomRequest
     ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
   });
-  return { status: res.status, body: redact(res.body, [opts.secret]) };
+  return { status: res.status, body: maskSecrets(res.body, [opts.secret]) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // then reads the result back with the server's own parsing rules to prove it says what we meant.
 import { isDeepStrictEqual } from 'node:util';
 import { DeploymentSchema, type Deployment } from '../model/deployment.js';
-import type { ServerTraits } from '../model/versions.js';
+import { TRAIT_SINCE, type ServerTraits } from '../model/versions.js';
 import { parseGoconf } from '../goconf/parse.js';
 import { deploymentFromConf } from '../goconf/toModel.js';
 import { BLOCKKEY, HASHKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretName, type Secrets } from '../secrets/secrets.js';
@@ -20,12 +20,12 @@ export function compatibilityProblems(d: Deployment, t: ServerTraits): string[] 
   const out: string[] = [];
   for (const b of d.backends) {
     if (b.urls.length > 1 && !t.backendUrls) {
-      out.push(`backend "${b.id}" has ${b.urls.length} URLs, but server ${t.version} reads only one "url" per backend ("urls" needs 2.0.4); give each URL its own backend`);
+      out.push(`backend "${b.id}" has ${b.urls.length} URLs, but server ${t.version} reads only one "url" per backend ("urls" needs ${TRAIT_SINCE.backendUrls}); give each URL its own backend`);
     }
   }
-  if (d.trustedProxies?.length && !t.trustedProxies) out.push(`trusted proxies are ignored by server ${t.version} (they need 1.3.0)`);
+  if (d.trustedProxies?.length && !t.trustedProxies) out.push(`trusted proxies are ignored by server ${t.version} (they need ${TRAIT_SINCE.trustedProxies})`);
   const cidr = (d.statsAllowedIps ?? []).filter((ip) => ip.includes('/'));
-  if (cidr.length && !t.statsCidr) out.push(`server ${t.version} compares stats allowed IPs exactly; ${cidr.join(', ')} would never match (CIDR needs 1.0.0)`);
+  if (cidr.length && !t.statsCidr) out.push(`server ${t.version} compares stats allowed IPs exactly; ${cidr.join(', ')} would never match (CIDR needs ${TRAIT_SINCE.statsCidr})`);
   if (d.extra['federation'] && !t.federation) out.push(`server ${t.version} has no federation support; the [federation] section would be ignored`);
   return out;
 }

@@ -158,9 +158,9 @@ const SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_KEYS.join('|')})\\s*[=:]\\s*)(
  * `<secret N chars, sha256 …>`. With `configLines`, the value of every secret key of a config file
  * is masked too, so old values we were never told of stay hidden.
  */
-export function maskSecrets(text: string, values: Iterable<string>, opts: { configLines?: boolean } = {}): string {
+export function maskSecrets(text: string, values: Iterable<string | undefined>, opts: { configLines?: boolean } = {}): string {
   let out = text;
-  const sorted = [...new Set(values)].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  const sorted = [...new Set(values)].filter((v): v is string => v !== undefined && v.length >= 4).sort((a, b) => b.length - a.length);
   for (const v of sorted) out = out.split(v).join(`<secret ${fingerprint(v)}>`);
   if (opts.configLines) out = out.replace(SECRET_LINE, (_m, head: string, value: string) => (value.startsWith('<secret') ? head + value : `${head}<secret ${fingerprint(value)}>`));
   return out;

@@ -2,7 +2,7 @@
 // the one setup rendered for). It reads the parsed setup only: no IO.
 import { getValue, splitList } from '../../goconf/parse.js';
 import { nextcloudUrlProblem } from '../../model/urls.js';
-import { compareVersions, formatVersion, parseVersion, type Version } from '../../model/versions.js';
+import { compareVersions, formatVersion, parseVersion, traitsFor, TRAIT_SINCE, type Version } from '../../model/versions.js';
 import { BLOCKKEY, HASHKEY, PUBLIC_PLACEHOLDERS } from '../../secrets/secrets.js';
 import type { CheckContext, CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
@@ -50,7 +50,7 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
         }
       }
       const { version, source } = await serverVersion(ctx);
-      const at = (x: string) => version !== undefined && compareVersions(version, parseVersion(x)!) >= 0;
+      const t = version ? traitsFor(formatVersion(version)) : undefined;
       const vText = version ? `${formatVersion(version)} (${source})` : undefined;
       const ids = splitList(getValue(doc, 'backend', 'backends')).map((s) => s.toLowerCase());
       const common = getValue(doc, 'backend', 'secret');
@@ -65,11 +65,11 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
           problems.push({ detail: `backend "${id}" has no section or no url: the server logs "Backend ${id} is missing or incomplete, skipping"`, fix: `add [${id}] with url = <Nextcloud base URL> and secret, or run spreed-setup setup` });
           continue;
         }
-        if (urls && !url && version && !at('2.0.4')) {
-          problems.push({ detail: `[${id}] urls is read only from 2.0.4; server ${vText} ignores it, so the backend is incomplete`, fix: `write url = ${splitList(urls)[0]} instead (spreed-setup setup renders it for the installed version)` });
+        if (urls && !url && t && !t.backendUrls) {
+          problems.push({ detail: `[${id}] urls is read only from ${TRAIT_SINCE.backendUrls}; server ${vText} ignores it, so the backend is incomplete`, fix: `write url = ${splitList(urls)[0]} instead (spreed-setup setup renders it for the installed version)` });
         }
-        if (!secret && (!common || (version && !at('1.2.0')))) {
-          problems.push({ detail: `[${id}] has no secret${common ? ` (the common [backend] secret is used only from 1.2.0; server ${vText})` : ''}`, fix: `add secret = … to [${id}] (spreed-setup setup generates one)` });
+        if (!secret && (!common || (t && !t.backendSecretFallback))) {
+          problems.push({ detail: `[${id}] has no secret${common ? ` (the common [backend] secret is used only from ${TRAIT_SINCE.backendSecretFallback}; server ${vText})` : ''}`, fix: `add secret = … to [${id}] (spreed-setup setup generates one)` });
         }
         for (const u of splitList(urls ?? url)) {
           const bad = nextcloudUrlProblem(u);
@@ -81,12 +81,12 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
         }
       }
       const natsUrl = getValue(doc, 'nats', 'url');
-      if (natsUrl !== undefined && version) {
+      if (natsUrl !== undefined && t) {
         const list = splitList(natsUrl);
-        if (!at('1.0.0') && list.some((u) => /^nats:\/\/loopback\/?$/i.test(u))) {
+        if (t.natsLoopbackUrl === ':loopback:' && list.some((u) => /^nats:\/\/loopback\/?$/i.test(u))) {
           problems.push({ detail: `[nats] url = ${natsUrl}: server ${vText} resolves "loopback" as a host name and hangs`, fix: 'write url = :loopback: for 0.4.1 (or install 2.0 or newer)' });
-        } else if (at('1.0.0') && list.includes(':loopback:')) {
-          warnings.push({ detail: `[nats] url = :loopback: is 0.4.1's spelling; server ${vText} uses nats://loopback`, fix: 'write url = nats://loopback' });
+        } else if (t.natsLoopbackUrl !== ':loopback:' && list.includes(':loopback:')) {
+          warnings.push({ detail: `[nats] url = :loopback: is 0.4.1's spelling; server ${vText} uses nats://loopback`, fix: `write url = ${t.natsLoopbackUrl}` });
         }
       }
       for (const w of setup.reading?.notices ?? []) if (/allowall/.test(w)) warnings.push({ detail: w, fix: 'set [backend] allowall = false outside development' });

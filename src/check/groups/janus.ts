@@ -4,6 +4,7 @@ import type { CheckIO } from '../io.js';
 import type { CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
 import { fail, pass, skip } from './outcome.js';
+import { DEFAULT_JANUS_URL } from '../../model/defaults.js';
 
 export type JanusIO = Pick<CheckIO, 'janusInfo'>;
 
@@ -18,7 +19,7 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
       const mcu = setup.mcu;
       if (!mcu || mcu.type === 'none') return skip('no MCU configured: calls run peer-to-peer');
       if (mcu.type === 'proxy') return skip('MCU proxy mode: the proxies are not probed');
-      const url = mcu.url ?? 'ws://127.0.0.1:8188';
+      const url = mcu.url ?? DEFAULT_JANUS_URL;
       const info = await io.janusInfo(url, { timeoutMs: ctx.left() });
       if (!info.ok) {
         const refused = /ECONNREFUSED/.test(info.message);

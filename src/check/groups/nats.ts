@@ -3,6 +3,7 @@ import type { CheckIO } from '../io.js';
 import type { CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
 import { fail, pass, skip } from './outcome.js';
+import { DEFAULT_LOCAL_NATS } from '../../model/defaults.js';
 
 export type NatsIO = Pick<CheckIO, 'natsInfo'>;
 
@@ -17,7 +18,7 @@ export function natsChecks(g: GroupContext<NatsIO>): CheckDef[] {
       const nats = setup.nats;
       if (!nats) return skip('skipped: server.conf not readable');
       if (nats.mode === 'loopback') return skip('in-process NATS (loopback): nothing to probe');
-      const urls = nats.mode === 'local' ? [nats.url ?? 'nats://127.0.0.1:4222'] : nats.urls;
+      const urls = nats.mode === 'local' ? [nats.url ?? DEFAULT_LOCAL_NATS] : nats.urls;
       const results = await Promise.all(urls.map((u) => io.natsInfo(u, { timeoutMs: ctx.left() })));
       const bad = results.map((r, i) => ({ r, u: urls[i]! })).filter((x) => !x.r.ok);
       if (bad.length) {

@@ -2,7 +2,8 @@
 // is not in internal signaling mode, and calls itself by a URL a backend covers.
 import { backendUrlCovers } from '../backendUrl.js';
 import type { CheckIO } from '../io.js';
-import { normalizeTalkServerUrl, occComplaint, parseSignalingList } from '../occ.js';
+import { occComplaint, parseSignalingList } from '../occ.js';
+import { talkServerUrlKey } from '../../model/urls.js';
 import type { CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
 import { fail, pass, skip } from './outcome.js';
@@ -33,9 +34,9 @@ export function registrationChecks(g: GroupContext<RegistrationIO>): CheckDef[] 
       if (list.exitCode !== 0) return fail(`occ talk:signaling:list failed: ${occComplaint(list)}`, occFix);
       const parsed = parseSignalingList(list.stdout);
       if (!parsed) return fail('occ talk:signaling:list printed no JSON', 'is Talk (spreed) enabled? occ app:enable spreed');
-      const ours = normalizeTalkServerUrl(publicUrl);
+      const ours = talkServerUrlKey(publicUrl);
       const listed = parsed.servers.map((s) => s.server);
-      if (!parsed.servers.some((s) => normalizeTalkServerUrl(s.server) === ours)) {
+      if (!parsed.servers.some((s) => talkServerUrlKey(s.server) === ours)) {
         return fail(`Talk does not list ${publicUrl} (it lists: ${listed.length ? listed.join(', ') : 'nothing'})`, 'spreed-setup register');
       }
       const secrets = setup.backends.map((b) => setup.secrets.get(`backend-${b.id}`)).filter((s): s is string => !!s);
@@ -56,7 +57,7 @@ export function registrationChecks(g: GroupContext<RegistrationIO>): CheckDef[] 
           );
         }
       }
-      const verify = parsed.servers.find((s) => normalizeTalkServerUrl(s.server) === ours)?.verify;
+      const verify = parsed.servers.find((s) => talkServerUrlKey(s.server) === ours)?.verify;
       return pass(`Talk lists ${publicUrl}${verify === false ? ' (certificate not verified)' : ''}; signaling mode ${mode.exitCode === 0 && mode.stdout.trim() ? mode.stdout.trim() : 'default'}`);
     },
   });
