@@ -4,13 +4,13 @@
  * endpoints that accept and never answer ends within about one timeout; the registration check
  * against the stand-in occ, which never gets to print Talk's secret.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/check/schema.js';
 import { DIST, packagesIn, staticImportGraph } from '../harness/imports.js';
+import { tempDir } from '../harness/tmp.js';
 import { BIN, runCli, secretValues } from '../cli/run.js';
 import { FAKE_OCC, writeOccState } from '../fakes/occState.js';
 import { blackHoleConf, startBlackHole } from './blackhole.js';
@@ -21,7 +21,7 @@ let hole: Awaited<ReturnType<typeof startBlackHole>>;
 let holeRoot = '';
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'spreed-check-cli-'));
+  tmp = tempDir('spreed-check-cli-');
   hole = await startBlackHole();
   holeRoot = path.join(tmp, 'hole');
   mkdirSync(path.dirname(path.join(holeRoot, CONF)), { recursive: true });
@@ -30,7 +30,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hole?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('usage', () => {

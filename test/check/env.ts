@@ -4,7 +4,7 @@
  * nginx site for a stand-in Nextcloud URL; the real signaling server, nginx (TLS) and, on request,
  * nats-server and Janus start from the rendered files. Faults are injected by the tests.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
@@ -14,6 +14,7 @@ import { freePort } from '../harness/ports.js';
 import { startJanus, startNats, startNginx, startSignaling, writeNginxMain, type ManagedProcess, type StartedSignaling } from '../harness/processes.js';
 import { runCli, secretValues } from '../cli/run.js';
 import { testSiteAnswers } from '../harness/answers.js';
+import { tempDir } from '../harness/tmp.js';
 import { startFakeNextcloud, type FakeNextcloud, type FakeNextcloudOptions } from '../fakes/nextcloud.js';
 
 export const SECRETS_DIR = 'etc/nextcloud-spreed-signaling/secrets';
@@ -82,7 +83,7 @@ export interface Env {
 }
 
 export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Promise<Env> {
-  const root = mkdtempSync(path.join(base, `root-${opts.version}-`));
+  const root = tempDir(`root-${opts.version}-`, base);
   chmodSync(root, 0o755);
   const [listenPort, httpsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const nc = await startFakeNextcloud({ ...(opts.nextcloud ?? {}), secret: 'not-yet-known' });
@@ -98,7 +99,7 @@ export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Pr
   }
   if (opts.janus) {
     const port = await freePort();
-    janus = await startJanus(mkdtempSync(path.join(base, 'janus-')), port);
+    janus = await startJanus(tempDir('janus-', base), port);
     lines.push('mcu:', '  type: janus', `  url: ws://127.0.0.1:${port}`);
   }
   const answers = path.join(root, 'answers.yaml');

@@ -3,26 +3,25 @@
  * behind the rendered nginx site over TLS, against a stand-in Nextcloud 30: everything passes
  * except the version verdict, which names UPDATE_REQUIRED for servers older than 2.0.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNALING_VERSIONS, skipUnless } from '../harness/components.js';
 import { cleanupAll } from '../harness/processes.js';
+import { tempDir } from '../harness/tmp.js';
 import { check, dump, makeCerts, startEnv, type Certs } from './env.js';
 
 let tmp = '';
 let certs: Certs;
 
 beforeAll(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'spreed-check-ok-'));
+  tmp = tempDir('spreed-check-ok-');
   chmodSync(tmp, 0o755);
   certs = makeCerts(path.join(tmp, 'tls'));
 });
 
 afterAll(async () => {
   await cleanupAll();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 for (const version of SIGNALING_VERSIONS) {

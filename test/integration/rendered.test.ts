@@ -4,9 +4,8 @@
  * welcome, the internal hello (direct and through the rendered nginx site over TLS) and the signed
  * room request behave as the facts sheet says.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchWelcome, internalHello, signedRoomRequest } from '../../src/check/protocol.js';
@@ -15,6 +14,7 @@ import { freePort } from '../harness/ports.js';
 import { cleanupAll, selfSignedCert, startNats, startNginx, startSignaling, writeNginxMain, type StartedSignaling } from '../harness/processes.js';
 import { runCli, secretValues } from '../cli/run.js';
 import { testSiteAnswers } from '../harness/answers.js';
+import { tempDir } from '../harness/tmp.js';
 
 const NEXTCLOUD = 'https://cloud.example.org';
 const SECRETS = 'etc/nextcloud-spreed-signaling/secrets';
@@ -23,7 +23,7 @@ let cert: { cert: string; key: string };
 let ca: Buffer;
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'spreed-rendered-'));
+  tmp = tempDir('spreed-rendered-');
   chmodSync(tmp, 0o755); // nginx workers (nobody) must traverse it
   cert = await selfSignedCert(path.join(tmp, 'tls'));
   ca = readFileSync(cert.cert);
@@ -31,7 +31,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cleanupAll();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 interface Rendered {
@@ -47,7 +46,7 @@ interface Rendered {
 
 /** Runs the real CLI with an answers file for the test's ports, rendering for `version`. */
 async function render(version: SignalingVersion, extraArgs: string[] = []): Promise<Rendered> {
-  const root = mkdtempSync(path.join(tmp, `root-${version}-`));
+  const root = tempDir(`root-${version}-`, tmp);
   chmodSync(root, 0o755);
   const listenPort = await freePort();
   const httpsPort = await freePort();
