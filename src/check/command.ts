@@ -9,7 +9,7 @@ import type { Output } from '../cli/output.js';
 import { buildCatalogue, type CheckInputs } from './catalogue.js';
 import { runChecks, type RunEvent } from './runner.js';
 import { CheckReportSchema, type CheckReport, type CheckResult } from './schema.js';
-import { splitOccCommand } from './occ.js';
+import { splitOccCommand, type OccExec } from './occ.js';
 import { readCheckSetup } from './setup.js';
 
 export interface CheckFlags {
@@ -84,6 +84,8 @@ export async function runCheck(
   flags: CheckFlags,
   onEvent?: (e: RunEvent) => void,
   onCatalogue?: (titles: { id: string; title: string }[]) => void,
+  /** occ's process door (tests pass a stand-in); default execa. */
+  doors: { occExec?: OccExec } = {},
 ): Promise<{ report: CheckReport; titles: { id: string; title: string }[] }> {
   const setup = readCheckSetup({ ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) });
   let ca: Buffer | undefined;
@@ -100,6 +102,7 @@ export async function runCheck(
     ...(publicUrl ? { publicUrl } : {}),
     tls: { ...(ca ? { ca } : {}), insecure: flags.insecure },
     ...(flags.occ ? { occ: splitOccCommand(flags.occ) } : {}),
+    ...(doors.occExec ? { occExec: doors.occExec } : {}),
     ...(flags.nginxConf ? { nginxConf: path.resolve(flags.nginxConf) } : {}),
   };
   const defs = buildCatalogue(inputs);
