@@ -12,7 +12,8 @@ import { fetchWelcome, internalHello, signedRoomRequest } from '../../src/check/
 import { SIGNALING_VERSIONS, signalingBinary, skipUnless, type SignalingVersion } from '../harness/components.js';
 import { freePort } from '../harness/ports.js';
 import { cleanupAll, selfSignedCert, startNats, startNginx, startSignaling, writeNginxMain, type StartedSignaling } from '../harness/processes.js';
-import { runCli, secretValues } from '../cli/run.js';
+import { secretValues } from '../cli/run.js';
+import { runInProcess } from '../cli/inProcess.js';
 import { testSiteAnswers } from '../harness/answers.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -44,7 +45,7 @@ interface Rendered {
   output: string;
 }
 
-/** Runs the real CLI with an answers file for the test's ports, rendering for `version`. */
+/** Runs setup (in-process) with an answers file for the test's ports, rendering for `version`. */
 async function render(version: SignalingVersion, extraArgs: string[] = []): Promise<Rendered> {
   const root = tempDir(`root-${version}-`, tmp);
   chmodSync(root, 0o755);
@@ -57,7 +58,7 @@ async function render(version: SignalingVersion, extraArgs: string[] = []): Prom
   chmodSync(root, 0o755);
   writeFileSync(path.join(acme, '.well-known/acme-challenge/token123'), 'proof\n');
   writeFileSync(answers, testSiteAnswers({ listenPort, nextcloudUrl: NEXTCLOUD, cert, httpPort, httpsPort, acmeWebroot: acme }));
-  const r = await runCli(['setup', '--answers', answers, '--server-version', version, '--yes', '--root', root, ...extraArgs]);
+  const r = await runInProcess(['setup', '--answers', answers, '--server-version', version, '--yes', '--root', root, ...extraArgs]);
   expect(r.code, r.all).toBe(0);
   const secret = (name: string) => readFileSync(path.join(root, SECRETS, name), 'utf8').trim();
   for (const s of secretValues(root)) expect(r.all).not.toContain(s);
