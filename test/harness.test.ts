@@ -3,11 +3,10 @@
  * (signaling 0.4.1, 1.2.4, 2.0.2; nats-server; nginx with TLS; janus).
  * Config files here are hand-written on purpose (the product's renderer is tested elsewhere).
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { fetchWelcome, internalHello, signedRoomRequest } from '../src/probe/sig
 import { internalToken } from '../src/probe/signing.js';
 import { SIGNALING_VERSIONS, signalingBinary, skipUnless, type SignalingVersion } from './harness/components.js';
 import { freePort, portAnswers } from './harness/ports.js';
+import { tempDir } from './harness/tmp.js';
 import {
   cleanupAll,
   descendantPids,
@@ -41,14 +41,13 @@ let tmpRoot = '';
 const started: number[] = [];
 
 beforeAll(() => {
-  tmpRoot = mkdtempSync(path.join(tmpdir(), 'spreed-harness-'));
+  tmpRoot = tempDir('spreed-harness-');
   chmodSync(tmpRoot, 0o755); // nginx workers (nobody) must traverse it
 });
 
 afterAll(async () => {
   await cleanupAll();
   for (const pid of started) expect(isAlive(pid), `pid ${pid} still alive after cleanup`).toBe(false);
-  if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
 });
 
 function loopbackNats(version: SignalingVersion): string {
@@ -89,7 +88,7 @@ ${extra}
 
 async function launch(version: SignalingVersion, natsUrl: string, extra = ''): Promise<StartedSignaling> {
   const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpRoot, `sig-${version}-`));
+  const dir = tempDir(`sig-${version}-`, tmpRoot);
   const conf = path.join(dir, 'server.conf');
   writeFileSync(conf, serverConf(port, natsUrl, extra));
   const sig = await startSignaling(signalingBinary(version), conf, port, { timeoutMs: 15_000, name: `signaling ${version}` });
@@ -203,7 +202,7 @@ describe.skipIf(tlsReq.skip)(`signaling 2.0.2 behind nginx over HTTPS${tlsReq.su
   let ca: Buffer;
   beforeAll(async () => {
     sig = await launch('2.0.2', 'nats://loopback');
-    const dir = mkdtempSync(path.join(tmpRoot, 'nginx-'));
+    const dir = tempDir('nginx-', tmpRoot);
     const { cert, key } = await selfSignedCert(path.join(dir, 'tls'));
     ca = readFileSync(cert);
     const port = await freePort();
@@ -290,7 +289,7 @@ describe.skipIf(natsReq.skip)(`signaling 1.2.4 with an external nats-server${nat
   let natsUrl: string;
   beforeAll(async () => {
     const port = await freePort();
-    const nats = await startNats(port, { dir: mkdtempSync(path.join(tmpRoot, 'nats-')) });
+    const nats = await startNats(port, { dir: tempDir('nats-', tmpRoot) });
     started.push(nats.pid);
     natsUrl = nats.url;
     sig = await launch('1.2.4', natsUrl);
@@ -323,7 +322,7 @@ describe.skipIf(deadNatsReq.skip)(`signaling 2.0.2 with an unreachable NATS${dea
   it('never opens its HTTP listener (startSignaling fails with the log tail)', async () => {
     const natsPort = await freePort();
     const port = await freePort();
-    const dir = mkdtempSync(path.join(tmpRoot, 'sig-deadnats-'));
+    const dir = tempDir('sig-deadnats-', tmpRoot);
     const conf = path.join(dir, 'server.conf');
     writeFileSync(conf, serverConf(port, `nats://127.0.0.1:${natsPort}`));
     await expect(startSignaling(signalingBinary('2.0.2'), conf, port, { timeoutMs: 2500 })).rejects.toThrow(/not answering 200[\s\S]*log tail/);
@@ -336,7 +335,7 @@ describe.skipIf(janusReq.skip)(`janus (videoroom + websockets only) and signalin
   let janusUrl: string;
   beforeAll(async () => {
     const port = await freePort();
-    const janus = await startJanus(mkdtempSync(path.join(tmpRoot, 'janus-')), port);
+    const janus = await startJanus(tempDir('janus-', tmpRoot), port);
     started.push(janus.pid);
     janusUrl = janus.url;
   });
@@ -388,7 +387,7 @@ describe.skipIf(turnReq.skip)(`coturn${turnReq.suffix}`, () => {
   });
   it('answers a STUN binding request over UDP with 0x0101', async () => {
     const port = await freePort();
-    const turn = await startCoturn(mkdtempSync(path.join(tmpRoot, 'turn-')), port, 'c0ffee'.repeat(8));
+    const turn = await startCoturn(tempDir('turn-', tmpRoot), port, 'c0ffee'.repeat(8));
     started.push(turn.pid);
     const sock = dgram.createSocket('udp4');
     try {

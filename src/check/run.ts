@@ -7,7 +7,7 @@ import { problem, UserError } from '../errors.js';
 import { buildCatalogue, type CheckInputs } from './catalogue.js';
 import { runChecks, type RunEvent } from './runner.js';
 import { CheckReportSchema, type CheckReport, type CheckResult } from './schema.js';
-import { splitOccCommand } from './occ.js';
+import { splitOccCommand, type OccExec } from './occ.js';
 import { readCheckSetup } from './setup.js';
 import { maskSecrets } from '../secrets/secrets.js';
 
@@ -32,6 +32,8 @@ export async function runCheck(
   flags: CheckFlags,
   onEvent?: (e: RunEvent) => void,
   onCatalogue?: (titles: { id: string; title: string }[]) => void,
+  /** occ's process door (tests pass a stand-in); default execa. */
+  doors: { occExec?: OccExec } = {},
 ): Promise<{ report: CheckReport; titles: { id: string; title: string }[] }> {
   const setup = readCheckSetup({ ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) });
   let ca: Buffer | undefined;
@@ -48,6 +50,7 @@ export async function runCheck(
     ...(publicUrl ? { publicUrl } : {}),
     tls: { ...(ca ? { ca } : {}), insecure: flags.insecure },
     ...(flags.occ ? { occ: splitOccCommand(flags.occ) } : {}),
+    ...(doors.occExec ? { occExec: doors.occExec } : {}),
     ...(flags.nginxConf ? { nginxConf: path.resolve(flags.nginxConf) } : {}),
   };
   const defs = buildCatalogue(inputs);

@@ -38,6 +38,8 @@ export interface CommandEnv {
   out: Output;
   /** stdin and stdout are a terminal and --yes was not given */
   interactive: boolean;
+  /** The door to occ's processes (tests pass a stand-in); default execa. */
+  exec?: import('../register/occ.js').Exec;
 }
 
 export async function run(argv: string[], env: CommandEnv): Promise<number> {
@@ -77,7 +79,7 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
 
   const url = flags.url ?? publicSignalingUrl(d);
   const { systemDetectEnv } = await import('../register/findOcc.js');
-  const { execaExec } = await import('../register/occ.js');
+  const exec = env.exec ?? (await import('../register/occ.js')).execaExec;
   const { manualInstructions } = await import('../register/manual.js');
   const prompter = interactive ? await (await import('../register/prompts.js')).clackPrompter() : undefined;
 
@@ -103,8 +105,8 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
     try {
       const outcome = await reg.registerInTalk(flags, target, {
         out,
-        exec: execaExec,
-        detect: systemDetectEnv(),
+        exec,
+        detect: { ...systemDetectEnv(), exec },
         ...(prompter ? { prompter } : {}),
         adoptSecret: async (id, value) => (await import('../register/adoptSecret.js')).adoptBackendSecret({ ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) }, id, value),
         learnSecret: (v) => {

@@ -1,18 +1,20 @@
 /**
  * `spreed-setup check` as a user runs it (the built CLI): usage errors exit 2; plain lines without
  * a terminal; the ink dashboard only on a terminal (and never loaded otherwise); a run against
- * endpoints that accept and never answer ends within about one timeout; the registration check
- * against the stand-in occ, which never gets to print Talk's secret.
+ * endpoints that accept and never answer ends within about one timeout. The registration check
+ * against the stand-in occ, which never gets to print Talk's secret, runs in-process (check --json
+ * with the stand-in behind its process door).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/check/schema.js';
 import { DIST, packagesIn, staticImportGraph } from '../harness/imports.js';
+import { tempDir } from '../harness/tmp.js';
 import { BIN, runCli, secretValues } from '../cli/run.js';
-import { FAKE_OCC, writeOccState } from '../fakes/occState.js';
+import { runInProcess } from '../cli/inProcess.js';
+import { FAKE_OCC, fakeOccExec, writeOccState } from '../fakes/occState.js';
 import { blackHoleConf, startBlackHole } from './blackhole.js';
 import { CONF } from './env.js';
 
@@ -21,7 +23,7 @@ let hole: Awaited<ReturnType<typeof startBlackHole>>;
 let holeRoot = '';
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'spreed-check-cli-'));
+  tmp = tempDir('spreed-check-cli-');
   hole = await startBlackHole();
   holeRoot = path.join(tmp, 'hole');
   mkdirSync(path.dirname(path.join(holeRoot, CONF)), { recursive: true });
@@ -30,7 +32,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hole?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('usage', () => {
@@ -123,7 +124,7 @@ describe('registration in Talk (stand-in occ)', () => {
     mkdirSync(root, { recursive: true });
     const answers = path.join(root, 'answers.yaml');
     writeFileSync(answers, 'hostname: localhost\nlisten: 127.0.0.1:1\nbackends:\n  - id: cloud\n    urls: [http://127.0.0.1:1]\nnginx:\n  mode: none\n');
-    const r = await runCli(['setup', '--answers', answers, '--server-version', '2.0.2', '--yes', '--root', root]);
+    const r = await runInProcess(['setup', '--answers', answers, '--server-version', '2.0.2', '--yes', '--root', root]);
     expect(r.code, r.all).toBe(0);
     backendSecret = readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud'), 'utf8').trim();
   });
@@ -132,7 +133,7 @@ describe('registration in Talk (stand-in occ)', () => {
     const file = path.join(tmp, `occ-${Math.random().toString(36).slice(2)}.json`);
     const log = `${file}.log`;
     if (state) writeOccState(file, state);
-    const r = await runCli(['check', '--root', root, '--url', publicUrl, '--timeout', '5', '--json', '--occ', `${process.execPath} ${FAKE_OCC}`], { FAKE_OCC_STATE: file, FAKE_OCC_LOG: log });
+    const r = await runInProcess(['check', '--root', root, '--url', publicUrl, '--timeout', '5', '--json', '--occ', `${process.execPath} ${FAKE_OCC}`], { exec: fakeOccExec({ stateFile: file, logFile: log }) });
     const report = CheckReportSchema.parse(JSON.parse(r.stdout));
     const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
     for (const c of calls) expect(c).toContain('--no-warnings');

@@ -1,15 +1,14 @@
 // The config check on hand-written server.conf files: it judges them by the server's own rules
 // and for the version the file was rendered for (no server running here).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildCatalogue } from '../../src/check/catalogue.js';
 import { readCheckSetup } from '../../src/check/setup.js';
+import { tempDir } from '../harness/tmp.js';
 import { CONF } from './env.js';
 
-const tmp = mkdtempSync(path.join(tmpdir(), 'spreed-check-config-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('spreed-check-config-');
 
 const HASH = 'a1'.repeat(32);
 const BLOCK = 'b2'.repeat(16);
@@ -17,7 +16,7 @@ const INTERNAL = 'c3'.repeat(32);
 
 async function configCheck(file: string | { text: string; version: string }) {
   const { text, version } = typeof file === 'string' ? { text: file, version: undefined } : file;
-  const root = mkdtempSync(path.join(tmp, 'r-'));
+  const root = tempDir('r-', tmp);
   mkdirSync(path.dirname(path.join(root, CONF)), { recursive: true });
   writeFileSync(path.join(root, CONF), text);
   // What setup rendered for is recorded in its state file beside server.conf.

@@ -1,10 +1,11 @@
 /**
  * A complete local High Performance Backend for `check` tests, built the way a user would:
- * `spreed-setup setup --answers … --server-version V --yes --root DIR` renders server.conf and the
- * nginx site for a stand-in Nextcloud URL; the real signaling server, nginx (TLS) and, on request,
- * nats-server and Janus start from the rendered files. Faults are injected by the tests.
+ * `spreed-setup setup --answers … --server-version V --yes --root DIR` (in-process) renders
+ * server.conf and the nginx site for a stand-in Nextcloud URL; the real signaling server, nginx
+ * (TLS) and, on request, nats-server and Janus start from the rendered files. Faults are injected
+ * by the tests. `check` runs `check --json` in-process, `checkCli` through the built CLI.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
@@ -13,7 +14,9 @@ import { signalingBinary, type SignalingVersion } from '../harness/components.js
 import { freePort } from '../harness/ports.js';
 import { startJanus, startNats, startNginx, startSignaling, writeNginxMain, type ManagedProcess, type StartedSignaling } from '../harness/processes.js';
 import { runCli, secretValues } from '../cli/run.js';
+import { runInProcess, type CliResult } from '../cli/inProcess.js';
 import { testSiteAnswers } from '../harness/answers.js';
+import { tempDir } from '../harness/tmp.js';
 import { startFakeNextcloud, type FakeNextcloud, type FakeNextcloudOptions } from '../fakes/nextcloud.js';
 
 export const SECRETS_DIR = 'etc/nextcloud-spreed-signaling/secrets';
@@ -82,7 +85,7 @@ export interface Env {
 }
 
 export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Promise<Env> {
-  const root = mkdtempSync(path.join(base, `root-${opts.version}-`));
+  const root = tempDir(`root-${opts.version}-`, base);
   chmodSync(root, 0o755);
   const [listenPort, httpsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const nc = await startFakeNextcloud({ ...(opts.nextcloud ?? {}), secret: 'not-yet-known' });
@@ -98,12 +101,12 @@ export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Pr
   }
   if (opts.janus) {
     const port = await freePort();
-    janus = await startJanus(mkdtempSync(path.join(base, 'janus-')), port);
+    janus = await startJanus(tempDir('janus-', base), port);
     lines.push('mcu:', '  type: janus', `  url: ws://127.0.0.1:${port}`);
   }
   const answers = path.join(root, 'answers.yaml');
   writeFileSync(answers, testSiteAnswers({ listenPort, nextcloudUrl, cert, httpPort, httpsPort, acmeWebroot: path.join(root, 'acme'), extra: lines }));
-  const r = await runCli(['setup', '--answers', answers, '--server-version', opts.version, '--yes', '--root', root]);
+  const r = await runInProcess(['setup', '--answers', answers, '--server-version', opts.version, '--yes', '--root', root]);
   expect(r.code, r.all).toBe(0);
   const secret = (name: string) => readFileSync(path.join(root, SECRETS_DIR, name), 'utf8').trim();
   nc.setSecret(secret('backend-cloud'));
@@ -154,11 +157,25 @@ export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Pr
   };
 }
 
-/** Runs `spreed-setup check --json` for the env (trusting its certificate unless told otherwise). */
-export async function check(env: Env, extra: string[] = [], opts: { ca?: boolean } = {}): Promise<{ code: number | undefined; report: CheckReport; all: string; byId: (id: string) => CheckResult }> {
+type Checked = { code: number | undefined; report: CheckReport; all: string; byId: (id: string) => CheckResult };
+
+/** Runs `spreed-setup check --json` for the env in-process (trusting its certificate unless told otherwise). */
+export async function check(env: Env, extra: string[] = [], opts: { ca?: boolean } = {}): Promise<Checked> {
+  return checked(env, await runInProcess(checkArgs(env, extra, opts)));
+}
+
+/** The same through the built CLI, as a user runs it (its exit code as a shell sees it). */
+export async function checkCli(env: Env, extra: string[] = [], opts: { ca?: boolean } = {}): Promise<Checked> {
+  return checked(env, await runCli(checkArgs(env, extra, opts)));
+}
+
+function checkArgs(env: Env, extra: string[], opts: { ca?: boolean }): string[] {
   const args = ['check', '--root', env.root, '--url', env.publicUrl, '--json', '--timeout', '5', '--nginx-conf', env.nginxMain];
   if (opts.ca !== false) args.push('--ca', env.caFile);
-  const r = await runCli([...args, ...extra]);
+  return [...args, ...extra];
+}
+
+function checked(env: Env, r: Pick<CliResult, 'stdout' | 'all'> & { code: number | undefined }): Checked {
   let report: CheckReport;
   try {
     report = CheckReportSchema.parse(JSON.parse(r.stdout));

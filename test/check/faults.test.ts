@@ -4,26 +4,25 @@
  * `spreed-setup check` must fail naming its cause. A fresh server per fault: 2.0.2 throttles
  * failed hellos and room requests per IP from the first failure.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/components.js';
 import { cleanupAll } from '../harness/processes.js';
+import { tempDir } from '../harness/tmp.js';
 import { check, dump, makeCerts, startEnv, type Certs, type EnvOptions } from './env.js';
 
 let tmp = '';
 let certs: Certs;
 
 beforeAll(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'spreed-check-faults-'));
+  tmp = tempDir('spreed-check-faults-');
   chmodSync(tmp, 0o755);
   certs = makeCerts(path.join(tmp, 'tls'));
 });
 
 afterAll(async () => {
   await cleanupAll();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 const newHex = (n: number) => 'c0ffee'.repeat(20).slice(0, n);

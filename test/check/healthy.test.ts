@@ -1,28 +1,28 @@
 /**
  * `spreed-setup check` on a healthy setup rendered by the product, for each real server version,
  * behind the rendered nginx site over TLS, against a stand-in Nextcloud 30: everything passes
- * except the version verdict, which names UPDATE_REQUIRED for servers older than 2.0.
+ * except the version verdict, which names UPDATE_REQUIRED for servers older than 2.0. Through the
+ * built CLI: its exit codes 0 and 1 are part of the verdict.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNALING_VERSIONS, skipUnless } from '../harness/components.js';
 import { cleanupAll } from '../harness/processes.js';
-import { check, dump, makeCerts, startEnv, type Certs } from './env.js';
+import { tempDir } from '../harness/tmp.js';
+import { checkCli, dump, makeCerts, startEnv, type Certs } from './env.js';
 
 let tmp = '';
 let certs: Certs;
 
 beforeAll(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'spreed-check-ok-'));
+  tmp = tempDir('spreed-check-ok-');
   chmodSync(tmp, 0o755);
   certs = makeCerts(path.join(tmp, 'tls'));
 });
 
 afterAll(async () => {
   await cleanupAll();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 for (const version of SIGNALING_VERSIONS) {
@@ -31,7 +31,7 @@ for (const version of SIGNALING_VERSIONS) {
     it('passes every check except the version verdict, which depends on the version', async () => {
       const env = await startEnv(tmp, certs, { version, nats: 'external', janus: true });
       try {
-        const { code, report, byId } = await check(env);
+        const { code, report, byId } = await checkCli(env);
         const msg = dump(report);
         const verdict = byId('server.talk');
         for (const c of report.checks) {
@@ -66,14 +66,14 @@ describe.skipIf(d2.skip)(`version verdict when Nextcloud's version is known or n
   it('1.2.4 against Nextcloud 29 passes (federation became required with 30); unknown version warns', async () => {
     const env29 = await startEnv(tmp, certs, { version: '1.2.4', nextcloud: { version: { major: 29, minor: 0, micro: 9 } } });
     try {
-      const r = await check(env29);
+      const r = await checkCli(env29);
       expect(r.byId('server.talk').status, dump(r.report)).toBe('pass');
     } finally {
       await env29.stop();
     }
     const envUnknown = await startEnv(tmp, certs, { version: '1.2.4', nextcloud: { version: null } });
     try {
-      const r = await check(envUnknown);
+      const r = await checkCli(envUnknown);
       const v = r.byId('server.talk');
       expect(v.status, dump(r.report)).toBe('warn');
       expect(v.detail).toContain('UPDATE_REQUIRED');

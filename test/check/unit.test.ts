@@ -11,6 +11,7 @@ import { CheckReportSchema } from '../../src/check/schema.js';
 import { parseCheckArgs } from '../../src/commands/check.js';
 import { fetchCapabilities, probeNextcloudSecret } from '../../src/probe/nextcloud.js';
 import { startFakeNextcloud } from '../fakes/nextcloud.js';
+import { tempDir } from '../harness/tmp.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -150,31 +151,26 @@ describe("the server's backend URL matching, and overwrite.cli.url through occ",
   });
 
   it('fails the registration check when Nextcloud calls itself by a URL no backend covers', async () => {
-    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
     const path = await import('node:path');
     const { buildCatalogue } = await import('../../src/check/catalogue.js');
     const { readCheckSetup } = await import('../../src/check/setup.js');
-    const root = mkdtempSync(path.join(tmpdir(), 'spreed-check-occ-'));
-    try {
-      mkdirSync(path.join(root, 'etc/nextcloud-spreed-signaling'), { recursive: true });
-      writeFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'), '[backend]\nbackends = cloud\n[cloud]\nurl = https://cloud.example.org\nsecret = s3cr3t-value\n');
-      const calls: string[][] = [];
-      const occExec = async (argv: string[]) => {
-        calls.push(argv);
-        const sub = argv[1];
-        if (sub === 'talk:signaling:list') return { exitCode: 0, stdout: '{"servers":[{"server":"https:\\/\\/hpb.example.org\\/standalone-signaling","verify":true}],"secret":"s3cr3t-value"}\n', stderr: '', timedOut: false, notFound: false };
-        if (sub === 'config:system:get') return { exitCode: 0, stdout: 'http://Cloud.example.org\n', stderr: '', timedOut: false, notFound: false };
-        return { exitCode: 1, stdout: '', stderr: '', timedOut: false, notFound: false };
-      };
-      const def = buildCatalogue({ setup: readCheckSetup({ root }), publicUrl: 'https://hpb.example.org/standalone-signaling', tls: { insecure: false }, occ: ['occ'], occExec }).find((d) => d.id === 'registration')!;
-      const o = await def.run({ left: () => 1000, outcome: async () => undefined });
-      expect(o.status).toBe('fail');
-      expect(o.detail).toContain('overwrite.cli.url http://Cloud.example.org matches no backend url');
-      expect(o.detail).not.toContain('s3cr3t-value');
-      expect(calls.every((c) => c.includes('--no-warnings'))).toBe(true);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const root = tempDir('spreed-check-occ-');
+    mkdirSync(path.join(root, 'etc/nextcloud-spreed-signaling'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'), '[backend]\nbackends = cloud\n[cloud]\nurl = https://cloud.example.org\nsecret = s3cr3t-value\n');
+    const calls: string[][] = [];
+    const occExec = async (argv: string[]) => {
+      calls.push(argv);
+      const sub = argv[1];
+      if (sub === 'talk:signaling:list') return { exitCode: 0, stdout: '{"servers":[{"server":"https:\\/\\/hpb.example.org\\/standalone-signaling","verify":true}],"secret":"s3cr3t-value"}\n', stderr: '', timedOut: false, notFound: false };
+      if (sub === 'config:system:get') return { exitCode: 0, stdout: 'http://Cloud.example.org\n', stderr: '', timedOut: false, notFound: false };
+      return { exitCode: 1, stdout: '', stderr: '', timedOut: false, notFound: false };
+    };
+    const def = buildCatalogue({ setup: readCheckSetup({ root }), publicUrl: 'https://hpb.example.org/standalone-signaling', tls: { insecure: false }, occ: ['occ'], occExec }).find((d) => d.id === 'registration')!;
+    const o = await def.run({ left: () => 1000, outcome: async () => undefined });
+    expect(o.status).toBe('fail');
+    expect(o.detail).toContain('overwrite.cli.url http://Cloud.example.org matches no backend url');
+    expect(o.detail).not.toContain('s3cr3t-value');
+    expect(calls.every((c) => c.includes('--no-warnings'))).toBe(true);
   });
 });

@@ -1,9 +1,9 @@
 // Runs the built CLI as a user would (no TTY, no stdin) and hashes trees to prove what changed.
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { tempDir } from '../harness/tmp.js';
 
 export const BIN = path.resolve(import.meta.dirname, '../../bin/spreed-setup.js');
 
@@ -12,8 +12,9 @@ export async function runCli(args: string[], env: Record<string, string> = {}) {
   return { code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), all: `${r.stdout}\n${r.stderr}` };
 }
 
+/** A scratch --root, removed when the test (or, outside a test, the file) is done. */
 export function scratch(prefix = 'spreed-setup-test-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 /** path -> mode + content hash (or link target), for every entry below root. */

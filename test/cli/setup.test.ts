@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGoconf, getValue } from '../../src/goconf/parse.js';
 import { runCli, scratch, secretValues, treeState } from './run.js';
+import { runInProcess } from './inProcess.js';
 
 const CONF = 'etc/nextcloud-spreed-signaling/server.conf';
 const BASIC = ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes'];
@@ -15,6 +16,8 @@ function expectNoSecrets(output: string, secrets: string[]) {
   }
 }
 
+// Through the built CLI: the first install, the rollback (exit 1), bad input (exit 2), --help and
+// --version; the other decisions run in-process (the same commands, no process start).
 describe('spreed-setup setup (non-interactive)', () => {
   it('writes server.conf, secrets and the nginx site; a second run changes nothing', async () => {
     const root = scratch();
@@ -44,15 +47,15 @@ describe('spreed-setup setup (non-interactive)', () => {
 
   it('--dry-run writes nothing and shows a diff with every secret masked', async () => {
     const root = scratch();
-    const fresh = await runCli([...BASIC, '--root', root, '--dry-run']);
+    const fresh = await runInProcess([...BASIC, '--root', root, '--dry-run']);
     expect(fresh.code, fresh.all).toBe(0);
     expect(treeState(root)).toEqual({});
     expect(fresh.stdout).toContain('+hashkey = <secret 64 chars');
     expect(fresh.stdout).toContain('Dry run: nothing was written.');
 
-    expect((await runCli([...BASIC, '--root', root])).code).toBe(0);
+    expect((await runInProcess([...BASIC, '--root', root])).code).toBe(0);
     const before = treeState(root);
-    const dry = await runCli([...BASIC, '--root', root, '--dry-run', '--listen', '127.0.0.1:9999', '--rotate', 'internalsecret']);
+    const dry = await runInProcess([...BASIC, '--root', root, '--dry-run', '--listen', '127.0.0.1:9999', '--rotate', 'internalsecret']);
     expect(dry.code, dry.all).toBe(0);
     expect(dry.stdout).toContain('+listen = 127.0.0.1:9999');
     expect(dry.stdout).toMatch(/-internalsecret = <secret 64 chars, sha256 [0-9a-f]{8}>/);
@@ -62,11 +65,11 @@ describe('spreed-setup setup (non-interactive)', () => {
 
   it('reconfigures without losing secrets or hand-added keys, and backs up what it replaces', async () => {
     const root = scratch();
-    expect((await runCli([...BASIC, '--root', root])).code).toBe(0);
+    expect((await runInProcess([...BASIC, '--root', root])).code).toBe(0);
     const secretsBefore = secretValues(root);
     const confPath = path.join(root, CONF);
     writeFileSync(confPath, readFileSync(confPath, 'utf8').replace('[app]\n', '[app]\nallowsubscribeany = true\n') + '\n[geoip]\nlicense = hand-added\n');
-    const r = await runCli([...BASIC, '--root', root, '--listen', '127.0.0.1:8181', '--nats', 'local']);
+    const r = await runInProcess([...BASIC, '--root', root, '--listen', '127.0.0.1:8181', '--nats', 'local']);
     expect(r.code, r.all).toBe(0);
     const doc = parseGoconf(readFileSync(confPath, 'utf8'));
     expect(getValue(doc, 'app', 'allowsubscribeany')).toBe('true');
@@ -84,10 +87,10 @@ describe('spreed-setup setup (non-interactive)', () => {
 
   it('a re-run without flags reuses the recorded setup (hostname from the state file, the rest from server.conf)', async () => {
     const root = scratch();
-    expect((await runCli([...BASIC, '--root', root, '--nginx', 'snippet'])).code).toBe(0);
+    expect((await runInProcess([...BASIC, '--root', root, '--nginx', 'snippet'])).code).toBe(0);
     expect(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/spreed-setup.yaml'), 'utf8')).toContain('hostname: hpb.example.org');
     const before = treeState(root);
-    const again = await runCli(['setup', '--yes', '--root', root]);
+    const again = await runInProcess(['setup', '--yes', '--root', root]);
     expect(again.code, again.all).toBe(0);
     expect(again.stdout).toContain('No changes');
     expect(treeState(root)).toEqual(before);
@@ -100,12 +103,12 @@ describe('spreed-setup setup (non-interactive)', () => {
 
   it('--rotate replaces only the named secret', async () => {
     const root = scratch();
-    expect((await runCli([...BASIC, '--root', root])).code).toBe(0);
+    expect((await runInProcess([...BASIC, '--root', root])).code).toBe(0);
     const dir = path.join(root, 'etc/nextcloud-spreed-signaling/secrets');
     const read = (n: string) => readFileSync(path.join(dir, n), 'utf8');
     const hash = read('hashkey');
     const block = read('blockkey');
-    const r = await runCli([...BASIC, '--root', root, '--rotate', 'blockkey']);
+    const r = await runInProcess([...BASIC, '--root', root, '--rotate', 'blockkey']);
     expect(r.code, r.all).toBe(0);
     expect(read('hashkey')).toBe(hash);
     expect(read('blockkey')).not.toBe(block);
@@ -116,7 +119,7 @@ describe('spreed-setup setup (non-interactive)', () => {
   it('renders for the version asked: url vs urls, :loopback: vs nats://loopback', async () => {
     for (const [v, natsUrl, key] of [['0.4.1', ':loopback:', 'url'], ['2.0.2', 'nats://loopback', 'url'], ['2.1.1', 'nats://loopback', 'urls']] as const) {
       const root = scratch();
-      const r = await runCli([...BASIC, '--root', root, '--server-version', v]);
+      const r = await runInProcess([...BASIC, '--root', root, '--server-version', v]);
       expect(r.code, r.all).toBe(0);
       const doc = parseGoconf(readFileSync(path.join(root, CONF), 'utf8'));
       expect(getValue(doc, 'nats', 'url')).toBe(natsUrl);
@@ -127,7 +130,7 @@ describe('spreed-setup setup (non-interactive)', () => {
 
   it('lower-cases hosts with a notice', async () => {
     const root = scratch();
-    const r = await runCli(['setup', '--hostname', 'HPB.Example.org', '--nextcloud', 'https://Cloud.Example.org/', '--yes', '--root', root, '--dry-run']);
+    const r = await runInProcess(['setup', '--hostname', 'HPB.Example.org', '--nextcloud', 'https://Cloud.Example.org/', '--yes', '--root', root, '--dry-run']);
     expect(r.code, r.all).toBe(0);
     expect(r.stderr).toContain('lower-cased');
     expect(r.stdout).toContain('url = https://cloud.example.org');
@@ -136,7 +139,7 @@ describe('spreed-setup setup (non-interactive)', () => {
 
   it('reads everything from an answers file (the shipped example)', async () => {
     const root = scratch();
-    const r = await runCli(['setup', '--answers', path.resolve(import.meta.dirname, '../../examples/answers.yaml'), '--yes', '--root', root]);
+    const r = await runInProcess(['setup', '--answers', path.resolve(import.meta.dirname, '../../examples/answers.yaml'), '--yes', '--root', root]);
     expect(r.code, r.all).toBe(0);
     const doc = parseGoconf(readFileSync(path.join(root, CONF), 'utf8'));
     expect(getValue(doc, 'backend', 'backends')).toBe('cloud');
@@ -149,7 +152,7 @@ describe('spreed-setup setup (non-interactive)', () => {
     writeFileSync(path.join(root, 'etc/signaling/server.conf'), '[app]\ndebug = false\n');
     const answers = path.join(root, 'answers.json');
     writeFileSync(answers, JSON.stringify({ hostname: 'hpb.example.org', backends: [{ id: 'nc', urls: ['https://cloud.example.org'] }] }));
-    const r = await runCli(['setup', '--answers', answers, '--yes', '--root', root]);
+    const r = await runInProcess(['setup', '--answers', answers, '--yes', '--root', root]);
     expect(r.code, r.all).toBe(0);
     expect(r.stdout).toContain('upstream layout');
     const doc = parseGoconf(readFileSync(path.join(root, 'etc/signaling/server.conf'), 'utf8'));
@@ -160,13 +163,13 @@ describe('spreed-setup setup (non-interactive)', () => {
 
   it('--config chooses a custom path; --restart is refused politely under --root', async () => {
     const root = scratch();
-    const r = await runCli([...BASIC, '--root', root, '--config', '/opt/signaling/server.conf', '--restart']);
+    const r = await runInProcess([...BASIC, '--root', root, '--config', '/opt/signaling/server.conf', '--restart']);
     expect(r.code, r.all).toBe(0);
     expect(r.stdout).toContain('custom layout');
     expect(existsSync(path.join(root, 'opt/signaling/server.conf'))).toBe(true);
     expect(existsSync(path.join(root, 'opt/signaling/secrets/hashkey'))).toBe(true);
     expect(r.stderr).toContain('--restart is ignored with --root');
-    const again = await runCli([...BASIC, '--root', root, '--config', '/opt/signaling/server.conf']);
+    const again = await runInProcess([...BASIC, '--root', root, '--config', '/opt/signaling/server.conf']);
     expect(again.stdout).toContain('No changes');
   });
 

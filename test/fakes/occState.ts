@@ -1,6 +1,10 @@
-// Helpers around the stand-in occ (occ.mjs): its state file, and what it holds for Talk.
+// Helpers around the stand-in occ (fakeOcc.mjs, as an executable occ.mjs): its state file, what it
+// holds for Talk, and a process door that runs it in-process.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execaExec, type Exec } from '../../src/register/occ.js';
+import { runFakeOcc } from './fakeOcc.mjs';
 
 export const FAKE_OCC = path.resolve(import.meta.dirname, 'occ.mjs');
 
@@ -36,4 +40,22 @@ export function readTalk(file: string): { servers: Array<{ server: string; verif
 
 export function fileBytes(file: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+/**
+ * register's process door with the stand-in occ inside: a call of FAKE_OCC (alone or after node)
+ * runs runFakeOcc in this process, as the executable would, and a hanging occ times out like
+ * execa after timeoutMs. Every other command (a missing occ, ssh…) runs as a real process.
+ */
+export function fakeOccExec(files: { stateFile: string; logFile?: string }): Exec {
+  return async (file, args, { timeoutMs }) => {
+    const viaNode = (file === 'node' || file === process.execPath) && args[0] === FAKE_OCC;
+    if (file !== FAKE_OCC && !viaNode) return execaExec(file, args, { timeoutMs });
+    const r = runFakeOcc(viaNode ? args.slice(1) : args, files);
+    if (r.hangs) {
+      await sleep(timeoutMs);
+      return { stdout: r.stdout, stderr: r.stderr, timedOut: true, notFound: false };
+    }
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: false, notFound: false };
+  };
 }

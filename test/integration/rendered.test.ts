@@ -4,17 +4,18 @@
  * welcome, the internal hello (direct and through the rendered nginx site over TLS) and the signed
  * room request behave as the facts sheet says.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchWelcome, internalHello, signedRoomRequest } from '../../src/probe/signaling.js';
 import { SIGNALING_VERSIONS, signalingBinary, skipUnless, type SignalingVersion } from '../harness/components.js';
 import { freePort } from '../harness/ports.js';
 import { cleanupAll, selfSignedCert, startNats, startNginx, startSignaling, writeNginxMain, type StartedSignaling } from '../harness/processes.js';
-import { runCli, secretValues } from '../cli/run.js';
+import { secretValues } from '../cli/run.js';
+import { runInProcess } from '../cli/inProcess.js';
 import { testSiteAnswers } from '../harness/answers.js';
+import { tempDir } from '../harness/tmp.js';
 
 const NEXTCLOUD = 'https://cloud.example.org';
 const SECRETS = 'etc/nextcloud-spreed-signaling/secrets';
@@ -23,7 +24,7 @@ let cert: { cert: string; key: string };
 let ca: Buffer;
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'spreed-rendered-'));
+  tmp = tempDir('spreed-rendered-');
   chmodSync(tmp, 0o755); // nginx workers (nobody) must traverse it
   cert = await selfSignedCert(path.join(tmp, 'tls'));
   ca = readFileSync(cert.cert);
@@ -31,7 +32,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cleanupAll();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 interface Rendered {
@@ -45,9 +45,9 @@ interface Rendered {
   output: string;
 }
 
-/** Runs the real CLI with an answers file for the test's ports, rendering for `version`. */
+/** Runs setup (in-process) with an answers file for the test's ports, rendering for `version`. */
 async function render(version: SignalingVersion, extraArgs: string[] = []): Promise<Rendered> {
-  const root = mkdtempSync(path.join(tmp, `root-${version}-`));
+  const root = tempDir(`root-${version}-`, tmp);
   chmodSync(root, 0o755);
   const listenPort = await freePort();
   const httpsPort = await freePort();
@@ -58,7 +58,7 @@ async function render(version: SignalingVersion, extraArgs: string[] = []): Prom
   chmodSync(root, 0o755);
   writeFileSync(path.join(acme, '.well-known/acme-challenge/token123'), 'proof\n');
   writeFileSync(answers, testSiteAnswers({ listenPort, nextcloudUrl: NEXTCLOUD, cert, httpPort, httpsPort, acmeWebroot: acme }));
-  const r = await runCli(['setup', '--answers', answers, '--server-version', version, '--yes', '--root', root, ...extraArgs]);
+  const r = await runInProcess(['setup', '--answers', answers, '--server-version', version, '--yes', '--root', root, ...extraArgs]);
   expect(r.code, r.all).toBe(0);
   const secret = (name: string) => readFileSync(path.join(root, SECRETS, name), 'utf8').trim();
   for (const s of secretValues(root)) expect(r.all).not.toContain(s);

@@ -1,11 +1,15 @@
-// `spreed-setup register` end to end: the built CLI against the stand-in occ, on a scratch
-// --root install made by `setup`.
+// `spreed-setup register` against the stand-in occ, on a scratch --root install made by `setup`
+// (once, then copied for each test). The decisions run in-process: the command's own code with the
+// stand-in occ behind its process door. The built CLI with the executable stand-in runs where the
+// process matters: the happy path, exit codes 1 and 2, and occ over (a fake) ssh.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseGoconf, getValue } from '../../src/goconf/parse.js';
 import { runCli, scratch, secretValues } from '../cli/run.js';
-import { FAKE_OCC, fileBytes, readTalk, writeOccState } from '../fakes/occState.js';
+import { runInProcess } from '../cli/inProcess.js';
+import { FAKE_OCC, fakeOccExec, fileBytes, readTalk, writeOccState } from '../fakes/occState.js';
 
 const HOST = 'hpb.example.org';
 const URL_OURS = `https://${HOST}/standalone-signaling`;
@@ -22,10 +26,13 @@ interface Env {
   ourSecret: () => string;
 }
 
+let template = '';
+
+/** A fresh copy of the install that setup made in beforeAll. */
 async function install(): Promise<Env> {
   const root = scratch('spreed-register-');
-  const r = await runCli(['setup', '--hostname', HOST, '--nextcloud', 'https://cloud.example.org', '--yes', '--root', root]);
-  expect(r.code, r.all).toBe(0);
+  // cp -a: owners (root:_signaling where that group exists), modes and links as setup left them.
+  execFileSync('cp', ['-a', `${template}/.`, root]);
   const state = path.join(root, 'occ-state.json');
   const log = path.join(root, 'occ-calls.log');
   return {
@@ -35,7 +42,11 @@ async function install(): Promise<Env> {
   };
 }
 
-const register = (e: Env, ...args: string[]) => runCli(['register', '--root', e.root, '--occ', FAKE_OCC, '--yes', ...args], e.env);
+const registerArgs = (e: Env, args: string[]) => ['register', '--root', e.root, '--occ', FAKE_OCC, '--yes', ...args];
+/** In-process, the stand-in occ behind register's process door. */
+const register = (e: Env, ...args: string[]) => runInProcess(registerArgs(e, args), { exec: fakeOccExec({ stateFile: e.state, logFile: e.log }) });
+/** The built CLI running the executable stand-in occ, as a user's run would. */
+const registerCli = (e: Env, ...args: string[]) => runCli(registerArgs(e, args), e.env);
 
 function confSecret(e: Env): string | undefined {
   return getValue(parseGoconf(readFileSync(path.join(e.root, CONF), 'utf8')), ID, 'secret');
@@ -53,14 +64,17 @@ function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.startsWith('error: '));
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   chmodSync(FAKE_OCC, 0o755);
+  template = scratch('spreed-register-template-');
+  const r = await runInProcess(['setup', '--hostname', HOST, '--nextcloud', 'https://cloud.example.org', '--yes', '--root', template]);
+  expect(r.code, r.all).toBe(0);
 });
 
 describe('spreed-setup register (non-interactive, stand-in occ)', () => {
   it('registers once; a second run changes nothing; secrets agree and never show', async () => {
     const e = await install();
-    const first = await register(e);
+    const first = await registerCli(e);
     expect(first.code, first.all).toBe(0);
     let talk = readTalk(e.state);
     expect(talk.servers).toEqual([{ server: URL_OURS, verify: true }]);
@@ -68,7 +82,7 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
     expect(confSecret(e)).toBe(talk.secret);
 
     const before = fileBytes(e.state);
-    const second = await register(e);
+    const second = await registerCli(e);
     expect(second.code, second.all).toBe(0);
     expect(second.stdout).toContain('Already registered');
     expect(fileBytes(e.state)).toBe(before);
@@ -104,7 +118,7 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
     it('without a choice: stops with exit 1, names the flags, changes nothing', async () => {
       const e = await setupOther();
       const before = fileBytes(e.state);
-      const r = await register(e);
+      const r = await registerCli(e);
       expect(r.code, r.all).toBe(1);
       expect(errorLines(r.stderr)).toHaveLength(1);
       expect(r.stderr).toContain('--secret-choice reuse-nextcloud');
@@ -149,7 +163,7 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
       expect(talk.servers.some((s) => s.server === OTHER)).toBe(true);
       expectNoSecrets(r.all, [oursBefore, OTHER_SECRET, ...secretValues(e.root)]);
 
-      const again = await runCli(['setup', '--hostname', HOST, '--nextcloud', 'https://cloud.example.org', '--yes', '--root', e.root]);
+      const again = await runInProcess(['setup', '--hostname', HOST, '--nextcloud', 'https://cloud.example.org', '--yes', '--root', e.root]);
       expect(again.code, again.all).toBe(0);
       expect(again.stdout).toContain('No changes');
       const once = await register(e);
@@ -211,7 +225,7 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
 
     it('occ missing: the error, then the values to register by hand (no secret)', async () => {
       const e = await install();
-      const r = await runCli(['register', '--root', e.root, '--occ', '/nonexistent/nextcloud/occ', '--yes'], e.env);
+      const r = await runInProcess(['register', '--root', e.root, '--occ', '/nonexistent/nextcloud/occ', '--yes'], { exec: fakeOccExec({ stateFile: e.state, logFile: e.log }) });
       expect(r.code, r.all).toBe(1);
       expect(errorLines(r.stderr)).toHaveLength(1);
       expect(r.stderr).toMatch(/occ could not be run.*— fix: .*--occ/);
@@ -265,7 +279,7 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
 
   it('bad flags exit 2', async () => {
     const e = await install();
-    const r = await register(e, '--secret-choice', 'maybe');
+    const r = await registerCli(e, '--secret-choice', 'maybe');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--secret-choice "maybe"');
   });

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, scratch, secretValues } from '../cli/run.js';
+import { scratch, secretValues } from '../cli/run.js';
+import { runInProcess } from '../cli/inProcess.js';
 import { FAKE_OCC, readTalk, writeOccState } from '../fakes/occState.js';
 import { TmuxSession } from '../wizard/tmux.js';
 
@@ -16,7 +17,7 @@ afterEach(() => {
 
 async function conflict() {
   const root = scratch('spreed-register-tty-');
-  const r = await runCli(['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', root]);
+  const r = await runInProcess(['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', root]);
   expect(r.code, r.all).toBe(0);
   const state = path.join(root, 'occ-state.json');
   writeOccState(state, { servers: [{ server: OTHER, verify: true }], secret: TALK_SECRET });

@@ -1,13 +1,13 @@
 // Drives the built CLI in a real terminal (tmux): type keys, read the screen, wait for prompts.
 // Each session has its own socket, so only what this test started is touched.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { BIN } from '../cli/run.js';
+import { tempDir } from '../harness/tmp.js';
 
 export class TmuxSession {
-  private dir = mkdtempSync(path.join(tmpdir(), 'spreed-tmux-'));
+  private dir = tempDir('spreed-tmux-');
   private socket = path.join(this.dir, 'sock');
   private exitFile = path.join(this.dir, 'exit');
   readonly started = Date.now();

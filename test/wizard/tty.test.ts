@@ -4,7 +4,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getValue, parseGoconf } from '../../src/goconf/parse.js';
-import { BIN, runCli, scratch, secretValues, treeState, treeWithoutSecrets } from '../cli/run.js';
+import { BIN, scratch, secretValues, treeState, treeWithoutSecrets } from '../cli/run.js';
+import { runInProcess } from '../cli/inProcess.js';
 import { TmuxSession } from './tmux.js';
 
 const sessions: TmuxSession[] = [];
@@ -42,7 +43,7 @@ describe('wizard in a terminal', () => {
     for (const s of secretValues(root)) expect(screen).not.toContain(s);
 
     const twin = scratch();
-    const r = await runCli(['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', twin, '--server-version', '2.0.2']);
+    const r = await runInProcess(['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', twin, '--server-version', '2.0.2']);
     expect(r.code, r.all).toBe(0);
     expect(treeWithoutSecrets(root)).toEqual(treeWithoutSecrets(twin));
   });
@@ -62,7 +63,7 @@ describe('wizard in a terminal', () => {
 
   it('reconfigure changes only what was changed; secret files stay byte-identical; unknown keys survive', async () => {
     const root = scratch();
-    expect((await runCli(['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', root, '--server-version', '2.0.2'])).code).toBe(0);
+    expect((await runInProcess(['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', root, '--server-version', '2.0.2'])).code).toBe(0);
     const conf = path.join(root, 'etc/nextcloud-spreed-signaling/server.conf');
     writeFileSync(conf, readFileSync(conf, 'utf8').replace('[app]\n', '[app]\nallowsubscribeany = true\n'));
     const secretsBefore = Object.fromEntries(Object.entries(treeState(root)).filter(([k]) => k.includes('/secrets/')));
@@ -109,7 +110,7 @@ describe('wizard in a terminal', () => {
   it.each(steps)('Ctrl-C at the %s prompt leaves the tree byte-identical', async (_name, reach) => {
     const root = scratch();
     // An existing install, so "identical" covers files that would have been modified too.
-    expect((await runCli(['setup', '--hostname', 'old.example.org', '--nextcloud', 'https://old.example.org', '--yes', '--root', root, '--nginx', 'snippet'])).code).toBe(0);
+    expect((await runInProcess(['setup', '--hostname', 'old.example.org', '--nextcloud', 'https://old.example.org', '--yes', '--root', root, '--nginx', 'snippet'])).code).toBe(0);
     const before = treeState(root);
     const t = wizard(['--root', root]);
     await t.waitFor('Public hostname');
