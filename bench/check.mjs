@@ -64,13 +64,25 @@ function fakeNextcloud(secretRef) {
       res.setHeader('Content-Type', 'application/json');
       if (req.headers['ocs-apirequest'] !== 'true') return res.writeHead(412).end('{"message":"CSRF check failed"}');
       if (req.url === '/ocs/v2.php/cloud/capabilities') {
-        return res.end(ocs({ version: { major: 30, minor: 0, micro: 5, string: '30.0.5', edition: '', extendedSupport: false }, capabilities: { spreed: { features: [], version: '20.1.0' } } }));
+        return res.end(
+          ocs({
+            version: { major: 30, minor: 0, micro: 5, string: '30.0.5', edition: '', extendedSupport: false },
+            capabilities: { spreed: { features: [], version: '20.1.0' } },
+          }),
+        );
       }
       if (req.url === '/ocs/v2.php/apps/spreed/api/v3/signaling/backend') {
         const random = String(req.headers['spreed-signaling-random'] ?? '');
         const sum = createHmac('sha256', secretRef.value).update(random).update(body).digest('hex');
         const ok = random.length >= 32 && String(req.headers['spreed-signaling-checksum'] ?? '').toLowerCase() === sum;
-        return res.end(ocs({ type: 'error', error: ok ? { code: 'unknown_type', message: 'not supported' } : { code: 'invalid_request', message: 'The request could not be authenticated.' } }));
+        return res.end(
+          ocs({
+            type: 'error',
+            error: ok
+              ? { code: 'unknown_type', message: 'not supported' }
+              : { code: 'invalid_request', message: 'The request could not be authenticated.' },
+          }),
+        );
       }
       res.writeHead(404).end('{}');
     });
@@ -81,7 +93,10 @@ function fakeNextcloud(secretRef) {
 /** The stand-in Nextcloud lives in this process: run the CLI without blocking the event loop. */
 function runOnce(args, env) {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, 'check', ...args, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const c = spawn(process.execPath, [bin, 'check', ...args, '--json'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.on('close', () => resolve(out));
@@ -97,7 +112,12 @@ async function timeCheck(args, env = {}) {
     samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   samples.sort((a, b) => a - b);
-  return { median: samples[Math.floor(samples.length / 2)], min: samples[0], max: samples.at(-1), report: JSON.parse(last) };
+  return {
+    median: samples[Math.floor(samples.length / 2)],
+    min: samples[0],
+    max: samples.at(-1),
+    report: JSON.parse(last),
+  };
 }
 
 function statusCounts(report) {
@@ -106,33 +126,103 @@ function statusCounts(report) {
 }
 
 async function healthy() {
-  const version = ['2.0.2', '1.2.4'].find((v) => existsSync(path.join(repo, `.testbed/signaling-${v}/usr/bin/nextcloud-spreed-signaling-server`)));
-  const binary = version ? path.join(repo, `.testbed/signaling-${version}/usr/bin/nextcloud-spreed-signaling-server`) : '/usr/bin/nextcloud-spreed-signaling-server';
+  const version = ['2.0.2', '1.2.4'].find((v) =>
+    existsSync(path.join(repo, `.testbed/signaling-${v}/usr/bin/nextcloud-spreed-signaling-server`)),
+  );
+  const binary = version
+    ? path.join(repo, `.testbed/signaling-${version}/usr/bin/nextcloud-spreed-signaling-server`)
+    : '/usr/bin/nextcloud-spreed-signaling-server';
   const root = path.join(tmp, 'healthy');
   mkdirSync(path.join(root, 'tls'), { recursive: true });
   chmodSync(root, 0o755);
   const cert = path.join(root, 'tls/cert.pem');
   const key = path.join(root, 'tls/key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '90', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '90',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   const secretRef = { value: '' };
   const nc = await fakeNextcloud(secretRef);
   const [listen, https, httpPort] = [await freePort(), await freePort(), await freePort()];
-  writeFileSync(path.join(root, 'answers.yaml'), [
-    'hostname: localhost', `listen: 127.0.0.1:${listen}`, 'backends:', '  - id: cloud', `    urls: [http://127.0.0.1:${nc.address().port}]`,
-    'nginx:', '  mode: site', `  certificate: ${cert}`, `  key: ${key}`, '  bindAddress: 127.0.0.1', `  httpPort: ${httpPort}`, `  httpsPort: ${https}`, `  acmeWebroot: ${root}`, '',
-  ].join('\n'));
-  execFileSync(process.execPath, [bin, 'setup', '--answers', path.join(root, 'answers.yaml'), '--server-version', version ?? '0.4.1', '--yes', '--root', root], { stdio: 'ignore' });
-  secretRef.value = readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud'), 'utf8').trim();
+  writeFileSync(
+    path.join(root, 'answers.yaml'),
+    [
+      'hostname: localhost',
+      `listen: 127.0.0.1:${listen}`,
+      'backends:',
+      '  - id: cloud',
+      `    urls: [http://127.0.0.1:${nc.address().port}]`,
+      'nginx:',
+      '  mode: site',
+      `  certificate: ${cert}`,
+      `  key: ${key}`,
+      '  bindAddress: 127.0.0.1',
+      `  httpPort: ${httpPort}`,
+      `  httpsPort: ${https}`,
+      `  acmeWebroot: ${root}`,
+      '',
+    ].join('\n'),
+  );
+  execFileSync(
+    process.execPath,
+    [
+      bin,
+      'setup',
+      '--answers',
+      path.join(root, 'answers.yaml'),
+      '--server-version',
+      version ?? '0.4.1',
+      '--yes',
+      '--root',
+      root,
+    ],
+    { stdio: 'ignore' },
+  );
+  secretRef.value = readFileSync(
+    path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud'),
+    'utf8',
+  ).trim();
   start(binary, ['--config', path.join(root, 'etc/nextcloud-spreed-signaling/server.conf')]);
   await waitPort(listen);
   const prefix = path.join(root, 'nginx');
   mkdirSync(path.join(prefix, 'logs'), { recursive: true });
   chmodSync(prefix, 0o755);
   const main = path.join(prefix, 'nginx.conf');
-  writeFileSync(main, `worker_processes 1;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${prefix}/cb; proxy_temp_path ${prefix}/px; fastcgi_temp_path ${prefix}/fc; uwsgi_temp_path ${prefix}/uw; scgi_temp_path ${prefix}/sc;\n  include ${root}/etc/nginx/conf.d/spreed-signaling-upstream.conf;\n  include ${root}/etc/nginx/sites-available/spreed-signaling.conf;\n}\n`);
+  writeFileSync(
+    main,
+    `worker_processes 1;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  client_body_temp_path ${prefix}/cb; proxy_temp_path ${prefix}/px; fastcgi_temp_path ${prefix}/fc; uwsgi_temp_path ${prefix}/uw; scgi_temp_path ${prefix}/sc;\n  include ${root}/etc/nginx/conf.d/spreed-signaling-upstream.conf;\n  include ${root}/etc/nginx/sites-available/spreed-signaling.conf;\n}\n`,
+  );
   start('nginx', ['-p', prefix + '/', '-c', main, '-e', 'stderr', '-g', 'daemon off;']);
   await waitPort(https);
-  const r = await timeCheck(['--root', root, '--url', `https://127.0.0.1:${https}/standalone-signaling`, '--ca', cert, '--nginx-conf', main, '--timeout', String(timeoutS)]);
+  const r = await timeCheck([
+    '--root',
+    root,
+    '--url',
+    `https://127.0.0.1:${https}/standalone-signaling`,
+    '--ca',
+    cert,
+    '--nginx-conf',
+    main,
+    '--timeout',
+    String(timeoutS),
+  ]);
   nc.close();
   return { ...r, version: version ?? '0.4.1' };
 }
@@ -144,12 +234,22 @@ async function neverAnswering() {
   const port = hole.address().port;
   const root = path.join(tmp, 'hole');
   mkdirSync(path.join(root, 'etc/nextcloud-spreed-signaling'), { recursive: true });
-  writeFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'), `[http]\nlisten = 127.0.0.1:${port}\n[sessions]\nhashkey = ${'a1'.repeat(32)}\nblockkey = ${'b2'.repeat(16)}\n[clients]\ninternalsecret = ${'c3'.repeat(32)}\n[backend]\nbackends = cloud\n[cloud]\nurl = http://127.0.0.1:${port}\nsecret = ${'d4'.repeat(32)}\n[nats]\nurl = nats://127.0.0.1:${port}\n[mcu]\ntype = janus\nurl = ws://127.0.0.1:${port}\n`);
+  writeFileSync(
+    path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'),
+    `[http]\nlisten = 127.0.0.1:${port}\n[sessions]\nhashkey = ${'a1'.repeat(32)}\nblockkey = ${'b2'.repeat(16)}\n[clients]\ninternalsecret = ${'c3'.repeat(32)}\n[backend]\nbackends = cloud\n[cloud]\nurl = http://127.0.0.1:${port}\nsecret = ${'d4'.repeat(32)}\n[nats]\nurl = nats://127.0.0.1:${port}\n[mcu]\ntype = janus\nurl = ws://127.0.0.1:${port}\n`,
+  );
   // occ that never answers either (the stand-in's "hang" knob).
   const occState = path.join(tmp, 'occ-hang.json');
   writeFileSync(occState, JSON.stringify({ hang: true }));
   const occ = `${process.execPath} ${path.join(repo, 'test/fakes/occ.mjs')}`;
-  const args = ['--root', root, '--url', `https://127.0.0.1:${port}/standalone-signaling`, '--timeout', String(timeoutS)];
+  const args = [
+    '--root',
+    root,
+    '--url',
+    `https://127.0.0.1:${port}/standalone-signaling`,
+    '--timeout',
+    String(timeoutS),
+  ];
   if (existsSync(path.join(repo, 'test/fakes/occ.mjs'))) args.push('--occ', occ);
   const r = await timeCheck(args, { FAKE_OCC_STATE: occState });
   for (const s of sockets) s.destroy();
@@ -158,15 +258,24 @@ async function neverAnswering() {
 }
 
 try {
-  console.log(`spreed-setup check, ${runs} runs each, --timeout ${timeoutS} s (wall time of the whole CLI process, ms)`);
+  console.log(
+    `spreed-setup check, ${runs} runs each, --timeout ${timeoutS} s (wall time of the whole CLI process, ms)`,
+  );
   const ok = await healthy();
-  console.log(`healthy setup (server ${ok.version})      median ${ok.median.toFixed(0).padStart(6)}  min ${ok.min.toFixed(0).padStart(6)}  max ${ok.max.toFixed(0).padStart(6)}  [${statusCounts(ok.report)}; checks themselves ${ok.report.ms} ms]`);
-  for (const c of ok.report.checks.filter((c) => c.status === 'fail')) console.log(`  (healthy run failed ${c.id}: ${c.detail})`);
+  console.log(
+    `healthy setup (server ${ok.version})      median ${ok.median.toFixed(0).padStart(6)}  min ${ok.min.toFixed(0).padStart(6)}  max ${ok.max.toFixed(0).padStart(6)}  [${statusCounts(ok.report)}; checks themselves ${ok.report.ms} ms]`,
+  );
+  for (const c of ok.report.checks.filter((c) => c.status === 'fail'))
+    console.log(`  (healthy run failed ${c.id}: ${c.detail})`);
   const hole = await neverAnswering();
   const n = hole.report.checks.length;
   const sum = n * timeoutS * 1000;
-  console.log(`never-answering endpoints          median ${hole.median.toFixed(0).padStart(6)}  min ${hole.min.toFixed(0).padStart(6)}  max ${hole.max.toFixed(0).padStart(6)}  [${statusCounts(hole.report)}]`);
-  console.log(`  per-check timeout ${timeoutS * 1000} ms; sum of the ${n} checks' timeouts ${sum} ms; run limit ${timeoutS * 1500} ms; median/timeout ${(hole.median / (timeoutS * 1000)).toFixed(2)}x, median/sum ${(hole.median / sum).toFixed(3)}x`);
+  console.log(
+    `never-answering endpoints          median ${hole.median.toFixed(0).padStart(6)}  min ${hole.min.toFixed(0).padStart(6)}  max ${hole.max.toFixed(0).padStart(6)}  [${statusCounts(hole.report)}]`,
+  );
+  console.log(
+    `  per-check timeout ${timeoutS * 1000} ms; sum of the ${n} checks' timeouts ${sum} ms; run limit ${timeoutS * 1500} ms; median/timeout ${(hole.median / (timeoutS * 1000)).toFixed(2)}x, median/sum ${(hole.median / sum).toFixed(3)}x`,
+  );
 } finally {
   for (const c of children) {
     try {

@@ -28,5 +28,7 @@ const rows = [
 ];
 console.log(`start-up, ${runs} runs each (ms)`);
 for (const [name, r] of rows) {
-  console.log(`${name.padEnd(28)} median ${r.median.toFixed(1).padStart(6)}  min ${r.min.toFixed(1).padStart(6)}  ratio ${(r.median / base.median).toFixed(2)}x`);
+  console.log(
+    `${name.padEnd(28)} median ${r.median.toFixed(1).padStart(6)}  min ${r.min.toFixed(1).padStart(6)}  ratio ${(r.median / base.median).toFixed(2)}x`,
+  );
 }

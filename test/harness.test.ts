@@ -91,7 +91,10 @@ async function launch(version: SignalingVersion, natsUrl: string, extra = ''): P
   const dir = tempDir(`sig-${version}-`, tmpRoot);
   const conf = path.join(dir, 'server.conf');
   writeFileSync(conf, serverConf(port, natsUrl, extra));
-  const sig = await startSignaling(signalingBinary(version), conf, port, { timeoutMs: 15_000, name: `signaling ${version}` });
+  const sig = await startSignaling(signalingBinary(version), conf, port, {
+    timeoutMs: 15_000,
+    name: `signaling ${version}`,
+  });
   started.push(sig.pid);
   return sig;
 }
@@ -140,7 +143,8 @@ for (const version of SIGNALING_VERSIONS) {
       expect(w.serverHeader).toMatch(/^nextcloud-spreed-signaling\//);
       expect(w.date).toBeTruthy();
       if (version === '2.0.2') {
-        for (const f of ['audio-video-permissions', 'incall-all', 'hello-v2', 'switchto', 'federation']) expect(w.features).toContain(f);
+        for (const f of ['audio-video-permissions', 'incall-all', 'hello-v2', 'switchto', 'federation'])
+          expect(w.features).toContain(f);
       } else {
         expect(w.features).not.toContain('federation');
       }
@@ -171,7 +175,11 @@ for (const version of SIGNALING_VERSIONS) {
     });
 
     it('internal hello with an unknown backend fails with invalid_backend', async () => {
-      const r = await internalHello(sig.wsUrl, { secret: INTERNAL_SECRET, backend: 'https://other.example.test/', timeoutMs: 3000 });
+      const r = await internalHello(sig.wsUrl, {
+        secret: INTERNAL_SECRET,
+        backend: 'https://other.example.test/',
+        timeoutMs: 3000,
+      });
       expect(r).toMatchObject({ ok: false, code: 'invalid_backend' });
     });
 
@@ -180,16 +188,30 @@ for (const version of SIGNALING_VERSIONS) {
       expect(ok.status).toBe(400);
       const bad = await signedRoomRequest(sig.baseUrl, { backend: BACKEND, secret: 'e'.repeat(64), timeoutMs: 3000 });
       expect(bad.status).toBe(403);
-      const other = await signedRoomRequest(sig.baseUrl, { backend: 'https://other.example.test', secret: BACKEND_SECRET, timeoutMs: 3000 });
+      const other = await signedRoomRequest(sig.baseUrl, {
+        backend: 'https://other.example.test',
+        secret: BACKEND_SECRET,
+        timeoutMs: 3000,
+      });
       expect(other.status).toBe(403);
-      console.info(`[${version}] room probe ok: ${ok.status} ${ok.body.trim()} | wrong secret: ${bad.status} ${bad.body.trim()} | unknown backend: ${other.status} ${other.body.trim()}`);
+      console.info(
+        `[${version}] room probe ok: ${ok.status} ${ok.body.trim()} | wrong secret: ${bad.status} ${bad.body.trim()} | unknown backend: ${other.status} ${other.body.trim()}`,
+      );
     });
 
     it('connection failures map to ok:false codes', async () => {
       const port = await freePort();
-      const refused = await internalHello(`ws://127.0.0.1:${port}/spreed`, { secret: INTERNAL_SECRET, backend: BACKEND, timeoutMs: 2000 });
+      const refused = await internalHello(`ws://127.0.0.1:${port}/spreed`, {
+        secret: INTERNAL_SECRET,
+        backend: BACKEND,
+        timeoutMs: 2000,
+      });
       expect(refused).toMatchObject({ ok: false, code: 'connect_failed' });
-      const notFound = await internalHello(`${sig.baseUrl.replace('http', 'ws')}/nope`, { secret: INTERNAL_SECRET, backend: BACKEND, timeoutMs: 2000 });
+      const notFound = await internalHello(`${sig.baseUrl.replace('http', 'ws')}/nope`, {
+        secret: INTERNAL_SECRET,
+        backend: BACKEND,
+        timeoutMs: 2000,
+      });
       expect(notFound).toMatchObject({ ok: false, code: 'upgrade_failed:404' });
     });
   });
@@ -261,24 +283,42 @@ server {
     await expect(fetchWelcome(base, { timeoutMs: 3000 })).rejects.toMatchObject({ code: 'tls_failed' });
     const w = await fetchWelcome(base, { insecure: true, timeoutMs: 3000 });
     expect(w.status).toBe(200);
-    const h = await internalHello(`${base.replace('https', 'wss')}/spreed`, { secret: INTERNAL_SECRET, backend: BACKEND, timeoutMs: 3000 });
+    const h = await internalHello(`${base.replace('https', 'wss')}/spreed`, {
+      secret: INTERNAL_SECRET,
+      backend: BACKEND,
+      timeoutMs: 3000,
+    });
     expect(h).toMatchObject({ ok: false, code: 'tls_failed' });
   });
 
   it('internal hello over wss through the proxy', async () => {
-    const r = await internalHello(`${base.replace('https', 'wss')}/spreed`, { ca, secret: INTERNAL_SECRET, backend: BACKEND, timeoutMs: 3000 });
+    const r = await internalHello(`${base.replace('https', 'wss')}/spreed`, {
+      ca,
+      secret: INTERNAL_SECRET,
+      backend: BACKEND,
+      timeoutMs: 3000,
+    });
     expect(r).toMatchObject({ ok: true });
   });
 
   it('signed room request through the proxy: 400 / 403', async () => {
-    expect((await signedRoomRequest(base, { ca, backend: BACKEND, secret: BACKEND_SECRET, timeoutMs: 3000 })).status).toBe(400);
-    expect((await signedRoomRequest(base, { ca, backend: BACKEND, secret: 'd'.repeat(64), timeoutMs: 3000 })).status).toBe(403);
+    expect(
+      (await signedRoomRequest(base, { ca, backend: BACKEND, secret: BACKEND_SECRET, timeoutMs: 3000 })).status,
+    ).toBe(400);
+    expect(
+      (await signedRoomRequest(base, { ca, backend: BACKEND, secret: 'd'.repeat(64), timeoutMs: 3000 })).status,
+    ).toBe(403);
   });
 
   it('a path mistake shows as 404 / upgrade_failed:404', async () => {
     const w = await fetchWelcome(`https://127.0.0.1:${new URL(base).port}/wrong-prefix`, { ca, timeoutMs: 3000 });
     expect(w.status).toBe(404);
-    const r = await internalHello(`wss://127.0.0.1:${new URL(base).port}/wrong-prefix/spreed`, { ca, secret: INTERNAL_SECRET, backend: BACKEND, timeoutMs: 3000 });
+    const r = await internalHello(`wss://127.0.0.1:${new URL(base).port}/wrong-prefix/spreed`, {
+      ca,
+      secret: INTERNAL_SECRET,
+      backend: BACKEND,
+      timeoutMs: 3000,
+    });
     expect(r).toMatchObject({ ok: false, code: 'upgrade_failed:404' });
   });
 });
@@ -312,8 +352,12 @@ describe.skipIf(natsReq.skip)(`signaling 1.2.4 with an external nats-server${nat
 
   it('the server works over external NATS', async () => {
     expect((await fetchWelcome(sig.baseUrl, { timeoutMs: 2000 })).status).toBe(200);
-    expect(await internalHello(sig.wsUrl, { secret: INTERNAL_SECRET, backend: BACKEND, timeoutMs: 3000 })).toMatchObject({ ok: true });
-    expect((await signedRoomRequest(sig.baseUrl, { backend: BACKEND, secret: BACKEND_SECRET, timeoutMs: 3000 })).status).toBe(400);
+    expect(
+      await internalHello(sig.wsUrl, { secret: INTERNAL_SECRET, backend: BACKEND, timeoutMs: 3000 }),
+    ).toMatchObject({ ok: true });
+    expect(
+      (await signedRoomRequest(sig.baseUrl, { backend: BACKEND, secret: BACKEND_SECRET, timeoutMs: 3000 })).status,
+    ).toBe(400);
   });
 });
 
@@ -325,60 +369,65 @@ describe.skipIf(deadNatsReq.skip)(`signaling 2.0.2 with an unreachable NATS${dea
     const dir = tempDir('sig-deadnats-', tmpRoot);
     const conf = path.join(dir, 'server.conf');
     writeFileSync(conf, serverConf(port, `nats://127.0.0.1:${natsPort}`));
-    await expect(startSignaling(signalingBinary('2.0.2'), conf, port, { timeoutMs: 2500 })).rejects.toThrow(/not answering 200[\s\S]*log tail/);
+    await expect(startSignaling(signalingBinary('2.0.2'), conf, port, { timeoutMs: 2500 })).rejects.toThrow(
+      /not answering 200[\s\S]*log tail/,
+    );
     expect(await portAnswers(port)).toBe(false);
   });
 });
 
 const janusReq = skipUnless({ signaling: ['2.0.2'], components: ['janus'] });
-describe.skipIf(janusReq.skip)(`janus (videoroom + websockets only) and signaling 2.0.2 with [mcu] janus${janusReq.suffix}`, () => {
-  let janusUrl: string;
-  beforeAll(async () => {
-    const port = await freePort();
-    const janus = await startJanus(tempDir('janus-', tmpRoot), port);
-    started.push(janus.pid);
-    janusUrl = janus.url;
-  });
-  afterAll(async () => {
-    await cleanupAll();
-  });
-
-  it('answers server_info over the janus-protocol websocket', async () => {
-    const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      const ws = new WebSocket(janusUrl, 'janus-protocol', { handshakeTimeout: 3000 });
-      const t = setTimeout(() => {
-        ws.terminate();
-        reject(new Error('timeout'));
-      }, 4000);
-      ws.on('open', () => ws.send(JSON.stringify({ janus: 'info', transaction: 'x' })));
-      ws.on('message', (d) => {
-        clearTimeout(t);
-        ws.terminate();
-        resolve(JSON.parse(String(d)) as Record<string, unknown>);
-      });
-      ws.on('error', (e) => {
-        clearTimeout(t);
-        reject(e);
-      });
+describe.skipIf(janusReq.skip)(
+  `janus (videoroom + websockets only) and signaling 2.0.2 with [mcu] janus${janusReq.suffix}`,
+  () => {
+    let janusUrl: string;
+    beforeAll(async () => {
+      const port = await freePort();
+      const janus = await startJanus(tempDir('janus-', tmpRoot), port);
+      started.push(janus.pid);
+      janusUrl = janus.url;
     });
-    expect(info.janus).toBe('server_info');
-    const plugins = Object.keys((info.plugins ?? {}) as object);
-    const transports = Object.keys((info.transports ?? {}) as object);
-    expect(plugins).toEqual(['janus.plugin.videoroom']);
-    expect(transports).toEqual(['janus.transport.websockets']);
-  });
+    afterAll(async () => {
+      await cleanupAll();
+    });
 
-  it('signaling with [mcu] type = janus gains the mcu feature', async () => {
-    const sig = await launch('2.0.2', 'nats://loopback', `type = janus\nurl = ${janusUrl}`);
-    try {
-      const w = await fetchWelcome(sig.baseUrl, { timeoutMs: 2000 });
-      expect(w.status).toBe(200);
-      expect(w.features).toContain('mcu');
-    } finally {
-      await sig.stop();
-    }
-  });
-});
+    it('answers server_info over the janus-protocol websocket', async () => {
+      const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const ws = new WebSocket(janusUrl, 'janus-protocol', { handshakeTimeout: 3000 });
+        const t = setTimeout(() => {
+          ws.terminate();
+          reject(new Error('timeout'));
+        }, 4000);
+        ws.on('open', () => ws.send(JSON.stringify({ janus: 'info', transaction: 'x' })));
+        ws.on('message', (d) => {
+          clearTimeout(t);
+          ws.terminate();
+          resolve(JSON.parse(String(d)) as Record<string, unknown>);
+        });
+        ws.on('error', (e) => {
+          clearTimeout(t);
+          reject(e);
+        });
+      });
+      expect(info.janus).toBe('server_info');
+      const plugins = Object.keys((info.plugins ?? {}) as object);
+      const transports = Object.keys((info.transports ?? {}) as object);
+      expect(plugins).toEqual(['janus.plugin.videoroom']);
+      expect(transports).toEqual(['janus.transport.websockets']);
+    });
+
+    it('signaling with [mcu] type = janus gains the mcu feature', async () => {
+      const sig = await launch('2.0.2', 'nats://loopback', `type = janus\nurl = ${janusUrl}`);
+      try {
+        const w = await fetchWelcome(sig.baseUrl, { timeoutMs: 2000 });
+        expect(w.status).toBe(200);
+        expect(w.features).toContain('mcu');
+      } finally {
+        await sig.stop();
+      }
+    });
+  },
+);
 
 const turnReq = skipUnless({ components: ['turnserver'] });
 describe.skipIf(turnReq.skip)(`coturn${turnReq.suffix}`, () => {

@@ -25,7 +25,9 @@ function hmac(key: string, msg: string): string {
 
 describe('crypto helpers', () => {
   it('internalToken matches the facts-sheet test vector', () => {
-    expect(internalToken(SECRET, '0123456789abcdef0123456789abcdef')).toBe('3169f650a52079a9efe77cc6f9af23f56cb9b53258348ae83b3e69849c78b805');
+    expect(internalToken(SECRET, '0123456789abcdef0123456789abcdef')).toBe(
+      '3169f650a52079a9efe77cc6f9af23f56cb9b53258348ae83b3e69849c78b805',
+    );
   });
   it('signBody = hex HMAC-SHA256(secret, random + body)', () => {
     const r = '0123456789abcdef0123456789abcdef';
@@ -45,7 +47,9 @@ describe('crypto helpers', () => {
   });
 });
 
-async function wsServer(onConn: (ws: WebSocket, received: unknown[]) => void): Promise<{ url: string; received: unknown[] }> {
+async function wsServer(
+  onConn: (ws: WebSocket, received: unknown[]) => void,
+): Promise<{ url: string; received: unknown[] }> {
   const received: unknown[] = [];
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((r) => wss.once('listening', () => r()));
@@ -64,7 +68,11 @@ async function wsServer(onConn: (ws: WebSocket, received: unknown[]) => void): P
   return { url: `ws://127.0.0.1:${port}/spreed`, received };
 }
 
-type Hello = { id: string; type: string; hello: { version: string; auth: { type: string; params: { random: string; token: string; backend: string } } } };
+type Hello = {
+  id: string;
+  type: string;
+  hello: { version: string; auth: { type: string; params: { random: string; token: string; backend: string } } };
+};
 
 function answerHello(ws: WebSocket, reply: (h: Hello) => unknown): void {
   ws.on('message', (d) => {
@@ -75,11 +83,17 @@ function answerHello(ws: WebSocket, reply: (h: Hello) => unknown): void {
 
 describe('internalHello against fake servers', () => {
   it('sends a correct internal hello at once (no welcome: 0.4.1 style) and says bye', async () => {
-    const srv = await wsServer((ws) => answerHello(ws, () => ({ id: '1', type: 'hello', hello: { sessionid: 'S1', version: '1.0' } })));
+    const srv = await wsServer((ws) =>
+      answerHello(ws, () => ({ id: '1', type: 'hello', hello: { sessionid: 'S1', version: '1.0' } })),
+    );
     const r = await internalHello(srv.url, { secret: SECRET, backend: 'https://cloud.example.test/', timeoutMs: 2000 });
     expect(r).toEqual({ ok: true, sessionId: 'S1' });
     const hello = srv.received[0] as Hello;
-    expect(hello).toMatchObject({ id: '1', type: 'hello', hello: { version: '1.0', auth: { type: 'internal', params: { backend: 'https://cloud.example.test/' } } } });
+    expect(hello).toMatchObject({
+      id: '1',
+      type: 'hello',
+      hello: { version: '1.0', auth: { type: 'internal', params: { backend: 'https://cloud.example.test/' } } },
+    });
     expect(hello.hello.auth.params.random).toMatch(/^[0-9a-f]{32,}$/);
     expect(hello.hello.auth.params.token).toBe(hmac(SECRET, hello.hello.auth.params.random));
     // bye is sent before closing; allow the server a moment to read it
@@ -93,12 +107,20 @@ describe('internalHello against fake servers', () => {
       answerHello(ws, () => ({ id: '1', type: 'hello', hello: { sessionid: 'S2' } }));
     });
     const r = await internalHello(srv.url, { secret: SECRET, backend: 'https://c/', timeoutMs: 2000 });
-    expect(r).toEqual({ ok: true, sessionId: 'S2', welcome: { type: 'welcome', welcome: { version: 'x', features: ['welcome'] } } });
+    expect(r).toEqual({
+      ok: true,
+      sessionId: 'S2',
+      welcome: { type: 'welcome', welcome: { version: 'x', features: ['welcome'] } },
+    });
   });
 
   it('returns the server error code, with the secret redacted from the message', async () => {
     const srv = await wsServer((ws) =>
-      answerHello(ws, () => ({ id: '1', type: 'error', error: { code: 'invalid_token', message: `bad ${SECRET} token` } })),
+      answerHello(ws, () => ({
+        id: '1',
+        type: 'error',
+        error: { code: 'invalid_token', message: `bad ${SECRET} token` },
+      })),
     );
     const r = await internalHello(srv.url, { secret: SECRET, backend: 'https://c/', timeoutMs: 2000 });
     expect(r).toMatchObject({ ok: false, code: 'invalid_token' });
@@ -108,15 +130,23 @@ describe('internalHello against fake servers', () => {
   it('times out on a silent server, and reports a close before the answer', async () => {
     const silent = await wsServer(() => undefined);
     const t0 = Date.now();
-    expect(await internalHello(silent.url, { secret: SECRET, backend: 'https://c/', timeoutMs: 300 })).toMatchObject({ ok: false, code: 'timeout' });
+    expect(await internalHello(silent.url, { secret: SECRET, backend: 'https://c/', timeoutMs: 300 })).toMatchObject({
+      ok: false,
+      code: 'timeout',
+    });
     expect(Date.now() - t0).toBeLessThan(1500);
     const closing = await wsServer((ws) => ws.close(1011));
-    expect(await internalHello(closing.url, { secret: SECRET, backend: 'https://c/', timeoutMs: 2000 })).toMatchObject({ ok: false, code: 'closed' });
+    expect(await internalHello(closing.url, { secret: SECRET, backend: 'https://c/', timeoutMs: 2000 })).toMatchObject({
+      ok: false,
+      code: 'closed',
+    });
   });
 
   it('maps refused connections, HTTP answers and bad URLs', async () => {
     const port = await freePort();
-    expect(await internalHello(`ws://127.0.0.1:${port}/spreed`, { secret: SECRET, backend: 'https://c/', timeoutMs: 1000 })).toMatchObject({ ok: false, code: 'connect_failed' });
+    expect(
+      await internalHello(`ws://127.0.0.1:${port}/spreed`, { secret: SECRET, backend: 'https://c/', timeoutMs: 1000 }),
+    ).toMatchObject({ ok: false, code: 'connect_failed' });
     const srv = http.createServer((_req, res) => {
       res.writeHead(502);
       res.end('bad gateway');
@@ -124,8 +154,13 @@ describe('internalHello against fake servers', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     closers.push(() => new Promise<void>((r) => srv.close(() => r())));
     const p = (srv.address() as net.AddressInfo).port;
-    expect(await internalHello(`ws://127.0.0.1:${p}/spreed`, { secret: SECRET, backend: 'https://c/', timeoutMs: 1000 })).toMatchObject({ ok: false, code: 'upgrade_failed:502' });
-    expect(await internalHello('https://x/spreed', { secret: SECRET, backend: 'https://c/' })).toMatchObject({ ok: false, code: 'invalid_url' });
+    expect(
+      await internalHello(`ws://127.0.0.1:${p}/spreed`, { secret: SECRET, backend: 'https://c/', timeoutMs: 1000 }),
+    ).toMatchObject({ ok: false, code: 'upgrade_failed:502' });
+    expect(await internalHello('https://x/spreed', { secret: SECRET, backend: 'https://c/' })).toMatchObject({
+      ok: false,
+      code: 'invalid_url',
+    });
   });
 });
 
@@ -146,11 +181,20 @@ describe('HTTP probes against fake servers', () => {
   it('fetchWelcome parses headers, features and JSON', async () => {
     const base = await httpServer((req, res) => {
       expect(req.url).toBe('/prefix/api/v1/welcome');
-      res.writeHead(200, { Server: 'nextcloud-spreed-signaling/9.9', 'X-Spreed-Signaling-Features': 'a, b,c ', 'Content-Type': 'application/json' });
+      res.writeHead(200, {
+        Server: 'nextcloud-spreed-signaling/9.9',
+        'X-Spreed-Signaling-Features': 'a, b,c ',
+        'Content-Type': 'application/json',
+      });
       res.end('{"nextcloud-spreed-signaling":"Welcome","version":"9.9"}');
     });
     const w = await fetchWelcome(`${base}/prefix/`, { timeoutMs: 1000 });
-    expect(w).toMatchObject({ status: 200, features: ['a', 'b', 'c'], serverHeader: 'nextcloud-spreed-signaling/9.9', json: { version: '9.9' } });
+    expect(w).toMatchObject({
+      status: 200,
+      features: ['a', 'b', 'c'],
+      serverHeader: 'nextcloud-spreed-signaling/9.9',
+      json: { version: '9.9' },
+    });
     expect(w.headers['x-spreed-signaling-features']).toBe('a, b,c'); // HTTP drops trailing whitespace
     expect(w.date).toBeTruthy();
   });
@@ -191,7 +235,9 @@ describe('HTTP probes against fake servers', () => {
     const custom = '{"type":"x","é":1}';
     await signedRoomRequest(base, { backend: 'https://c', secret: 'k3y', body: custom, timeoutMs: 1000 });
     expect(seen!.body).toBe(custom);
-    expect(seen!.headers['spreed-signaling-checksum']).toBe(hmac('k3y', String(seen!.headers['spreed-signaling-random']) + custom));
+    expect(seen!.headers['spreed-signaling-checksum']).toBe(
+      hmac('k3y', String(seen!.headers['spreed-signaling-random']) + custom),
+    );
   });
 });
 
@@ -218,7 +264,10 @@ describe('natsInfo against fake servers', () => {
       s.write('INFO {"server_id":"X","ver');
       setTimeout(() => s.write('sion":"2.9.10"}\r\nPING\r\n'), 20);
     });
-    expect(await natsInfo(`nats://127.0.0.1:${port}`, { timeoutMs: 1000 })).toEqual({ ok: true, info: { server_id: 'X', version: '2.9.10' } });
+    expect(await natsInfo(`nats://127.0.0.1:${port}`, { timeoutMs: 1000 })).toEqual({
+      ok: true,
+      info: { server_id: 'X', version: '2.9.10' },
+    });
     expect((await natsInfo(`127.0.0.1:${port}`, { timeoutMs: 1000 })).ok).toBe(true);
   });
   it('rejects non-NATS answers, silence, lists and loopback; never echoes credentials', async () => {

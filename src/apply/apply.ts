@@ -1,7 +1,19 @@
 // Applies a plan: backs up each file it replaces (timestamped, same mode and owner), writes
 // atomically with the final mode from the first byte, validates nginx, and on any failure puts
 // every touched path back as it was.
-import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  existsSync,
+} from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { Target } from '../io/target.js';
@@ -12,7 +24,9 @@ export interface ApplyOptions {
   /** Timestamp for the backup folder, e.g. 20261124T150102Z */
   stamp: string;
   /** Runs after the files are written; a failure rolls back the files it names (all when empty). */
-  validate?: (written: FileChange[]) => Promise<{ ok: true } | { ok: false; message: string; rollback: 'nginx' | 'all' }>;
+  validate?: (
+    written: FileChange[],
+  ) => Promise<{ ok: true } | { ok: false; message: string; rollback: 'nginx' | 'all' }>;
   onProgress?: (line: string) => void;
 }
 
@@ -92,14 +106,21 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         renameSync(tmp, real);
       } else {
         const own = change.ownership;
-        const chown = own.uid !== undefined && own.gid !== undefined && process.getuid?.() === 0 ? { uid: own.uid, gid: own.gid } : undefined;
+        const chown =
+          own.uid !== undefined && own.gid !== undefined && process.getuid?.() === 0
+            ? { uid: own.uid, gid: own.gid }
+            : undefined;
         await writeFileAtomic(real, change.content ?? '', { mode: own.mode, ...(chown ? { chown } : {}) });
       }
       opts.onProgress?.(`${change.action === 'create' ? 'created' : 'updated'} ${change.path}`);
     }
   } catch (err) {
     const rolled = rollback(undo, target);
-    throw new ApplyError(`writing failed: ${(err as Error).message}`, 'check permissions and free space, then run again (every file was put back)', rolled);
+    throw new ApplyError(
+      `writing failed: ${(err as Error).message}`,
+      'check permissions and free space, then run again (every file was put back)',
+      rolled,
+    );
   }
   if (opts.validate && todo.length) {
     const res = await opts.validate(todo);

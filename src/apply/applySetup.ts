@@ -11,11 +11,19 @@ import { validateNginx } from './validateNginx.js';
 import { publicSignalingUrl } from '../model/urls.js';
 
 export function stampNow(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Writes the plan (backups, atomic writes, nginx validation with rollback), then --restart. */
-export async function applyPrepared(p: Prepared, flags: Pick<SetupFlags, 'restart'>, out: Output, progress?: (line: string) => void): Promise<number> {
+export async function applyPrepared(
+  p: Prepared,
+  flags: Pick<SetupFlags, 'restart'>,
+  out: Output,
+  progress?: (line: string) => void,
+): Promise<number> {
   let nginxSkipped: string | undefined;
   try {
     const result = await applyPlan(p.built.plan, {
@@ -48,7 +56,10 @@ export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): stri
     `Done. Talk's admin page (Administration settings > Talk > High-performance backend): ${publicSignalingUrl(p.deployment)}`,
     `The shared secret is in ${p.layout.secretsDir}/backend-${p.deployment.backends[0]!.id} (never printed); or run: spreed-setup register`,
   ];
-  if (!flags.restart && !p.target.root) lines.push(`Then: systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again with --restart), and spreed-setup check.`);
+  if (!flags.restart && !p.target.root)
+    lines.push(
+      `Then: systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again with --restart), and spreed-setup check.`,
+    );
   return lines;
 }
 
@@ -59,14 +70,27 @@ async function restartServices(p: Prepared, out: Output): Promise<number> {
   }
   const systemctl = which('systemctl');
   if (!systemctl) {
-    out.problems([problem('--restart needs systemctl, which is not installed here', `restart ${p.layout.unit} and reload nginx by hand`)]);
+    out.problems([
+      problem(
+        '--restart needs systemctl, which is not installed here',
+        `restart ${p.layout.unit} and reload nginx by hand`,
+      ),
+    ]);
     return EXIT.failed;
   }
   for (const args of [['restart', p.layout.unit], ...(p.layout.nginx.binary ? [['reload', 'nginx']] : [])]) {
     out.info(`  systemctl ${args.join(' ')}`);
     const r = await execa(systemctl, args, { reject: false, timeout: 60000 });
     if (r.exitCode !== 0) {
-      out.problems([problem(`systemctl ${args.join(' ')} failed: ${String(r.stderr ?? '').trim().split('\n').pop()}`, `journalctl -u ${args[1]} -n 50`)]);
+      out.problems([
+        problem(
+          `systemctl ${args.join(' ')} failed: ${String(r.stderr ?? '')
+            .trim()
+            .split('\n')
+            .pop()}`,
+          `journalctl -u ${args[1]} -n 50`,
+        ),
+      ]);
       return EXIT.failed;
     }
   }

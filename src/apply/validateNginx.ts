@@ -11,7 +11,6 @@ import type { FileChange } from '../plan/plan.js';
 
 export type NginxValidation = { ok: true; skipped?: string } | { ok: false; message: string; rollback: 'nginx' };
 
-
 export async function validateNginx(target: Target, layout: Layout, written: FileChange[]): Promise<NginxValidation> {
   const nginxFiles = written.filter((c) => c.role === 'nginx');
   if (nginxFiles.length === 0) return { ok: true };
@@ -19,7 +18,9 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
   if (!bin) return { ok: true, skipped: 'nginx is not installed here: its files were not validated' };
   if (!target.root) {
     const r = await execa(bin, ['-t'], { reject: false, timeout: 20000 });
-    return r.exitCode === 0 ? { ok: true } : { ok: false, message: `nginx -t failed: ${lastLines(String(r.stderr ?? ''))}`, rollback: 'nginx' };
+    return r.exitCode === 0
+      ? { ok: true }
+      : { ok: false, message: `nginx -t failed: ${lastLines(String(r.stderr ?? ''))}`, rollback: 'nginx' };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'spreed-setup-nginx-'));
   try {
@@ -34,12 +35,26 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
     if (nginxFiles.some((c) => c.path === layout.nginx.snippetPath) && existsSync(snippet)) {
       includes.push(`server { listen 127.0.0.1:9; server_name spreed-setup-validation; include ${snippet}; }`);
     }
-    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${dir}/${t};`).join('\n');
+    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+      .map((t) => `  ${t}_temp_path ${dir}/${t};`)
+      .join('\n');
     const conf = path.join(dir, 'nginx.conf');
-    writeFileSync(conf, `pid ${dir}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n  access_log off;\n${temp}\n  ${includes.join('\n  ')}\n}\n`);
-    const r = await execa(bin, ['-t', '-q', '-p', `${dir}/`, '-c', conf, '-e', 'stderr'], { reject: false, timeout: 20000 });
+    writeFileSync(
+      conf,
+      `pid ${dir}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n  access_log off;\n${temp}\n  ${includes.join('\n  ')}\n}\n`,
+    );
+    const r = await execa(bin, ['-t', '-q', '-p', `${dir}/`, '-c', conf, '-e', 'stderr'], {
+      reject: false,
+      timeout: 20000,
+    });
     if (r.exitCode === 0) return { ok: true };
-    return { ok: false, message: `nginx rejects the written files: ${lastLines(String(r.stderr ?? '')).split(dir).join('<tmp>')}`, rollback: 'nginx' };
+    return {
+      ok: false,
+      message: `nginx rejects the written files: ${lastLines(String(r.stderr ?? ''))
+        .split(dir)
+        .join('<tmp>')}`,
+      rollback: 'nginx',
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -51,10 +66,33 @@ async function withUsableCertificates(target: Target, sitePath: string, dir: str
   if (refs.some(([, , p]) => !existsSync(target.path(p!)))) {
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=spreed-setup-validation', '-keyout', key, '-out', cert], { timeout: 20000 });
-    text = text.replace(/^(\s*ssl_certificate)\s+\S+;/m, `$1 ${cert};`).replace(/^(\s*ssl_certificate_key)\s+\S+;/m, `$1 ${key};`);
+    await execa(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=spreed-setup-validation',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { timeout: 20000 },
+    );
+    text = text
+      .replace(/^(\s*ssl_certificate)\s+\S+;/m, `$1 ${cert};`)
+      .replace(/^(\s*ssl_certificate_key)\s+\S+;/m, `$1 ${key};`);
   } else {
-    text = text.replace(/^(\s*ssl_certificate(?:_key)?)\s+(\S+);/gm, (_m, k: string, p: string) => `${k} ${target.path(p)};`);
+    text = text.replace(
+      /^(\s*ssl_certificate(?:_key)?)\s+(\S+);/gm,
+      (_m, k: string, p: string) => `${k} ${target.path(p)};`,
+    );
   }
   const out = path.join(dir, 'site.conf');
   writeFileSync(out, text);

@@ -19,7 +19,12 @@ export interface Prompter {
   error(message: string): void;
   outro(message: string): void;
   /** Enter on an empty line takes defaultValue (shown as the placeholder). */
-  text(opts: { message: string; defaultValue?: string; placeholder?: string; validate?: (value: string) => string | undefined }): Promise<Answer<string>>;
+  text(opts: {
+    message: string;
+    defaultValue?: string;
+    placeholder?: string;
+    validate?: (value: string) => string | undefined;
+  }): Promise<Answer<string>>;
   confirm(opts: { message: string; initialValue?: boolean }): Promise<Answer<boolean>>;
   select<T>(opts: { message: string; options: Choice<T>[]; initialValue?: T }): Promise<Answer<T>>;
   multiselect<T>(opts: { message: string; options: Choice<T>[]; initialValues?: T[] }): Promise<Answer<T[]>>;
@@ -42,19 +47,30 @@ export async function clackPrompter(io: { input?: Readable; output?: Writable } 
         await clack.text({
           message: o.message,
           ...(o.defaultValue !== undefined ? { defaultValue: o.defaultValue } : {}),
-          ...(o.placeholder ?? o.defaultValue ? { placeholder: o.placeholder ?? o.defaultValue } : {}),
+          ...((o.placeholder ?? o.defaultValue) ? { placeholder: o.placeholder ?? o.defaultValue } : {}),
           ...(o.validate ? { validate: (v: string | undefined) => o.validate!(v || o.defaultValue || '') } : {}),
           ...common,
         }),
       );
       return answer === CANCELLED ? answer : answer || o.defaultValue || '';
     },
-    confirm: async (o) => wrap<boolean>(await clack.confirm({ message: o.message, ...(o.initialValue !== undefined ? { initialValue: o.initialValue } : {}), ...common })),
+    confirm: async (o) =>
+      wrap<boolean>(
+        await clack.confirm({
+          message: o.message,
+          ...(o.initialValue !== undefined ? { initialValue: o.initialValue } : {}),
+          ...common,
+        }),
+      ),
     select: async <T>(o: { message: string; options: Choice<T>[]; initialValue?: T }) =>
       wrap<T>(
         await clack.select<T>({
           message: o.message,
-          options: o.options.map((c) => ({ value: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) })) as never,
+          options: o.options.map((c) => ({
+            value: c.value,
+            label: c.label,
+            ...(c.hint ? { hint: c.hint } : {}),
+          })) as never,
           ...(o.initialValue !== undefined ? { initialValue: o.initialValue } : {}),
           ...common,
         }),
@@ -63,7 +79,11 @@ export async function clackPrompter(io: { input?: Readable; output?: Writable } 
       wrap<T[]>(
         await clack.multiselect<T>({
           message: o.message,
-          options: o.options.map((c) => ({ value: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) })) as never,
+          options: o.options.map((c) => ({
+            value: c.value,
+            label: c.label,
+            ...(c.hint ? { hint: c.hint } : {}),
+          })) as never,
           required: false,
           ...(o.initialValues ? { initialValues: o.initialValues } : {}),
           ...common,

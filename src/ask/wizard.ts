@@ -5,20 +5,28 @@ import path from 'node:path';
 import type { SetupFlags } from '../options/setup.js';
 import type { Output } from '../io/output.js';
 import { EXIT, UserError } from '../errors.js';
-import { type DeploymentInput } from '../model/deployment.js';
+import type { DeploymentInput } from '../model/deployment.js';
 import { DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
-import { isValidHostname, nextcloudUrlProblem, normalizeHostname, normalizeNextcloudUrl, publicSignalingUrl } from '../model/urls.js';
+import {
+  isValidHostname,
+  nextcloudUrlProblem,
+  normalizeHostname,
+  normalizeNextcloudUrl,
+  publicSignalingUrl,
+} from '../model/urls.js';
 import { defaultCertificatePaths } from '../render/nginx.js';
 import { detectEnvironment, type Environment } from '../detect/environment.js';
-import { inputFromFlags, renderAnswersFile, writeAnswersOut } from '../inputs/inputs.js';
+import { inputFromFlags, writeAnswersOut } from '../inputs/inputs.js';
 import { CANCELLED, type Answer, type Prompter } from './prompter.js';
 import { AbsPathSchema, HostPortSchema, NatsUrlSchema, TurnServerSchema, WsUrlSchema } from '../model/deployment.js';
 
 /** A prompt validator from one of the model's field schemas: its first message, or undefined. */
-const fieldCheck = (schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }) => (s: string) => {
-  const r = schema.safeParse(s.trim());
-  return r.success ? undefined : r.error?.issues[0]?.message;
-};
+const fieldCheck =
+  (schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }) =>
+  (s: string) => {
+    const r = schema.safeParse(s.trim());
+    return r.success ? undefined : r.error?.issues[0]?.message;
+  };
 import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
 import { applyPrepared, nextSteps } from '../apply/applySetup.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
@@ -55,14 +63,59 @@ interface Asking {
  * one of its flags answered it.
  */
 const QUESTIONS = [
-  { part: 'hostname', label: 'Public hostname', first: true, givenBy: (f: SetupFlags) => f.hostname !== undefined, ask: (a: Asking) => askHostname(a.p, a.answers, a.machine) },
-  { part: 'nextcloud', label: 'Nextcloud URL(s)', first: true, givenBy: (f: SetupFlags) => f.nextcloud.length > 0, ask: (a: Asking) => askNextcloud(a.p, a.answers, a.ctx) },
-  { part: 'nats', label: 'NATS', givenBy: (f: SetupFlags) => f.nats !== undefined, ask: (a: Asking) => askNats(a.p, a.answers, a.machine) },
-  { part: 'mcu', label: 'MCU (Janus) and TURN', givenBy: (f: SetupFlags) => f.janus !== undefined, ask: (a: Asking) => askMcu(a.p, a.answers, a.machine) },
-  { part: 'nginx', label: 'nginx and TLS certificate', givenBy: (f: SetupFlags) => f.nginx !== undefined || f.tlsCert !== undefined, ask: (a: Asking) => askNginx(a.p, a.answers, a.machine) },
-  { part: 'listen', label: 'Listen address of the signaling server', givenBy: (f: SetupFlags) => f.listen !== undefined, ask: (a: Asking) => askListen(a.p, a.answers) },
-  { part: 'rotate', label: 'Rotate secrets', reconfigureOnly: true, givenBy: (f: SetupFlags) => f.rotate.length > 0, ask: (a: Asking) => askRotate(a.p, a.answers, a.rotate) },
-] as const satisfies ReadonlyArray<{ part: string; label: string; first?: boolean; reconfigureOnly?: boolean; givenBy: (f: SetupFlags) => boolean; ask: (a: Asking) => Promise<void> }>;
+  {
+    part: 'hostname',
+    label: 'Public hostname',
+    first: true,
+    givenBy: (f: SetupFlags) => f.hostname !== undefined,
+    ask: (a: Asking) => askHostname(a.p, a.answers, a.machine),
+  },
+  {
+    part: 'nextcloud',
+    label: 'Nextcloud URL(s)',
+    first: true,
+    givenBy: (f: SetupFlags) => f.nextcloud.length > 0,
+    ask: (a: Asking) => askNextcloud(a.p, a.answers, a.ctx),
+  },
+  {
+    part: 'nats',
+    label: 'NATS',
+    givenBy: (f: SetupFlags) => f.nats !== undefined,
+    ask: (a: Asking) => askNats(a.p, a.answers, a.machine),
+  },
+  {
+    part: 'mcu',
+    label: 'MCU (Janus) and TURN',
+    givenBy: (f: SetupFlags) => f.janus !== undefined,
+    ask: (a: Asking) => askMcu(a.p, a.answers, a.machine),
+  },
+  {
+    part: 'nginx',
+    label: 'nginx and TLS certificate',
+    givenBy: (f: SetupFlags) => f.nginx !== undefined || f.tlsCert !== undefined,
+    ask: (a: Asking) => askNginx(a.p, a.answers, a.machine),
+  },
+  {
+    part: 'listen',
+    label: 'Listen address of the signaling server',
+    givenBy: (f: SetupFlags) => f.listen !== undefined,
+    ask: (a: Asking) => askListen(a.p, a.answers),
+  },
+  {
+    part: 'rotate',
+    label: 'Rotate secrets',
+    reconfigureOnly: true,
+    givenBy: (f: SetupFlags) => f.rotate.length > 0,
+    ask: (a: Asking) => askRotate(a.p, a.answers, a.rotate),
+  },
+] as const satisfies ReadonlyArray<{
+  part: string;
+  label: string;
+  first?: boolean;
+  reconfigureOnly?: boolean;
+  givenBy: (f: SetupFlags) => boolean;
+  ask: (a: Asking) => Promise<void>;
+}>;
 
 type Part = (typeof QUESTIONS)[number]['part'];
 
@@ -101,8 +154,14 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
   if (base.problems.length) throw new UserError(base.problems);
   const answers: Input = { ...base.input };
   const reconfigure = Boolean(ctx.existing.reading?.input.backends?.length);
-  ctx.detectedVersion ??= (await import('../detect/version.js')).detectServerVersion(ctx.layout.binary, answers.listen ?? DEFAULT_LISTEN);
-  p.note(await introLines(ctx, machine, reconfigure), reconfigure ? 'Found an existing install (answers are prefilled from it)' : 'Found on this machine');
+  ctx.detectedVersion ??= (await import('../detect/version.js')).detectServerVersion(
+    ctx.layout.binary,
+    answers.listen ?? DEFAULT_LISTEN,
+  );
+  p.note(
+    await introLines(ctx, machine, reconfigure),
+    reconfigure ? 'Found an existing install (answers are prefilled from it)' : 'Found on this machine',
+  );
   for (const n of [...ctx.notices, ...base.notices]) p.warn(n);
 
   const rotate = new Set(flags.rotate);
@@ -110,13 +169,19 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
   const ask = (part: Part) => QUESTIONS.find((q) => q.part === part)!.ask(asking);
 
   for (const q of QUESTIONS) if ('first' in q && !q.givenBy(flags)) await q.ask(asking);
-  const customizable: Part[] = QUESTIONS.filter((q) => !('first' in q) && !q.givenBy(flags) && (!('reconfigureOnly' in q) || reconfigure)).map((q) => q.part);
+  const customizable: Part[] = QUESTIONS.filter(
+    (q) => !('first' in q) && !q.givenBy(flags) && (!('reconfigureOnly' in q) || reconfigure),
+  ).map((q) => q.part);
   if (customizable.length) {
     const how = must(
       await p.select({
         message: 'The other settings',
         options: [
-          { value: 'keep', label: reconfigure ? 'Keep the current settings' : 'Use the recommended defaults', hint: restSummary(answers) },
+          {
+            value: 'keep',
+            label: reconfigure ? 'Keep the current settings' : 'Use the recommended defaults',
+            hint: restSummary(answers),
+          },
           { value: 'customize', label: 'Customize them', hint: customizable.join(', ') },
         ],
         initialValue: 'keep',
@@ -146,7 +211,10 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
     }
     const changed = summarize(plan, { changedOnly: true });
     const unchanged = plan.changes.filter((c) => c.action === 'unchanged').length;
-    p.note(`${changed.join('\n')}${unchanged ? `\n(${unchanged} file${unchanged > 1 ? 's' : ''} unchanged)` : ''}`, `Plan: ${prepared.deployment.hostname}, server ${prepared.traits.version} (${prepared.versionSource})`);
+    p.note(
+      `${changed.join('\n')}${unchanged ? `\n(${unchanged} file${unchanged > 1 ? 's' : ''} unchanged)` : ''}`,
+      `Plan: ${prepared.deployment.hostname}, server ${prepared.traits.version} (${prepared.versionSource})`,
+    );
     p.note(renderDiff(plan, { newFilesInFull: false }).trimEnd(), 'Changes (secrets masked)');
     let action: 'write' | 'edit' | 'abort' | 'full';
     for (;;) {
@@ -155,7 +223,9 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
           message: flags.dryRun ? 'Dry run: nothing will be written' : 'Write these files?',
           options: [
             { value: 'write', label: flags.dryRun ? 'Done (write nothing)' : 'Write them' },
-            ...(plan.changes.some((c) => c.action === 'create' && c.role !== 'secret' && c.content !== undefined) ? [{ value: 'full' as const, label: 'Show the new files in full' }] : []),
+            ...(plan.changes.some((c) => c.action === 'create' && c.role !== 'secret' && c.content !== undefined)
+              ? [{ value: 'full' as const, label: 'Show the new files in full' }]
+              : []),
             { value: 'edit', label: 'Go back and change a part' },
             { value: 'abort', label: 'Abort (change nothing)' },
           ],
@@ -195,15 +265,27 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv): Pr
     p.outro('See the error above.');
     return code;
   }
-  spin.stop(`Wrote ${written.filter((l) => !l.startsWith('validating')).length} files${prepared.layout.nginx.binary ? ' (nginx accepted them)' : ''}`);
-  p.note(written.filter((l) => !l.startsWith('validating')).join('\n'), prepared.target.root ? `Written under ${prepared.target.root}` : 'Written');
+  spin.stop(
+    `Wrote ${written.filter((l) => !l.startsWith('validating')).length} files${prepared.layout.nginx.binary ? ' (nginx accepted them)' : ''}`,
+  );
+  p.note(
+    written.filter((l) => !l.startsWith('validating')).join('\n'),
+    prepared.target.root ? `Written under ${prepared.target.root}` : 'Written',
+  );
 
   const follow = env.followUps ?? {};
-  const register = must(await p.confirm({ message: 'Register this server in Nextcloud Talk now?', initialValue: Boolean(follow.register) && !prepared.target.root }));
+  const register = must(
+    await p.confirm({
+      message: 'Register this server in Nextcloud Talk now?',
+      initialValue: Boolean(follow.register) && !prepared.target.root,
+    }),
+  );
   if (register && follow.register) await follow.register(prepared);
   else if (register) p.note(await manualRegistration(prepared), 'Register by hand');
   if (follow.check) {
-    const check = must(await p.confirm({ message: 'Run the connectivity check now?', initialValue: !prepared.target.root }));
+    const check = must(
+      await p.confirm({ message: 'Run the connectivity check now?', initialValue: !prepared.target.root }),
+    );
     if (check) await follow.check(prepared);
   }
   p.note(nextSteps(prepared, flags).join('\n'), 'Next');
@@ -214,7 +296,11 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv): Pr
 export async function manualRegistration(p: Prepared): Promise<string> {
   const { manualInstructions } = await import('../register/manual.js');
   const b = p.deployment.backends[0]!;
-  return manualInstructions({ url: publicSignalingUrl(p.deployment), verify: true, secretFile: path.join(p.layout.secretsDir, backendSecretName(b.id)) }).join('\n');
+  return manualInstructions({
+    url: publicSignalingUrl(p.deployment),
+    verify: true,
+    secretFile: path.join(p.layout.secretsDir, backendSecretName(b.id)),
+  }).join('\n');
 }
 
 async function saveAnswers(flags: SetupFlags, prepared: Prepared, env: WizardEnv, p: Prompter): Promise<void> {
@@ -242,12 +328,20 @@ async function introLines(ctx: SetupContext, m: Environment, reconfigure: boolea
   if (v) {
     const t = traitsFor(v.version);
     lines.push(`signaling server ${v.version} (${v.source})${ctx.layout.binary ? `: ${ctx.layout.binary}` : ''}`);
-    lines.push(t.talkCompatible ? '  current Nextcloud Talk accepts it' : '  too old for current Nextcloud Talk (needs 2.0+, shows UPDATE_REQUIRED): install 2.0 or newer (Debian sid / trixie-backports or upstream)');
+    lines.push(
+      t.talkCompatible
+        ? '  current Nextcloud Talk accepts it'
+        : '  too old for current Nextcloud Talk (needs 2.0+, shows UPDATE_REQUIRED): install 2.0 or newer (Debian sid / trixie-backports or upstream)',
+    );
   } else {
     lines.push('signaling server: not installed (apt install nextcloud-spreed-signaling, 2.0+ for current Talk)');
   }
-  lines.push(`config: ${ctx.target.path(ctx.layout.configPath)} (${ctx.existing.configText !== undefined ? (reconfigure ? 'existing setup' : 'exists, no backend yet') : 'new'}; ${ctx.layout.kind} layout)`);
-  lines.push(`nginx: ${ctx.layout.nginx.binary ? `installed, ${ctx.layout.nginx.kind === 'debian' ? 'sites-available/sites-enabled' : 'conf.d'} layout` : 'not installed (apt install nginx)'}`);
+  lines.push(
+    `config: ${ctx.target.path(ctx.layout.configPath)} (${ctx.existing.configText !== undefined ? (reconfigure ? 'existing setup' : 'exists, no backend yet') : 'new'}; ${ctx.layout.kind} layout)`,
+  );
+  lines.push(
+    `nginx: ${ctx.layout.nginx.binary ? `installed, ${ctx.layout.nginx.kind === 'debian' ? 'sites-available/sites-enabled' : 'conf.d'} layout` : 'not installed (apt install nginx)'}`,
+  );
   lines.push(`nats-server on 127.0.0.1:4222: ${m.natsLocal ? 'answers' : 'none'}`);
   lines.push(`Janus on 127.0.0.1:8188: ${m.janusLocal ? 'answers' : 'none'}`);
   lines.push(`Nextcloud occ on this host: ${m.occPath ?? 'none found'}`);
@@ -256,7 +350,12 @@ async function introLines(ctx: SetupContext, m: Environment, reconfigure: boolea
 }
 
 function restSummary(a: Input): string {
-  const nats = a.nats?.mode === 'external' ? `NATS ${a.nats.urls.join(',')}` : a.nats?.mode === 'local' ? 'local nats-server' : 'in-process NATS';
+  const nats =
+    a.nats?.mode === 'external'
+      ? `NATS ${a.nats.urls.join(',')}`
+      : a.nats?.mode === 'local'
+        ? 'local nats-server'
+        : 'in-process NATS';
   const mcu = a.mcu?.type === 'janus' ? `Janus ${a.mcu.url ?? ''}` : a.mcu?.type === 'proxy' ? 'MCU proxy' : 'no MCU';
   const nginx = `nginx ${a.nginx?.mode ?? 'site'}`;
   return `${nats}, ${mcu}, ${nginx}, listen ${a.listen ?? DEFAULT_LISTEN}`;
@@ -268,7 +367,10 @@ async function askHostname(p: Prompter, a: Input, m: Environment): Promise<void>
     await p.text({
       message: 'Public hostname of the signaling server',
       defaultValue: suggestion,
-      validate: (s) => (isValidHostname(normalizeHostname(s).value) ? undefined : `"${s.trim()}" is not a valid host name (letters, digits, dots and dashes)`),
+      validate: (s) =>
+        isValidHostname(normalizeHostname(s).value)
+          ? undefined
+          : `"${s.trim()}" is not a valid host name (letters, digits, dots and dashes)`,
     }),
   );
   const n = normalizeHostname(v);
@@ -296,7 +398,10 @@ async function askNextcloud(p: Prompter, a: Input, ctx: SetupContext): Promise<v
   const urls = v.split(/[\s,]+/).filter(Boolean);
   for (const u of urls) for (const notice of normalizeNextcloudUrl(u).notices) p.info(notice);
   // Same matching as --nextcloud: a URL already configured keeps its backend id and secret.
-  const res = inputFromFlags({ nextcloud: urls, rotate: [], yes: false, dryRun: false, restart: false, debug: false, help: false }, ctx.installedInput);
+  const res = inputFromFlags(
+    { nextcloud: urls, rotate: [], yes: false, dryRun: false, restart: false, debug: false, help: false },
+    ctx.installedInput,
+  );
   a.backends = res.input.backends!;
 }
 
@@ -307,7 +412,11 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
       message: 'NATS (message bus between signaling servers)',
       options: [
         { value: 'loopback', label: 'In-process (single server, nothing to install)', hint: 'recommended' },
-        { value: 'local', label: 'Local nats-server on 127.0.0.1:4222', hint: m.natsLocal ? 'answers now' : 'not running now' },
+        {
+          value: 'local',
+          label: 'Local nats-server on 127.0.0.1:4222',
+          hint: m.natsLocal ? 'answers now' : 'not running now',
+        },
         { value: 'external', label: 'External NATS cluster (several signaling servers)' },
       ],
       initialValue: current,
@@ -319,7 +428,10 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
   }
   if (mode === 'local') {
     a.nats = { mode: 'local', url: DEFAULT_LOCAL_NATS };
-    if (!m.natsLocal) p.warn('no nats-server answers on 127.0.0.1:4222 yet: the signaling server waits for it before it listens (apt install nats-server)');
+    if (!m.natsLocal)
+      p.warn(
+        'no nats-server answers on 127.0.0.1:4222 yet: the signaling server waits for it before it listens (apt install nats-server)',
+      );
     return;
   }
   const { natsInfo } = await import('../probe/nats.js');
@@ -370,7 +482,13 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
     ...(m.janusLocal ? [{ value: 'detected', label: `Janus at ${m.janusLocal}`, hint: 'detected' }] : []),
     { value: 'other', label: 'Janus at another URL' },
   ];
-  const choice = must(await p.select({ message: 'MCU (Janus) for larger calls', options, initialValue: a.mcu?.type === 'janus' ? (currentUrl === m.janusLocal ? 'detected' : 'other') : 'none' }));
+  const choice = must(
+    await p.select({
+      message: 'MCU (Janus) for larger calls',
+      options,
+      initialValue: a.mcu?.type === 'janus' ? (currentUrl === m.janusLocal ? 'detected' : 'other') : 'none',
+    }),
+  );
   if (choice === 'none') {
     a.mcu = { type: 'none' };
     delete a.turn;
@@ -378,10 +496,18 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
   }
   let url = m.janusLocal ?? DEFAULT_JANUS_URL;
   if (choice === 'other') {
-    url = must(await p.text({ message: 'Janus websocket URL', defaultValue: currentUrl ?? DEFAULT_JANUS_URL, validate: fieldCheck(WsUrlSchema) })).trim();
+    url = must(
+      await p.text({
+        message: 'Janus websocket URL',
+        defaultValue: currentUrl ?? DEFAULT_JANUS_URL,
+        validate: fieldCheck(WsUrlSchema),
+      }),
+    ).trim();
   }
   a.mcu = { type: 'janus', url };
-  const turn = must(await p.confirm({ message: 'Give Janus TURN servers (TURN REST API)?', initialValue: Boolean(a.turn) }));
+  const turn = must(
+    await p.confirm({ message: 'Give Janus TURN servers (TURN REST API)?', initialValue: Boolean(a.turn) }),
+  );
   if (!turn) {
     delete a.turn;
     return;
@@ -389,7 +515,9 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
   const servers = must(
     await p.text({
       message: 'TURN servers for Janus (comma-separated)',
-      ...(a.turn ? { defaultValue: a.turn.servers.join(', ') } : { placeholder: 'turn:turn.example.org:3478?transport=udp' }),
+      ...(a.turn
+        ? { defaultValue: a.turn.servers.join(', ') }
+        : { placeholder: 'turn:turn.example.org:3478?transport=udp' }),
       validate: (s) => {
         const list = s.split(/[\s,]+/).filter(Boolean);
         if (!list.length) return 'give at least one turn: URL';
@@ -420,11 +548,24 @@ async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
   const hasLe = m.letsEncryptHosts.includes(host);
   if (hasLe) p.info(`Let's Encrypt certificate found for ${host}`);
   const absolute = fieldCheck(AbsPathSchema);
-  const cert = must(await p.text({ message: 'TLS certificate (full chain)', defaultValue: a.nginx?.certificate ?? le.certificate, validate: absolute })).trim();
-  const key = must(await p.text({ message: 'TLS private key', defaultValue: a.nginx?.key ?? le.key, validate: absolute })).trim();
+  const cert = must(
+    await p.text({
+      message: 'TLS certificate (full chain)',
+      defaultValue: a.nginx?.certificate ?? le.certificate,
+      validate: absolute,
+    }),
+  ).trim();
+  const key = must(
+    await p.text({ message: 'TLS private key', defaultValue: a.nginx?.key ?? le.key, validate: absolute }),
+  ).trim();
   // Let's Encrypt's paths are the default: store only paths that differ from them.
   const { certificate: _oldCert, key: _oldKey, ...rest } = a.nginx ?? {};
-  a.nginx = { ...rest, mode, ...(cert !== le.certificate ? { certificate: cert } : {}), ...(key !== le.key ? { key } : {}) } as Input['nginx'];
+  a.nginx = {
+    ...rest,
+    mode,
+    ...(cert !== le.certificate ? { certificate: cert } : {}),
+    ...(key !== le.key ? { key } : {}),
+  } as Input['nginx'];
 }
 
 async function askListen(p: Prompter, a: Input): Promise<void> {
@@ -442,8 +583,13 @@ async function askRotate(p: Prompter, a: Input, rotate: Set<string>): Promise<vo
   const names = secretSpecsFor({ backends: (a.backends ?? []) as never, turn: a.turn as never }).map((s) => s.name);
   const chosen = must(
     await p.multiselect({
-      message: 'Rotate secrets? (none selected keeps every secret; each rotated one must be updated wherever it is shared)',
-      options: names.map((n) => ({ value: n, label: n, ...(n.startsWith('backend-') ? { hint: 'shared with Nextcloud: register again after rotating' } : {}) })),
+      message:
+        'Rotate secrets? (none selected keeps every secret; each rotated one must be updated wherever it is shared)',
+      options: names.map((n) => ({
+        value: n,
+        label: n,
+        ...(n.startsWith('backend-') ? { hint: 'shared with Nextcloud: register again after rotating' } : {}),
+      })),
       initialValues: [...rotate].filter((r) => names.includes(r)),
     }),
   );

@@ -7,7 +7,8 @@ function parts(url: string): { scheme: string; host: string; path: string } | un
   if (!m) return undefined;
   const scheme = m[1]!.toLowerCase();
   let host = m[2]!;
-  if ((scheme === 'https' && host.endsWith(':443')) || (scheme === 'http' && host.endsWith(':80'))) host = host.replace(/:\d+$/, '');
+  if ((scheme === 'https' && host.endsWith(':443')) || (scheme === 'http' && host.endsWith(':80')))
+    host = host.replace(/:\d+$/, '');
   return { scheme, host, path: m[3]!.replace(/\/+$/, '') };
 }
 

@@ -7,7 +7,12 @@ import { resolveHost, type ResolveResult } from '../probe/dns.js';
 import { asProbeResult, httpRequest, type HttpRequestInit, type RawResponse, type TlsOptions } from '../probe/http.js';
 import { janusInfo, type JanusInfoResult } from '../probe/janus.js';
 import { natsInfo, type NatsInfoResult } from '../probe/nats.js';
-import { fetchCapabilities, probeNextcloudSecret, type CapabilitiesAnswer, type TalkSecretAnswer } from '../probe/nextcloud.js';
+import {
+  fetchCapabilities,
+  probeNextcloudSecret,
+  type CapabilitiesAnswer,
+  type TalkSecretAnswer,
+} from '../probe/nextcloud.js';
 import type { ProbeResult } from '../probe/result.js';
 import {
   fetchWelcome,

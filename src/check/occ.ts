@@ -36,7 +36,6 @@ export function parseSignalingList(stdout: string): SignalingList | undefined {
   }
 }
 
-
 /** First meaningful line of occ's complaint, for a one-line detail. */
 export function occComplaint(r: OccRun): string {
   const line = `${r.stderr}\n${r.stdout}`

@@ -35,13 +35,21 @@ export async function runCheck(
   /** occ's process door (tests pass a stand-in); default execa. */
   doors: { occExec?: OccExec } = {},
 ): Promise<{ report: CheckReport; titles: { id: string; title: string }[] }> {
-  const setup = readCheckSetup({ ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) });
+  const setup = readCheckSetup({
+    ...(flags.root ? { root: flags.root } : {}),
+    ...(flags.config ? { config: flags.config } : {}),
+  });
   let ca: Buffer | undefined;
   if (flags.ca) {
     try {
       ca = readFileSync(flags.ca);
     } catch (err) {
-      throw new UserError([problem(`cannot read --ca ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'pass a readable PEM file')]);
+      throw new UserError([
+        problem(
+          `cannot read --ca ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          'pass a readable PEM file',
+        ),
+      ]);
     }
   }
   const publicUrl = flags.url ?? setup.publicUrl;
@@ -60,7 +68,12 @@ export async function runCheck(
   const t0 = Date.now();
   const { results } = await runChecks(defs, {
     timeoutMs: Math.round(flags.timeoutSeconds * 1000),
-    ...(onEvent ? { onEvent: (e: RunEvent) => onEvent(e.type === 'done' ? { type: 'done', result: scrubResult(e.result, secrets) } : e) } : {}),
+    ...(onEvent
+      ? {
+          onEvent: (e: RunEvent) =>
+            onEvent(e.type === 'done' ? { type: 'done', result: scrubResult(e.result, secrets) } : e),
+        }
+      : {}),
   });
   const checks = results.map((r) => scrubResult(r, secrets));
   const report: CheckReport = {

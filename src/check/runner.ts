@@ -66,7 +66,9 @@ export async function runChecks(defs: CheckDef[], opts: RunOptions): Promise<Run
       let outcome: Outcome;
       const began = Date.now();
       if (blocked.length > 0) {
-        const why = blocked.map((n) => `${byId.get(n)!.title} (${outcomes.get(n)?.status === 'skip' ? 'skipped' : 'failed'})`).join(', ');
+        const why = blocked
+          .map((n) => `${byId.get(n)!.title} (${outcomes.get(n)?.status === 'skip' ? 'skipped' : 'failed'})`)
+          .join(', ');
         outcome = { status: 'skip', detail: `skipped: needs ${why}` };
       } else {
         opts.onEvent?.({ type: 'start', id: def.id, title: def.title });
@@ -82,7 +84,11 @@ export async function runChecks(defs: CheckDef[], opts: RunOptions): Promise<Run
         let timer: NodeJS.Timeout | undefined;
         outcome = await Promise.race([
           def.run(ctx).catch(
-            (err: unknown): Outcome => ({ status: 'fail', detail: `unexpected error: ${(err as Error)?.message ?? String(err)}`, fix: 'run again with --debug and report it' }),
+            (err: unknown): Outcome => ({
+              status: 'fail',
+              detail: `unexpected error: ${(err as Error)?.message ?? String(err)}`,
+              fix: 'run again with --debug and report it',
+            }),
           ),
           new Promise<void>((r) => {
             timer = setTimeout(r, Math.max(0, deadline - Date.now() + 50));
@@ -92,7 +98,9 @@ export async function runChecks(defs: CheckDef[], opts: RunOptions): Promise<Run
               detail: hitRunLimit
                 ? `not finished within the run's limit of ${seconds(runDeadline - t0)} (the checks before it were slow)`
                 : `no answer within ${seconds(deadline - began)}`,
-              fix: def.timeoutFix ?? 'something accepts the connection but never answers: look for a hung service or a firewall that drops packets',
+              fix:
+                def.timeoutFix ??
+                'something accepts the connection but never answers: look for a hung service or a firewall that drops packets',
             }),
           ),
         ]);

@@ -9,7 +9,7 @@ import { readSecretFile } from '../detect/existing.js';
 import { readState } from '../detect/installed.js';
 import { GoconfSyntaxError, parseGoconf, type GoconfDocument } from '../goconf/parse.js';
 import { deploymentFromConf, type ConfReading } from '../goconf/toModel.js';
-import { type DeploymentInput } from '../model/deployment.js';
+import type { DeploymentInput } from '../model/deployment.js';
 import { DEFAULT_BASE_PATH } from '../model/defaults.js';
 import { problem, UserError } from '../errors.js';
 import { publicSignalingUrl } from '../model/urls.js';
@@ -53,9 +53,19 @@ export function readCheckSetup(opts: { root?: string; config?: string }): CheckS
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new UserError([problem(`no server.conf at ${file}`, 'run spreed-setup setup first, or pass --config PATH (and --root DIR if staged)')]);
+      throw new UserError([
+        problem(
+          `no server.conf at ${file}`,
+          'run spreed-setup setup first, or pass --config PATH (and --root DIR if staged)',
+        ),
+      ]);
     }
-    throw new UserError([problem(`cannot read ${file}: ${code ?? (err as Error).message}`, code === 'EACCES' ? 'run as root (sudo)' : 'make it a readable file')]);
+    throw new UserError([
+      problem(
+        `cannot read ${file}: ${code ?? (err as Error).message}`,
+        code === 'EACCES' ? 'run as root (sudo)' : 'make it a readable file',
+      ),
+    ]);
   }
   const setup: CheckSetup = { target, layout, configPath: layout.configPath, backends: [], secrets: new Map() };
   const state = readState(target, layout);
@@ -86,7 +96,11 @@ export function readCheckSetup(opts: { root?: string; config?: string }): CheckS
     }
   }
   if (state.input.hostname) {
-    setup.publicUrl = publicSignalingUrl({ hostname: state.input.hostname, basePath: state.input.basePath ?? DEFAULT_BASE_PATH, nginx: { httpsPort: state.input.nginx?.httpsPort ?? 443 } });
+    setup.publicUrl = publicSignalingUrl({
+      hostname: state.input.hostname,
+      basePath: state.input.basePath ?? DEFAULT_BASE_PATH,
+      nginx: { httpsPort: state.input.nginx?.httpsPort ?? 443 },
+    });
   }
   return setup;
 }

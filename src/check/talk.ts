@@ -18,7 +18,8 @@ export interface FeatureVerdict {
 
 /** Judges the server's features for a Nextcloud major version (unknown -> the current demands). */
 export function judgeFeatures(features: readonly string[], nextcloudMajor: number | undefined): FeatureVerdict {
-  const required: readonly string[] = nextcloudMajor !== undefined && nextcloudMajor < 30 ? REQUIRED_BEFORE_NC30 : REQUIRED_NC30;
+  const required: readonly string[] =
+    nextcloudMajor !== undefined && nextcloudMajor < 30 ? REQUIRED_BEFORE_NC30 : REQUIRED_NC30;
   const have = new Set(features);
   return {
     ...(nextcloudMajor !== undefined ? { nextcloudMajor } : {}),

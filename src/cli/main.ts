@@ -7,7 +7,9 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   if (command === undefined && !terminal) {
-    process.stderr.write('error: no terminal to ask questions on — fix: spreed-setup setup --hostname NAME --nextcloud URL --yes (see spreed-setup setup --help)\n');
+    process.stderr.write(
+      'error: no terminal to ask questions on — fix: spreed-setup setup --hostname NAME --nextcloud URL --yes (see spreed-setup setup --help)\n',
+    );
     return 2;
   }
   if (command === '--help' || command === '-h' || command === 'help') {
@@ -51,12 +53,16 @@ export async function main(argv: string[]): Promise<number> {
       return await runSetup(flags, { out, toolVersion: toolVersion() });
     }
     if (command === 'register' || command === 'check') {
-      const mod = command === 'register' ? await import('../commands/register.js') : await import('../commands/check.js');
+      const mod =
+        command === 'register' ? await import('../commands/register.js') : await import('../commands/check.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         process.stdout.write(mod.HELP);
         return 0;
       }
-      return await mod.run(rest, { out, interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !rest.includes('--yes') });
+      return await mod.run(rest, {
+        out,
+        interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !rest.includes('--yes'),
+      });
     }
     out.problems([{ message: `unknown command "${command}"`, fix: 'see spreed-setup --help' }]);
     return 2;

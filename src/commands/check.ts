@@ -10,16 +10,43 @@ import type { CheckResult } from '../check/schema.js';
 
 /** Declared once: parsing and the Options section of the help come from this table. */
 const CHECK_OPTIONS: OptionTable = [
-  { ...COMMON.root, help: ["read a staged install under DIR (as written by setup --root)"] },
-  { ...COMMON.config, help: ["server.conf path (default: detected, as setup does)"] },
-  {name: "url", type: "string", arg: "URL", help: ["public base URL (default https://HOST/standalone-signaling from the setup)"]},
-  {name: "ca", type: "string", arg: "FILE", help: ["trust this CA (PEM) for the public URL, e.g. a private CA"]},
-  {name: "insecure", type: "boolean", help: ["accept any certificate for the public URL (problems become warnings)"]},
-  {name: "occ", type: "string", arg: "\"COMMAND\"", help: ["how to run Nextcloud's occ, to check Talk's registration, e.g.", "--occ \"sudo -u www-data php /var/www/nextcloud/occ\""]},
-  {name: "timeout", type: "string", arg: "SECONDS", help: ["per-check time limit (default 5); a whole run takes about this long at most"]},
-  {name: "nginx-conf", type: "string", arg: "PATH", help: ["nginx.conf to read worker limits from (default /etc/nginx/nginx.conf)"]},
-  {name: "json", type: "boolean", help: ["print one JSON report: {\"ok\", \"checks\": [{\"id\",\"title\",\"status\",\"detail\",\"fix\"?}]}"]},
-  { ...COMMON.debug, help: ["show stack traces for unexpected errors"] },
+  { ...COMMON.root, help: ['read a staged install under DIR (as written by setup --root)'] },
+  { ...COMMON.config, help: ['server.conf path (default: detected, as setup does)'] },
+  {
+    name: 'url',
+    type: 'string',
+    arg: 'URL',
+    help: ['public base URL (default https://HOST/standalone-signaling from the setup)'],
+  },
+  { name: 'ca', type: 'string', arg: 'FILE', help: ['trust this CA (PEM) for the public URL, e.g. a private CA'] },
+  { name: 'insecure', type: 'boolean', help: ['accept any certificate for the public URL (problems become warnings)'] },
+  {
+    name: 'occ',
+    type: 'string',
+    arg: '"COMMAND"',
+    help: [
+      "how to run Nextcloud's occ, to check Talk's registration, e.g.",
+      '--occ "sudo -u www-data php /var/www/nextcloud/occ"',
+    ],
+  },
+  {
+    name: 'timeout',
+    type: 'string',
+    arg: 'SECONDS',
+    help: ['per-check time limit (default 5); a whole run takes about this long at most'],
+  },
+  {
+    name: 'nginx-conf',
+    type: 'string',
+    arg: 'PATH',
+    help: ['nginx.conf to read worker limits from (default /etc/nginx/nginx.conf)'],
+  },
+  {
+    name: 'json',
+    type: 'boolean',
+    help: ['print one JSON report: {"ok", "checks": [{"id","title","status","detail","fix"?}]}'],
+  },
+  { ...COMMON.debug, help: ['show stack traces for unexpected errors'] },
   COMMON.yes,
   COMMON.help,
 ];
@@ -45,7 +72,6 @@ export interface CommandEnv {
   interactive: boolean;
 }
 
-
 export function parseCheckArgs(argv: string[]): CheckFlags {
   const o = parseCommandOptions(argv, CHECK_OPTIONS, 'check');
   const str = o.str;
@@ -59,20 +85,33 @@ export function parseCheckArgs(argv: string[]): CheckFlags {
       problems.push(problem(`--timeout ${t} is not a number of seconds between 0 and 600`, 'e.g. --timeout 5'));
     }
   }
-  if (str('ca') !== undefined && values.insecure === true) problems.push(problem('--ca and --insecure exclude each other', 'pass only one of them'));
+  if (str('ca') !== undefined && values.insecure === true)
+    problems.push(problem('--ca and --insecure exclude each other', 'pass only one of them'));
   const url = str('url');
   if (url !== undefined) {
     try {
       const u = new URL(url);
       if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
     } catch {
-      problems.push(problem(`--url ${url} is not an http(s) URL`, 'e.g. --url https://hpb.example.org/standalone-signaling'));
+      problems.push(
+        problem(`--url ${url} is not an http(s) URL`, 'e.g. --url https://hpb.example.org/standalone-signaling'),
+      );
     }
   }
-  if (str('occ') !== undefined && splitOccCommand(str('occ')!).length === 0) problems.push(problem('--occ is empty or has an unbalanced quote', 'e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"'));
+  if (str('occ') !== undefined && splitOccCommand(str('occ')!).length === 0)
+    problems.push(
+      problem('--occ is empty or has an unbalanced quote', 'e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"'),
+    );
   if (problems.length) throw new UserError(problems);
   const flags: CheckFlags = { insecure: values.insecure === true, timeoutSeconds, json: values.json === true };
-  for (const [k, opt] of [['root', 'root'], ['config', 'config'], ['url', 'url'], ['ca', 'ca'], ['occ', 'occ'], ['nginxConf', 'nginx-conf']] as const) {
+  for (const [k, opt] of [
+    ['root', 'root'],
+    ['config', 'config'],
+    ['url', 'url'],
+    ['ca', 'ca'],
+    ['occ', 'occ'],
+    ['nginxConf', 'nginx-conf'],
+  ] as const) {
     const v = str(opt);
     if (v !== undefined) flags[k] = v;
   }
@@ -91,7 +130,11 @@ async function runCheckCommand(argv: string[], env: { out: Output; interactive: 
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return report.ok ? 0 : 1;
   }
-  const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== '0' && process.env.CI.toLowerCase() !== 'false';
+  const ci =
+    process.env.CI !== undefined &&
+    process.env.CI !== '' &&
+    process.env.CI !== '0' &&
+    process.env.CI.toLowerCase() !== 'false';
   const live = Boolean(process.stdout.isTTY) && !ci && process.env.TERM !== 'dumb';
   const color = Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
   if (live) {

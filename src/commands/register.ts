@@ -43,7 +43,16 @@ export interface CommandEnv {
 }
 
 export async function run(argv: string[], env: CommandEnv): Promise<number> {
-  const [{ parseRegisterFlags }, { loadInstalled }, { publicSignalingUrl }, { EXIT, UserError, problem }, reg, { maskSecrets, backendSecretName, TURN_SECRET }, path, fs] = await Promise.all([
+  const [
+    { parseRegisterFlags },
+    { loadInstalled },
+    { publicSignalingUrl },
+    { EXIT, UserError, problem },
+    reg,
+    { maskSecrets, backendSecretName, TURN_SECRET },
+    path,
+    fs,
+  ] = await Promise.all([
     import('../register/flags.js'),
     import('../detect/installed.js'),
     import('../model/urls.js'),
@@ -55,7 +64,10 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
   ]);
   const flags = parseRegisterFlags(argv);
   const interactive = env.interactive && !flags.yes;
-  const installed = loadInstalled({ ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) });
+  const installed = loadInstalled({
+    ...(flags.root ? { root: flags.root } : {}),
+    ...(flags.config ? { config: flags.config } : {}),
+  });
   const d = installed.deployment;
 
   // Every secret we know of is masked in everything we print, whatever the code path.
@@ -65,16 +77,25 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
     info: (l) => env.out.info(mask(l)),
     notice: (l) => env.out.notice(mask(l)),
     success: (l) => env.out.success(mask(l)),
-    problems: (list) => env.out.problems(list.map((p) => ({ message: mask(p.message), ...(p.fix ? { fix: mask(p.fix) } : {}) }))),
+    problems: (list) =>
+      env.out.problems(list.map((p) => ({ message: mask(p.message), ...(p.fix ? { fix: mask(p.fix) } : {}) }))),
     raw: (t) => env.out.raw(mask(t)),
   };
 
   let backends = d.backends;
   if (flags.backend !== undefined) {
     backends = d.backends.filter((b) => b.id === flags.backend);
-    if (!backends.length) throw new UserError([problem(`--backend ${flags.backend}: no such backend`, `one of ${d.backends.map((b) => b.id).join(', ')}`)]);
+    if (!backends.length)
+      throw new UserError([
+        problem(`--backend ${flags.backend}: no such backend`, `one of ${d.backends.map((b) => b.id).join(', ')}`),
+      ]);
   } else if (d.backends.length > 1 && !interactive) {
-    throw new UserError([problem(`this server has ${d.backends.length} backends (${d.backends.map((b) => b.id).join(', ')}); each Nextcloud is registered through its own occ`, `run once per backend: spreed-setup register --backend ${d.backends[0]!.id} --occ "…" --yes`)]);
+    throw new UserError([
+      problem(
+        `this server has ${d.backends.length} backends (${d.backends.map((b) => b.id).join(', ')}); each Nextcloud is registered through its own occ`,
+        `run once per backend: spreed-setup register --backend ${d.backends[0]!.id} --occ "…" --yes`,
+      ),
+    ]);
   }
 
   const url = flags.url ?? publicSignalingUrl(d);
@@ -87,13 +108,29 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
   for (const b of backends) {
     const secret = installed.secrets.get(backendSecretName(b.id));
     const secretFile = installed.target.path(path.join(installed.layout.secretsDir, backendSecretName(b.id)));
-    if (!secret) throw new UserError([problem(`backend ${b.id} has no secret in ${installed.layout.configPath} or ${secretFile}`, 'run spreed-setup setup first')]);
+    if (!secret)
+      throw new UserError([
+        problem(
+          `backend ${b.id} has no secret in ${installed.layout.configPath} or ${secretFile}`,
+          'run spreed-setup setup first',
+        ),
+      ]);
     const target = {
-      id: b.id, nextcloudUrls: b.urls, url, secret, secretFile,
+      id: b.id,
+      nextcloudUrls: b.urls,
+      url,
+      secret,
+      secretFile,
       ...(installed.secrets.get(TURN_SECRET.name) ? { turnSecret: installed.secrets.get(TURN_SECRET.name)! } : {}),
     };
     const printManual = (occ?: import('../register/occ.js').OccCommand) => {
-      const lines = manualInstructions({ url, verify: flags.verify, secretFile, ...(occ ? { occ } : {}), ...(flags.showSecret ? { secret } : {}) });
+      const lines = manualInstructions({
+        url,
+        verify: flags.verify,
+        secretFile,
+        ...(occ ? { occ } : {}),
+        ...(flags.showSecret ? { secret } : {}),
+      });
       // Asked for explicitly: the one place a secret may be printed, so not through the mask.
       for (const l of lines) (flags.showSecret ? env.out : out).info(l);
     };
@@ -108,7 +145,12 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
         exec,
         detect: { ...systemDetectEnv(), exec },
         ...(prompter ? { prompter } : {}),
-        adoptSecret: async (id, value) => (await import('../register/adoptSecret.js')).adoptBackendSecret({ ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) }, id, value),
+        adoptSecret: async (id, value) =>
+          (await import('../register/adoptSecret.js')).adoptBackendSecret(
+            { ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) },
+            id,
+            value,
+          ),
         learnSecret: (v) => {
           if (v) known.add(v);
         },
@@ -118,7 +160,11 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
       if (outcome.code !== EXIT.ok) code = outcome.code;
     } catch (err) {
       if (err instanceof reg.Cancelled) {
-        out.info(backends.indexOf(b) > 0 ? `Aborted: nothing more was changed (earlier backends stay registered).` : 'Aborted: nothing was changed.');
+        out.info(
+          backends.indexOf(b) > 0
+            ? `Aborted: nothing more was changed (earlier backends stay registered).`
+            : 'Aborted: nothing was changed.',
+        );
         return EXIT.aborted;
       }
       if (err instanceof UserError) {

@@ -3,7 +3,6 @@
 import type { SetupFlags } from '../options/setup.js';
 import type { Output } from '../io/output.js';
 import { EXIT } from '../errors.js';
-import { publicSignalingUrl } from '../model/urls.js';
 import { writeAnswersOut } from '../inputs/inputs.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { prepareSetup } from '../plan/prepare.js';
@@ -19,7 +18,9 @@ export async function runSetup(flags: SetupFlags, env: SetupEnv): Promise<number
   const p = await prepareSetup(flags, env.toolVersion);
   const { plan } = p.built;
   out.info(`spreed-setup: ${p.deployment.hostname} -> ${p.deployment.backends.flatMap((b) => b.urls).join(', ')}`);
-  out.info(`server ${p.traits.version} (${p.versionSource}), ${p.layout.kind} layout, config ${p.layout.configPath}${p.target.root ? `, under ${p.target.root}` : ''}`);
+  out.info(
+    `server ${p.traits.version} (${p.versionSource}), ${p.layout.kind} layout, config ${p.layout.configPath}${p.target.root ? `, under ${p.target.root}` : ''}`,
+  );
   for (const n of p.notices) out.notice(n);
 
   if (flags.answersOut) {
@@ -47,5 +48,3 @@ export async function runSetup(flags: SetupFlags, env: SetupEnv): Promise<number
   for (const line of nextSteps(p, flags)) out.info(line);
   return EXIT.ok;
 }
-
-

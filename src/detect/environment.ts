@@ -26,12 +26,23 @@ export async function detectEnvironment(target: Target): Promise<Environment> {
     natsInfo(DEFAULT_LOCAL_NATS, { timeoutMs: 800 }).then((r) => r.ok),
     janusInfo(DEFAULT_JANUS_URL, { timeoutMs: 800 }).then((r) => r.ok),
   ]);
-  const env: Environment = { fqdn, letsEncryptHosts: letsEncryptHosts(target), nginxServerNames: nginxServerNames(target) };
+  const env: Environment = {
+    fqdn,
+    letsEncryptHosts: letsEncryptHosts(target),
+    nginxServerNames: nginxServerNames(target),
+  };
   const system = osRelease(target).PRETTY_NAME;
   if (system) env.system = system;
   if (nats) env.natsLocal = DEFAULT_LOCAL_NATS;
   if (janus) env.janusLocal = DEFAULT_JANUS_URL;
-  const occ = ['/var/www/nextcloud/occ', '/var/www/html/occ', '/srv/nextcloud/occ', '/usr/share/nginx/nextcloud/occ', '/snap/bin/nextcloud.occ', '/run/current-system/sw/bin/nextcloud-occ'].find((p) => existsSync(p));
+  const occ = [
+    '/var/www/nextcloud/occ',
+    '/var/www/html/occ',
+    '/srv/nextcloud/occ',
+    '/usr/share/nginx/nextcloud/occ',
+    '/snap/bin/nextcloud.occ',
+    '/run/current-system/sw/bin/nextcloud-occ',
+  ].find((p) => existsSync(p));
   if (occ) env.occPath = occ;
   return env;
 }
@@ -44,7 +55,9 @@ async function machineFqdn(): Promise<string> {
 
 export function letsEncryptHosts(target: Target): string[] {
   try {
-    return readdirSync(target.path('/etc/letsencrypt/live')).filter((n) => existsSync(target.path(`/etc/letsencrypt/live/${n}/fullchain.pem`)));
+    return readdirSync(target.path('/etc/letsencrypt/live')).filter((n) =>
+      existsSync(target.path(`/etc/letsencrypt/live/${n}/fullchain.pem`)),
+    );
   } catch {
     return [];
   }

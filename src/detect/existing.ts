@@ -15,7 +15,10 @@ export interface ExistingInstall {
   secretFiles: Map<string, string>;
 }
 
-export function readExistingInstall(target: Target, layout: Layout): { existing: ExistingInstall; problems: Problem[] } {
+export function readExistingInstall(
+  target: Target,
+  layout: Layout,
+): { existing: ExistingInstall; problems: Problem[] } {
   const problems: Problem[] = [];
   const existing: ExistingInstall = { secretFiles: new Map() };
   const confPath = target.path(layout.configPath);
@@ -25,7 +28,12 @@ export function readExistingInstall(target: Target, layout: Layout): { existing:
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') {
-      problems.push(problem(`cannot read existing ${layout.configPath}: ${code ?? (err as Error).message}`, code === 'EACCES' ? 'run as root (sudo), or fix its permissions' : 'make it a readable file, or move it away'));
+      problems.push(
+        problem(
+          `cannot read existing ${layout.configPath}: ${code ?? (err as Error).message}`,
+          code === 'EACCES' ? 'run as root (sudo), or fix its permissions' : 'make it a readable file, or move it away',
+        ),
+      );
     }
   }
   if (text !== undefined) {
@@ -33,10 +41,13 @@ export function readExistingInstall(target: Target, layout: Layout): { existing:
     try {
       const reading = deploymentFromConf(parseGoconf(text));
       existing.reading = reading;
-      for (const p of reading.problems) problems.push(problem(`existing ${layout.configPath}: ${p}`, 'correct or remove that line, then run again'));
+      for (const p of reading.problems)
+        problems.push(problem(`existing ${layout.configPath}: ${p}`, 'correct or remove that line, then run again'));
     } catch (err) {
       if (!(err instanceof GoconfSyntaxError)) throw err;
-      problems.push(problem(`existing ${layout.configPath} ${err.message}`, 'correct or remove that line, then run again'));
+      problems.push(
+        problem(`existing ${layout.configPath} ${err.message}`, 'correct or remove that line, then run again'),
+      );
     }
   }
   return { existing, problems };

@@ -25,7 +25,9 @@ export function statePath(layout: Layout): string {
  * win; plus the server version the files were rendered for.
  */
 export function renderState(d: Deployment, renderedFor?: string): string {
-  const state: Record<string, unknown> = Object.fromEntries(STATE_FIELDS.filter((f) => d[f] !== undefined).map((f) => [f, d[f]]));
+  const state: Record<string, unknown> = Object.fromEntries(
+    STATE_FIELDS.filter((f) => d[f] !== undefined).map((f) => [f, d[f]]),
+  );
   if (renderedFor) state.renderedFor = renderedFor;
   return `# Written by spreed-setup: the settings server.conf cannot hold. No secrets here.\n${stringifyYaml(state)}`;
 }
@@ -43,16 +45,27 @@ export function readState(target: Target, layout: Layout): StateReading {
     text = readFileSync(target.path(statePath(layout)), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { input: {}, problems: [] };
-    return { input: {}, problems: [problem(`cannot read ${statePath(layout)}: ${(err as NodeJS.ErrnoException).code}`, 'run as root (sudo)')] };
+    return {
+      input: {},
+      problems: [
+        problem(`cannot read ${statePath(layout)}: ${(err as NodeJS.ErrnoException).code}`, 'run as root (sudo)'),
+      ],
+    };
   }
   try {
     const data = parseYaml(text) as Record<string, unknown> | null;
     if (!data || typeof data !== 'object') return { input: {}, problems: [] };
-    const input = Object.fromEntries(STATE_FIELDS.filter((f) => data[f]).map((f) => [f, data[f]])) as Partial<DeploymentInput>;
-    const renderedFor = typeof data.renderedFor === 'string' && parseVersion(data.renderedFor) ? data.renderedFor : undefined;
+    const input = Object.fromEntries(
+      STATE_FIELDS.filter((f) => data[f]).map((f) => [f, data[f]]),
+    ) as Partial<DeploymentInput>;
+    const renderedFor =
+      typeof data.renderedFor === 'string' && parseVersion(data.renderedFor) ? data.renderedFor : undefined;
     return { input, ...(renderedFor ? { renderedFor } : {}), problems: [] };
   } catch {
-    return { input: {}, problems: [problem(`${statePath(layout)} is not valid YAML`, 'remove it; the next setup run writes it again')] };
+    return {
+      input: {},
+      problems: [problem(`${statePath(layout)} is not valid YAML`, 'remove it; the next setup run writes it again')],
+    };
   }
 }
 
@@ -74,7 +87,12 @@ export function loadInstalled(opts: { root?: string; config?: string }): Install
   const layout = detectLayout(target, opts.config);
   const { existing, problems } = readExistingInstall(target, layout);
   if (!existing.configText && problems.length === 0) {
-    throw new UserError([problem(`no server.conf at ${target.path(layout.configPath)}`, 'run spreed-setup setup first, or pass --config PATH (and --root DIR if staged)')]);
+    throw new UserError([
+      problem(
+        `no server.conf at ${target.path(layout.configPath)}`,
+        'run spreed-setup setup first, or pass --config PATH (and --root DIR if staged)',
+      ),
+    ]);
   }
   const state = readState(target, layout);
   problems.push(...state.problems);
@@ -82,7 +100,16 @@ export function loadInstalled(opts: { root?: string; config?: string }): Install
   const input = { ...state.input, ...existing.reading!.input };
   const parsed = DeploymentSchema.safeParse(input);
   if (!parsed.success) {
-    throw new UserError(parsed.error.issues.map((i) => problem(`installed setup: ${i.path.join('.') || 'config'}: ${i.message}`, i.path[0] === 'hostname' ? 'pass --url, or run spreed-setup setup again to record the hostname' : 'run spreed-setup setup to repair it')));
+    throw new UserError(
+      parsed.error.issues.map((i) =>
+        problem(
+          `installed setup: ${i.path.join('.') || 'config'}: ${i.message}`,
+          i.path[0] === 'hostname'
+            ? 'pass --url, or run spreed-setup setup again to record the hostname'
+            : 'run spreed-setup setup to repair it',
+        ),
+      ),
+    );
   }
   const secrets = new Map<string, string>();
   for (const spec of secretSpecsFor(parsed.data)) {

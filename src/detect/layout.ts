@@ -3,27 +3,55 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Layout, NginxLayout } from '../model/layout.js';
-import { Target, which } from '../io/target.js';
+import { type Target, which } from '../io/target.js';
 
-const DEBIAN = { configPath: '/etc/nextcloud-spreed-signaling/server.conf', user: '_signaling', unit: 'nextcloud-spreed-signaling', binary: '/usr/bin/nextcloud-spreed-signaling-server' };
-const UPSTREAM = { configPath: '/etc/signaling/server.conf', user: 'signaling', unit: 'signaling', binary: '/usr/bin/signaling' };
+const DEBIAN = {
+  configPath: '/etc/nextcloud-spreed-signaling/server.conf',
+  user: '_signaling',
+  unit: 'nextcloud-spreed-signaling',
+  binary: '/usr/bin/nextcloud-spreed-signaling-server',
+};
+const UPSTREAM = {
+  configPath: '/etc/signaling/server.conf',
+  user: 'signaling',
+  unit: 'signaling',
+  binary: '/usr/bin/signaling',
+};
 
 export function detectNginxLayout(target: Target): NginxLayout {
-  const debian = target.exists('/etc/nginx/sites-available') || existsSync('/etc/nginx/sites-available') || !existsSync('/etc/nginx/conf.d');
+  const debian =
+    target.exists('/etc/nginx/sites-available') ||
+    existsSync('/etc/nginx/sites-available') ||
+    !existsSync('/etc/nginx/conf.d');
   const binary = which('nginx');
-  const common = { upstreamPath: '/etc/nginx/conf.d/spreed-signaling-upstream.conf', snippetPath: '/etc/nginx/snippets/spreed-signaling.conf', ...(binary ? { binary } : {}) };
+  const common = {
+    upstreamPath: '/etc/nginx/conf.d/spreed-signaling-upstream.conf',
+    snippetPath: '/etc/nginx/snippets/spreed-signaling.conf',
+    ...(binary ? { binary } : {}),
+  };
   return debian
-    ? { kind: 'debian', sitePath: '/etc/nginx/sites-available/spreed-signaling.conf', enabledLink: '/etc/nginx/sites-enabled/spreed-signaling.conf', ...common }
+    ? {
+        kind: 'debian',
+        sitePath: '/etc/nginx/sites-available/spreed-signaling.conf',
+        enabledLink: '/etc/nginx/sites-enabled/spreed-signaling.conf',
+        ...common,
+      }
     : { kind: 'confd', sitePath: '/etc/nginx/conf.d/spreed-signaling.conf', ...common };
 }
 
 /** configOverride: --config PATH (a custom layout, service names taken from whichever is installed). */
 export function detectLayout(target: Target, configOverride?: string): Layout {
   const nginx = detectNginxLayout(target);
-  const upstreamInstalled = target.exists(UPSTREAM.configPath) || (!existsSync(DEBIAN.binary) && existsSync(UPSTREAM.binary));
-  const base = upstreamInstalled && !target.exists(DEBIAN.configPath) ? { kind: 'upstream' as const, ...UPSTREAM } : { kind: 'debian' as const, ...DEBIAN };
+  const upstreamInstalled =
+    target.exists(UPSTREAM.configPath) || (!existsSync(DEBIAN.binary) && existsSync(UPSTREAM.binary));
+  const base =
+    upstreamInstalled && !target.exists(DEBIAN.configPath)
+      ? { kind: 'upstream' as const, ...UPSTREAM }
+      : { kind: 'debian' as const, ...DEBIAN };
   const configPath = configOverride ? path.resolve(configOverride) : base.configPath;
-  const binary = existsSync(base.binary) ? base.binary : which('nextcloud-spreed-signaling-server') ?? which('signaling');
+  const binary = existsSync(base.binary)
+    ? base.binary
+    : (which('nextcloud-spreed-signaling-server') ?? which('signaling'));
   return {
     kind: configOverride ? 'custom' : base.kind,
     configPath,

@@ -8,9 +8,25 @@ export interface DetectedVersion {
   source: string;
 }
 
-export async function detectServerVersion(binary: string | undefined, listen?: string, opts: { packageManager?: boolean } = {}): Promise<DetectedVersion | undefined> {
-  const dpkg = opts.packageManager === false ? undefined : await execa('dpkg-query', ['-W', '-f', '${Status}\t${Version}', 'nextcloud-spreed-signaling'], { reject: false, timeout: 5000 });
-  if (dpkg && dpkg.exitCode === 0 && typeof dpkg.stdout === 'string' && dpkg.stdout.startsWith('install ok installed')) {
+export async function detectServerVersion(
+  binary: string | undefined,
+  listen?: string,
+  opts: { packageManager?: boolean } = {},
+): Promise<DetectedVersion | undefined> {
+  const dpkg =
+    opts.packageManager === false
+      ? undefined
+      : // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format fields, not a template
+        await execa('dpkg-query', ['-W', '-f', '${Status}\t${Version}', 'nextcloud-spreed-signaling'], {
+          reject: false,
+          timeout: 5000,
+        });
+  if (
+    dpkg &&
+    dpkg.exitCode === 0 &&
+    typeof dpkg.stdout === 'string' &&
+    dpkg.stdout.startsWith('install ok installed')
+  ) {
     const v = parseVersion(dpkg.stdout.split('\t')[1]);
     if (v) return { version: formatVersion(v), source: `Debian package ${dpkg.stdout.split('\t')[1]}` };
   }
@@ -27,7 +43,10 @@ export async function detectServerVersion(binary: string | undefined, listen?: s
       if (w.status === 200) {
         const reported = parseVersion((w.json as { version?: string } | undefined)?.version);
         if (reported) return { version: formatVersion(reported), source: `running server on ${listen}` };
-        return { version: versionFromFeatures(w.features), source: `features of the running server on ${listen} (at least)` };
+        return {
+          version: versionFromFeatures(w.features),
+          source: `features of the running server on ${listen} (at least)`,
+        };
       }
     } catch {
       /* nothing running there */

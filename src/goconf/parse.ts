@@ -60,7 +60,11 @@ export function parseGoconf(text: string): GoconfDocument {
     if (l.length === 0 || l[0] === '#' || l[0] === ';') continue;
     if (l.length >= 3 && l.slice(0, 3).toLowerCase() === 'rem') {
       if (/^rem\S/i.test(l) && /[=:]/.test(l)) {
-        warnings.push({ line: lineNo, kind: 'rem', message: `"${l.split(/[=:]/)[0]!.trim()}" starts with "rem", so the server reads the whole line as a comment` });
+        warnings.push({
+          line: lineNo,
+          kind: 'rem',
+          message: `"${l.split(/[=:]/)[0]!.trim()}" starts with "rem", so the server reads the whole line as a comment`,
+        });
       }
       continue;
     }

@@ -1,6 +1,6 @@
 // Turns a parsed server.conf into the model's terms: the values the model manages, the secret
 // values (kept apart from the model), and everything else verbatim as pass-through.
-import { type DeploymentInput } from '../model/deployment.js';
+import type { DeploymentInput } from '../model/deployment.js';
 import { DEFAULT_JANUS_URL, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
 import { MANAGED_KEYS } from '../model/placement.js';
 import { getValue, splitList, splitSpaces, type GoconfDocument } from './parse.js';
@@ -26,7 +26,8 @@ export function deploymentFromConf(doc: GoconfDocument): ConfReading {
 
   const listen = splitSpaces(get('http', 'listen'));
   if (listen.length > 0) input.listen = listen[0];
-  if (listen.length > 1) notices.push(`[http] listen has ${listen.length} addresses; only ${listen[0]} is managed, the others are dropped`);
+  if (listen.length > 1)
+    notices.push(`[http] listen has ${listen.length} addresses; only ${listen[0]} is managed, the others are dropped`);
 
   const https = { listen: get('https', 'listen'), certificate: get('https', 'certificate'), key: get('https', 'key') };
   if (https.listen || https.certificate || https.key) {
@@ -51,7 +52,9 @@ export function deploymentFromConf(doc: GoconfDocument): ConfReading {
     const all = urls.length ? urls : url ? [url] : [];
     const secret = get(id, 'secret') ?? commonSecret;
     if (!doc.sections.has(id) || all.length === 0) {
-      notices.push(`backend "${id}" is listed but has no url; the server skips it ("missing or incomplete"), so it is dropped`);
+      notices.push(
+        `backend "${id}" is listed but has no url; the server skips it ("missing or incomplete"), so it is dropped`,
+      );
       continue;
     }
     if (secret !== undefined) secrets.set(backendSecretName(id), secret);
@@ -82,32 +85,39 @@ export function deploymentFromConf(doc: GoconfDocument): ConfReading {
     input.mcu = {
       type: 'proxy',
       urls: splitSpaces(get('mcu', 'url')),
-      urlType: (get('mcu', 'urltype') === 'etcd' ? 'etcd' : 'static'),
+      urlType: get('mcu', 'urltype') === 'etcd' ? 'etcd' : 'static',
       tokenId: get('mcu', 'token_id') ?? '',
       tokenKey: get('mcu', 'token_key') ?? '',
     };
-  } else if (mcuType !== '') problems.push(`[mcu] type = ${mcuType} is not janus or proxy: the server exits with this value`);
+  } else if (mcuType !== '')
+    problems.push(`[mcu] type = ${mcuType} is not janus or proxy: the server exits with this value`);
   else input.mcu = { type: 'none' };
 
   const turnServers = splitList(get('turn', 'servers'));
   if (turnServers.length) {
     input.turn = { servers: turnServers };
     if (!get('turn', 'apikey') || !get('turn', 'secret')) {
-      problems.push('[turn] servers is set without apikey and secret: the server exits with this config; add both or remove servers');
+      problems.push(
+        '[turn] servers is set without apikey and secret: the server exits with this config; add both or remove servers',
+      );
     }
   }
   const stats = splitList(get('stats', 'allowed_ips'));
   if (stats.length) input.statsAllowedIps = stats;
   const grpcListen = get('grpc', 'listen');
   const grpcTargets = splitList(get('grpc', 'targets'));
-  if (grpcListen || grpcTargets.length) input.grpc = { ...(grpcListen ? { listen: grpcListen } : {}), targets: grpcTargets };
+  if (grpcListen || grpcTargets.length)
+    input.grpc = { ...(grpcListen ? { listen: grpcListen } : {}), targets: grpcTargets };
   const etcd = splitList(get('etcd', 'endpoints'));
   if (etcd.length) input.etcd = { endpoints: etcd };
 
   // Everything the model does not manage survives verbatim.
   const extra: Record<string, Record<string, string>> = {};
   for (const section of doc.order) {
-    const managed = ids.includes(section) && backends.some((b) => b.id === section) ? MANAGED_KEYS['*backend*']! : MANAGED_KEYS[section] ?? [];
+    const managed =
+      ids.includes(section) && backends.some((b) => b.id === section)
+        ? MANAGED_KEYS['*backend*']!
+        : (MANAGED_KEYS[section] ?? []);
     for (const [key, entry] of doc.sections.get(section)!) {
       if (managed.includes(key)) continue;
       (extra[section] ??= {})[key] = entry.value;
@@ -115,7 +125,9 @@ export function deploymentFromConf(doc: GoconfDocument): ConfReading {
   }
   if (Object.keys(extra).length) input.extra = extra;
 
-  if (get('backend', 'allowall') === 'true') notices.push('[backend] allowall = true lets any Nextcloud use this server (meant for development only)');
-  for (const w of doc.warnings) (w.kind === 'continuation' ? problems : notices).push(`server.conf line ${w.line}: ${w.message}`);
+  if (get('backend', 'allowall') === 'true')
+    notices.push('[backend] allowall = true lets any Nextcloud use this server (meant for development only)');
+  for (const w of doc.warnings)
+    (w.kind === 'continuation' ? problems : notices).push(`server.conf line ${w.line}: ${w.message}`);
   return { input, secrets, notices, problems };
 }

@@ -17,7 +17,15 @@ export function loadAnswersFile(file: string): { input: Input; problems: Problem
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { input: {}, problems: [problem(`cannot read answers file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check the path and permissions')] };
+    return {
+      input: {},
+      problems: [
+        problem(
+          `cannot read answers file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          'check the path and permissions',
+        ),
+      ],
+    };
   }
   let data: unknown;
   try {
@@ -27,10 +35,15 @@ export function loadAnswersFile(file: string): { input: Input; problems: Problem
     return { input: {}, problems: [problem(`answers file ${file} is not valid YAML/JSON: ${first}`)] };
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { input: {}, problems: [problem(`answers file ${file} must be a mapping of keys (see examples/answers.yaml)`)] };
+    return {
+      input: {},
+      problems: [problem(`answers file ${file} must be a mapping of keys (see examples/answers.yaml)`)],
+    };
   }
   const unknown = Object.keys(data).filter((k) => !KNOWN_TOP_KEYS.has(k));
-  const problems = unknown.map((k) => problem(`answers file ${file}: unknown key "${k}"`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`));
+  const problems = unknown.map((k) =>
+    problem(`answers file ${file}: unknown key "${k}"`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`),
+  );
   return { input: data as Input, problems };
 }
 
@@ -46,9 +59,14 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
     input.backends = flags.nextcloud.map((raw) => {
       const url = normalizeNextcloudUrl(raw).value;
       const match = existing.backends?.find((b) => b.urls.some((u) => normalizeNextcloudUrl(u).value === url));
-      const id = match && !taken.has(match.id) ? match.id : backendIdFor(url, new Set([...taken, ...(existing.backends ?? []).map((b) => b.id)]));
+      const id =
+        match && !taken.has(match.id)
+          ? match.id
+          : backendIdFor(url, new Set([...taken, ...(existing.backends ?? []).map((b) => b.id)]));
       taken.add(id);
-      return match && match.id === id ? { ...match, urls: match.urls.includes(url) ? match.urls : [url] } : { id, urls: [url] };
+      return match && match.id === id
+        ? { ...match, urls: match.urls.includes(url) ? match.urls : [url] }
+        : { id, urls: [url] };
     });
   }
   if (flags.nats !== undefined) {
@@ -56,9 +74,13 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
     if (v === 'loopback') input.nats = { mode: 'loopback' };
     else if (v === 'local') input.nats = { mode: 'local', url: DEFAULT_LOCAL_NATS };
     else {
-      const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const urls = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const bad = urls.filter((u) => !/^(nats|tls):\/\/[^\s,]+$/.test(u));
-      if (bad.length || urls.length === 0) problems.push(problem(`--nats "${v}": expected loopback, local, or nats:// URLs separated by commas`));
+      if (bad.length || urls.length === 0)
+        problems.push(problem(`--nats "${v}": expected loopback, local, or nats:// URLs separated by commas`));
       else input.nats = { mode: 'external', urls };
     }
   }
@@ -70,7 +92,9 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
       problems.push(problem(`--nginx "${flags.nginx}": expected site, snippet or none`));
     }
     if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
-      problems.push(problem('--tls-cert and --tls-key go together', 'give both, or neither for the Let\'s Encrypt paths'));
+      problems.push(
+        problem('--tls-cert and --tls-key go together', "give both, or neither for the Let's Encrypt paths"),
+      );
     }
     input.nginx = {
       ...(flags.nginx !== undefined ? { mode: flags.nginx as 'site' } : {}),
@@ -89,7 +113,8 @@ export function mergeInputs(...layers: Input[]): Input {
       if (v === undefined) continue;
       if (k === 'nginx' || k === 'extra') {
         const prev = (out as Record<string, unknown>)[k] as Record<string, unknown> | undefined;
-        (out as Record<string, unknown>)[k] = k === 'extra' ? mergeExtra(prev as never, v as never) : { ...(prev ?? {}), ...(v as object) };
+        (out as Record<string, unknown>)[k] =
+          k === 'extra' ? mergeExtra(prev as never, v as never) : { ...(prev ?? {}), ...(v as object) };
       } else {
         (out as Record<string, unknown>)[k] = v;
       }
@@ -166,6 +191,14 @@ export async function writeAnswersOut(file: string, d: Deployment, toolVersion: 
   try {
     await writeFileAtomic(file, renderAnswersFile(d, toolVersion), { mode: 0o644 });
   } catch (err) {
-    throw new UserError([problem(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'choose a writable path for --answers-out')], EXIT.failed);
+    throw new UserError(
+      [
+        problem(
+          `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          'choose a writable path for --answers-out',
+        ),
+      ],
+      EXIT.failed,
+    );
   }
 }

@@ -78,12 +78,13 @@ export function systemHost(target: Target, opts: { nginxVersion?: string } = {})
           fact = { kind: 'link', target: readlinkSync(real) };
           try {
             const to = statSync(real);
-            if (to.isFile()) fact.resolved = { content: readFileSync(real, 'utf8'), mode: to.mode & 0o777, gid: to.gid };
+            if (to.isFile())
+              fact.resolved = { content: readFileSync(real, 'utf8'), mode: to.mode & 0o777, gid: to.gid };
           } catch {
             /* dangling */
           }
-        }
-        else if (st.isFile()) fact = { kind: 'file', content: readFileSync(real, 'utf8'), mode: st.mode & 0o777, gid: st.gid };
+        } else if (st.isFile())
+          fact = { kind: 'file', content: readFileSync(real, 'utf8'), mode: st.mode & 0o777, gid: st.gid };
         else fact = { kind: 'other' };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
@@ -103,7 +104,12 @@ export function memoryHost(opts: {
   nginxVersion?: string;
   root?: string;
 }): HostFacts {
-  const files = new Map(Object.entries(opts.files ?? {}).map(([p, f]) => [p, typeof f === 'string' ? ({ kind: 'file', content: f, mode: 0o644, gid: 0 } as FileFact) : f]));
+  const files = new Map(
+    Object.entries(opts.files ?? {}).map(([p, f]) => [
+      p,
+      typeof f === 'string' ? ({ kind: 'file', content: f, mode: 0o644, gid: 0 } as FileFact) : f,
+    ]),
+  );
   return {
     root: opts.root,
     uid: opts.uid,

@@ -16,14 +16,19 @@ export function colorEnabled(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
 }
 
-export function createOutput(stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): Output {
-  const paint = (stream: NodeJS.WriteStream, style: Style, s: string) => (colorEnabled(stream) ? styleText(style, s) : s);
+export function createOutput(
+  stdout: NodeJS.WriteStream = process.stdout,
+  stderr: NodeJS.WriteStream = process.stderr,
+): Output {
+  const paint = (stream: NodeJS.WriteStream, style: Style, s: string) =>
+    colorEnabled(stream) ? styleText(style, s) : s;
   return {
     info: (line) => stdout.write(line + '\n'),
     notice: (line) => stderr.write(paint(stderr, 'yellow', 'notice: ') + line + '\n'),
     success: (line) => stdout.write(paint(stdout, 'green', line) + '\n'),
     problems: (list) => {
-      for (const p of list) stderr.write(paint(stderr, 'red', 'error: ') + p.message + (p.fix ? ` — fix: ${p.fix}` : '') + '\n');
+      for (const p of list)
+        stderr.write(paint(stderr, 'red', 'error: ') + p.message + (p.fix ? ` — fix: ${p.fix}` : '') + '\n');
     },
     raw: (text) => stdout.write(text),
   };

@@ -14,7 +14,10 @@ export class Target {
 }
 
 /** A program on the usual system paths, or undefined. */
-export function which(name: string, dirs = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', '/sbin', '/bin']): string | undefined {
+export function which(
+  name: string,
+  dirs = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', '/sbin', '/bin'],
+): string | undefined {
   for (const d of dirs) {
     const p = path.join(d, name);
     if (existsSync(p)) return p;

@@ -8,8 +8,23 @@ import { isValidHostname, nextcloudUrlProblem } from './urls.js';
 
 /** Section names the server already uses: a backend id equal to one would collide. */
 export const RESERVED_BACKEND_IDS = [
-  'app', 'backend', 'clients', 'etcd', 'federation', 'geoip', 'geoip-overrides', 'continent-overrides',
-  'grpc', 'http', 'https', 'mcu', 'nats', 'sessions', 'stats', 'turn', 'default',
+  'app',
+  'backend',
+  'clients',
+  'etcd',
+  'federation',
+  'geoip',
+  'geoip-overrides',
+  'continent-overrides',
+  'grpc',
+  'http',
+  'https',
+  'mcu',
+  'nats',
+  'sessions',
+  'stats',
+  'turn',
+  'default',
 ] as const;
 
 /** Characters that goconf would cut, interpolate or split on; never valid inside a value we write. */
@@ -83,7 +98,10 @@ export const NginxSchema = z.object({
   httpPort: z.number().int().min(1).max(65535).default(80),
   httpsPort: z.number().int().min(1).max(65535).default(443),
   /** Listen only on this address (default: every IPv4 and IPv6 address). */
-  bindAddress: z.string().regex(/^[0-9a-fA-F:.[\]]+$/).optional(),
+  bindAddress: z
+    .string()
+    .regex(/^[0-9a-fA-F:.[\]]+$/)
+    .optional(),
 });
 export type NginxOptions = z.infer<typeof NginxSchema>;
 
@@ -91,14 +109,22 @@ const extraSchema = z.record(
   z.string().regex(/^[^\s[\]=:#;]+$/, 'section names cannot contain spaces, brackets, =, :, # or ;'),
   z.record(
     z.string().regex(/^[^\s=:#;[]+$/, 'keys cannot contain spaces, =, :, # or ;'),
-    z.string().refine((s) => !/[\n\r]|[ \t][;#]/.test(s) && s === s.trim(), 'values cannot span lines, have surrounding spaces or contain " #" or " ;" (the server would cut them there)'),
+    z
+      .string()
+      .refine(
+        (s) => !/[\n\r]|[ \t][;#]/.test(s) && s === s.trim(),
+        'values cannot span lines, have surrounding spaces or contain " #" or " ;" (the server would cut them there)',
+      ),
   ),
 );
 
 export const DeploymentSchema = z
   .object({
     /** Target server version for rendering ("x.y.z"); resolved from detection when absent. */
-    serverVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must look like 2.0.2').optional(),
+    serverVersion: z
+      .string()
+      .regex(/^\d+\.\d+(\.\d+)?$/, 'must look like 2.0.2')
+      .optional(),
     hostname: z.string().refine(isValidHostname, 'is not a valid host name (letters, digits, dots and dashes)'),
     basePath: z
       .string()
@@ -112,8 +138,12 @@ export const DeploymentSchema = z
     turn: z.object({ servers: z.array(TurnServerSchema).min(1) }).optional(),
     /** The signaling server's own TLS listener (rare: nginx normally terminates TLS). */
     https: z.object({ listen: HostPortSchema, certificate: AbsPathSchema, key: AbsPathSchema }).partial().optional(),
-    statsAllowedIps: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range')).optional(),
-    trustedProxies: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range')).optional(),
+    statsAllowedIps: z
+      .array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range'))
+      .optional(),
+    trustedProxies: z
+      .array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range'))
+      .optional(),
     grpc: z.object({ listen: HostPortSchema.optional(), targets: z.array(HostPortSchema).default([]) }).optional(),
     etcd: z.object({ endpoints: z.array(httpUrl).min(1) }).optional(),
     backendSkipVerify: z.boolean().default(false),
@@ -124,19 +154,31 @@ export const DeploymentSchema = z
   .superRefine((d, ctx) => {
     const seen = new Set<string>();
     d.backends.forEach((b, i) => {
-      if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id "${b.id}"` });
+      if (seen.has(b.id))
+        ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id "${b.id}"` });
       seen.add(b.id);
       b.urls.forEach((u, j) => {
         const problem = nextcloudUrlProblem(u);
         if (problem) ctx.addIssue({ code: 'custom', path: ['backends', i, 'urls', j], message: problem });
       });
     });
-    if (d.https && (d.https.listen !== undefined) && !(d.https.certificate && d.https.key)) {
-      ctx.addIssue({ code: 'custom', path: ['https'], message: 'an https listener needs both certificate and key (the server exits otherwise)' });
+    if (d.https && d.https.listen !== undefined && !(d.https.certificate && d.https.key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['https'],
+        message: 'an https listener needs both certificate and key (the server exits otherwise)',
+      });
     }
     for (const section of Object.keys(d.extra)) {
-      if (d.backends.some((b) => b.id === section.toLowerCase()) && Object.keys(d.extra[section] ?? {}).some((k) => ['url', 'urls', 'secret'].includes(k))) {
-        ctx.addIssue({ code: 'custom', path: ['extra', section], message: `set backend "${section}" URLs through backends, not extra` });
+      if (
+        d.backends.some((b) => b.id === section.toLowerCase()) &&
+        Object.keys(d.extra[section] ?? {}).some((k) => ['url', 'urls', 'secret'].includes(k))
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extra', section],
+          message: `set backend "${section}" URLs through backends, not extra`,
+        });
       }
     }
   });
@@ -149,7 +191,11 @@ export function backendIdFor(url: string, taken: Set<string>): string {
   let base = 'nextcloud';
   try {
     const u = new URL(url);
-    base = (u.hostname + u.pathname).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'nextcloud';
+    base =
+      (u.hostname + u.pathname)
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '') || 'nextcloud';
   } catch {
     /* keep default */
   }
@@ -158,4 +204,3 @@ export function backendIdFor(url: string, taken: Set<string>): string {
   for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
   return id;
 }
-

@@ -26,7 +26,8 @@ export const FIELD_HOME = {
 } as const satisfies Record<keyof DeploymentInput, Home>;
 
 type Field = keyof typeof FIELD_HOME;
-const fieldsIn = <H extends Home>(home: H) => (Object.keys(FIELD_HOME) as Field[]).filter((f) => FIELD_HOME[f] === home);
+const fieldsIn = <H extends Home>(home: H) =>
+  (Object.keys(FIELD_HOME) as Field[]).filter((f) => FIELD_HOME[f] === home);
 
 /** Fields server.conf carries. */
 export const CONF_FIELDS = fieldsIn('server.conf');
@@ -54,4 +55,6 @@ export const MANAGED_KEYS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Sections the server.conf template writes itself (every managed one). */
-export const MANAGED_SECTIONS: ReadonlySet<string> = new Set(Object.keys(MANAGED_KEYS).filter((s) => s !== '*backend*'));
+export const MANAGED_SECTIONS: ReadonlySet<string> = new Set(
+  Object.keys(MANAGED_KEYS).filter((s) => s !== '*backend*'),
+);

@@ -9,7 +9,7 @@ export function isValidHostname(host: string): boolean {
 }
 
 export function isIpAddress(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || /^\[?[0-9a-f:]+\]?$/i.test(host) && host.includes(':');
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || (/^\[?[0-9a-f:]+\]?$/i.test(host) && host.includes(':'));
 }
 
 /** Why a Nextcloud base URL would not work as a backend URL, or undefined when fine. */
@@ -20,13 +20,16 @@ export function nextcloudUrlProblem(url: string): string | undefined {
   } catch {
     return 'is not a URL (expected e.g. https://cloud.example.org)';
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must use http:// or https:// (the server only talks HTTP to Nextcloud)';
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    return 'must use http:// or https:// (the server only talks HTTP to Nextcloud)';
   if (!isValidHostname(u.hostname.replace(/^\[|\]$/g, ''))) return 'has an invalid host name';
   if (u.username || u.password) return 'must not contain a user name or password';
   if (u.search || u.hash || /[?#]/.test(url)) return "has a query or fragment; give Nextcloud's base URL only";
-  if (/\/ocs(\/|$)/i.test(u.pathname)) return "points at an /ocs/ endpoint; give Nextcloud's base URL (e.g. https://cloud.example.org)";
+  if (/\/ocs(\/|$)/i.test(u.pathname))
+    return "points at an /ocs/ endpoint; give Nextcloud's base URL (e.g. https://cloud.example.org)";
   if (/\/index\.php(\/|$)/i.test(u.pathname)) return "contains index.php; give Nextcloud's base URL without it";
-  if (/\/(apps|remote\.php|status\.php|login)(\/|$)/i.test(u.pathname)) return 'points inside Nextcloud; give its base URL';
+  if (/\/(apps|remote\.php|status\.php|login)(\/|$)/i.test(u.pathname))
+    return 'points inside Nextcloud; give its base URL';
   if (/\s/.test(url)) return 'contains spaces';
   return undefined;
 }
@@ -48,9 +51,11 @@ export function normalizeNextcloudUrl(input: string): Normalized<string> {
   }
   const hostInInput = /^[a-z]+:\/\/([^/:?#]+)/i.exec(raw)?.[1];
   if (hostInInput && hostInInput !== hostInInput.toLowerCase()) {
-    notices.push(`Nextcloud host "${hostInInput}" lower-cased to "${u.hostname}" (the server compares host names case-sensitively)`);
+    notices.push(
+      `Nextcloud host "${hostInInput}" lower-cased to "${u.hostname}" (the server compares host names case-sensitively)`,
+    );
   }
-  let path = u.pathname.replace(/\/+$/, '');
+  const path = u.pathname.replace(/\/+$/, '');
   const value = `${u.protocol}//${u.host}${path}${u.search}${u.hash}`;
   return { value, notices };
 }

@@ -25,25 +25,96 @@ export interface SetupFlags {
 
 /** The string options and the flag each fills. */
 const STRINGS = {
-  hostname: 'hostname', nats: 'nats', listen: 'listen', janus: 'janus', 'tls-cert': 'tlsCert', 'tls-key': 'tlsKey',
-  nginx: 'nginx', 'server-version': 'serverVersion', answers: 'answers', 'answers-out': 'answersOut', config: 'config', root: 'root',
+  hostname: 'hostname',
+  nats: 'nats',
+  listen: 'listen',
+  janus: 'janus',
+  'tls-cert': 'tlsCert',
+  'tls-key': 'tlsKey',
+  nginx: 'nginx',
+  'server-version': 'serverVersion',
+  answers: 'answers',
+  'answers-out': 'answersOut',
+  config: 'config',
+  root: 'root',
 } as const satisfies Record<string, keyof SetupFlags>;
 
 export const SETUP_OPTIONS: OptionTable = [
-  { name: 'hostname', type: 'string', arg: 'NAME', help: ['public host name of the signaling server (e.g. hpb.example.org)'] },
-  { name: 'nextcloud', type: 'string', multiple: true, arg: 'URL', help: ['a Nextcloud base URL (repeat for several; each becomes a backend)'] },
-  { name: 'nats', type: 'string', arg: 'MODE', help: ['loopback (in-process, default) | local (nats-server on 127.0.0.1:4222)', '| nats://host:4222[,nats://…] (external cluster)'] },
-  { name: 'listen', type: 'string', arg: 'HOST:PORT', help: ['where the signaling server listens (default 127.0.0.1:8080)'] },
+  {
+    name: 'hostname',
+    type: 'string',
+    arg: 'NAME',
+    help: ['public host name of the signaling server (e.g. hpb.example.org)'],
+  },
+  {
+    name: 'nextcloud',
+    type: 'string',
+    multiple: true,
+    arg: 'URL',
+    help: ['a Nextcloud base URL (repeat for several; each becomes a backend)'],
+  },
+  {
+    name: 'nats',
+    type: 'string',
+    arg: 'MODE',
+    help: [
+      'loopback (in-process, default) | local (nats-server on 127.0.0.1:4222)',
+      '| nats://host:4222[,nats://…] (external cluster)',
+    ],
+  },
+  {
+    name: 'listen',
+    type: 'string',
+    arg: 'HOST:PORT',
+    help: ['where the signaling server listens (default 127.0.0.1:8080)'],
+  },
   { name: 'janus', type: 'string', arg: 'URL|none', help: ['use Janus as MCU at URL (e.g. ws://127.0.0.1:8188)'] },
-  { name: 'tls-cert', type: 'string', arg: 'PATH', help: ['certificate for nginx (default /etc/letsencrypt/live/HOST/fullchain.pem)'] },
+  {
+    name: 'tls-cert',
+    type: 'string',
+    arg: 'PATH',
+    help: ['certificate for nginx (default /etc/letsencrypt/live/HOST/fullchain.pem)'],
+  },
   { name: 'tls-key', type: 'string', arg: 'PATH', help: ['its key (default /etc/letsencrypt/live/HOST/privkey.pem)'] },
-  { name: 'nginx', type: 'string', arg: 'MODE', help: ['site (complete HTTPS site, default) | snippet (locations to include in', 'an existing server block) | none'] },
-  { name: 'server-version', type: 'string', arg: 'V', help: ['render for this server version instead of the detected one'] },
-  { name: 'answers', type: 'string', arg: 'FILE', help: ['read answers from a YAML or JSON file (see examples/answers.yaml)'] },
-  { name: 'answers-out', type: 'string', arg: 'FILE', help: ['save the choices (no secrets) as an answers file that replays this setup'] },
+  {
+    name: 'nginx',
+    type: 'string',
+    arg: 'MODE',
+    help: [
+      'site (complete HTTPS site, default) | snippet (locations to include in',
+      'an existing server block) | none',
+    ],
+  },
+  {
+    name: 'server-version',
+    type: 'string',
+    arg: 'V',
+    help: ['render for this server version instead of the detected one'],
+  },
+  {
+    name: 'answers',
+    type: 'string',
+    arg: 'FILE',
+    help: ['read answers from a YAML or JSON file (see examples/answers.yaml)'],
+  },
+  {
+    name: 'answers-out',
+    type: 'string',
+    arg: 'FILE',
+    help: ['save the choices (no secrets) as an answers file that replays this setup'],
+  },
   withHelp(COMMON.config, 'server.conf path (default: detected; Debian layout when nothing is found)'),
   withHelp(COMMON.root, 'prefix every path read and written with DIR (stage an install unprivileged)'),
-  { name: 'rotate', type: 'string', multiple: true, arg: 'NAME', help: ['generate a new value for a secret: hashkey, blockkey, internalsecret,', 'backend-<id>, turn-apikey, turn-secret, or all'] },
+  {
+    name: 'rotate',
+    type: 'string',
+    multiple: true,
+    arg: 'NAME',
+    help: [
+      'generate a new value for a secret: hashkey, blockkey, internalsecret,',
+      'backend-<id>, turn-apikey, turn-secret, or all',
+    ],
+  },
   withHelp(COMMON.yes, 'do not ask anything; missing values are an error'),
   { name: 'dry-run', type: 'boolean', help: ['show the plan and the diff (secrets masked), write nothing'] },
   { name: 'restart', type: 'boolean', help: ['restart the signaling server and reload nginx afterwards (systemd)'] },
@@ -78,7 +149,10 @@ Exit codes: 0 done (or nothing to change), 1 failed while applying (files put ba
 export function parseSetupArgs(argv: string[]): SetupFlags {
   const o = parseCommandOptions(argv, SETUP_OPTIONS, 'setup');
   const flags: SetupFlags = {
-    nextcloud: o.list('nextcloud').flatMap((u) => u.split(/\s+/)).filter(Boolean),
+    nextcloud: o
+      .list('nextcloud')
+      .flatMap((u) => u.split(/\s+/))
+      .filter(Boolean),
     rotate: o.list('rotate'),
     yes: o.bool('yes'),
     dryRun: o.bool('dry-run'),

@@ -56,7 +56,10 @@ type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 /** Strict parse of one command's options: a typo or a stray word is a UserError naming the help. */
 export function parseCommandOptions(argv: string[], table: OptionTable, command: string): ParsedOptions {
   const options: ParseArgsOptions = Object.fromEntries(
-    table.map((o) => [o.name, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) }]),
+    table.map((o) => [
+      o.name,
+      { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) },
+    ]),
   );
   let values: Record<string, unknown>;
   try {

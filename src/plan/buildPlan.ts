@@ -2,7 +2,7 @@
 // version, prove server.conf reads back as meant, and compare with what is on the host. Pure: the
 // host (files already there, uid, groups, nginx version) comes in through the HostFacts door.
 import path from 'node:path';
-import { type Deployment } from '../model/deployment.js';
+import type { Deployment } from '../model/deployment.js';
 import type { ServerTraits } from '../model/versions.js';
 import type { Layout } from '../model/layout.js';
 import { UnreadableFile, type HostFacts } from '../io/host.js';
@@ -52,10 +52,14 @@ const PUBLIC_FILE: Ownership = { mode: 0o644, label: 'public' };
 
 export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   const notices: string[] = [];
-  const problems: Problem[] = compatibilityProblems(d, ctx.traits).map((m) => problem(m, `change the setup, or render for a newer server with --server-version`));
+  const problems: Problem[] = compatibilityProblems(d, ctx.traits).map((m) =>
+    problem(m, `change the setup, or render for a newer server with --server-version`),
+  );
   const specs = secretSpecsFor(d);
   const rotateKnown = new Set(['all', ...specs.map((s) => s.name)]);
-  for (const r of ctx.rotate) if (!rotateKnown.has(r)) problems.push(problem(`--rotate ${r}: no such secret`, `one of ${[...rotateKnown].join(', ')}`));
+  for (const r of ctx.rotate)
+    if (!rotateKnown.has(r))
+      problems.push(problem(`--rotate ${r}: no such secret`, `one of ${[...rotateKnown].join(', ')}`));
 
   const fileRead: Problem[] = [];
   const resolved = resolveSecrets(specs, {
@@ -67,10 +71,15 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
       try {
         const f = ctx.host.file(file);
         if (f?.kind === 'file') return f.content.trim();
-        if (f) fileRead.push(problem(`cannot read secret file ${file}: not a regular file`, 'make it a regular file, or move it away'));
+        if (f)
+          fileRead.push(
+            problem(`cannot read secret file ${file}: not a regular file`, 'make it a regular file, or move it away'),
+          );
       } catch (err) {
         if (!(err instanceof UnreadableFile)) throw err;
-        fileRead.push(problem(`cannot read secret file ${file}: ${err.code}`, 'run as root (sudo), or fix its permissions'));
+        fileRead.push(
+          problem(`cannot read secret file ${file}: ${err.code}`, 'run as root (sudo), or fix its permissions'),
+        );
       }
       return undefined;
     },
@@ -80,33 +89,74 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   if (problems.length) return { plan: { changes: [], secretValues: [] }, secrets: resolved.secrets, notices, problems };
 
   for (const s of resolved.secrets.values()) {
-    if (s.origin === 'rotated') notices.push(`${s.spec.name} rotated: every party that shares it must get the new value`);
-    if (s.spec === TURN_SECRET && s.origin === 'generated') notices.push(`a new TURN secret was generated: set coturn's static-auth-secret to the content of ${path.join(ctx.layout.secretsDir, TURN_SECRET.name)}`);
+    if (s.origin === 'rotated')
+      notices.push(`${s.spec.name} rotated: every party that shares it must get the new value`);
+    if (s.spec === TURN_SECRET && s.origin === 'generated')
+      notices.push(
+        `a new TURN secret was generated: set coturn's static-auth-secret to the content of ${path.join(ctx.layout.secretsDir, TURN_SECRET.name)}`,
+      );
   }
 
-  const conf = renderServerConf(d, resolved.secrets, { traits: ctx.traits, secretsDir: ctx.layout.secretsDir, toolVersion: ctx.toolVersion });
+  const conf = renderServerConf(d, resolved.secrets, {
+    traits: ctx.traits,
+    secretsDir: ctx.layout.secretsDir,
+    toolVersion: ctx.toolVersion,
+  });
   const diffs = readBackDifferences(conf, d, resolved.secrets);
   if (diffs.length) {
-    return { plan: { changes: [], secretValues: [] }, secrets: resolved.secrets, notices, problems: diffs.map((m) => problem(`the server would read the rendered config differently: ${m}`, 'change the value so it survives the server\'s config parser')) };
+    return {
+      plan: { changes: [], secretValues: [] },
+      secrets: resolved.secrets,
+      notices,
+      problems: diffs.map((m) =>
+        problem(
+          `the server would read the rendered config differently: ${m}`,
+          "change the value so it survives the server's config parser",
+        ),
+      ),
+    };
   }
 
   const secretOwn = secretOwnership(ctx.layout, ctx.host);
   const desired: DesiredFile[] = [
     { path: ctx.layout.configPath, role: 'server-config', content: conf, ownership: secretOwn },
-    { path: statePath(ctx.layout), role: 'state', content: renderState(d, ctx.traits.known ? ctx.traits.version : undefined), ownership: PUBLIC_FILE },
+    {
+      path: statePath(ctx.layout),
+      role: 'state',
+      content: renderState(d, ctx.traits.known ? ctx.traits.version : undefined),
+      ownership: PUBLIC_FILE,
+    },
   ];
   for (const s of resolved.secrets.values()) {
-    desired.push({ path: path.join(ctx.layout.secretsDir, s.spec.name), role: 'secret', content: s.value + '\n', ownership: secretOwn });
+    desired.push({
+      path: path.join(ctx.layout.secretsDir, s.spec.name),
+      role: 'secret',
+      content: s.value + '\n',
+      ownership: secretOwn,
+    });
   }
 
   const nl = ctx.layout.nginx;
   if (d.nginx.mode !== 'none') {
-    const files = renderNginx(d, { layout: nl, ...(ctx.host.nginxVersion ? { nginxVersion: ctx.host.nginxVersion } : {}) });
+    const files = renderNginx(d, {
+      layout: nl,
+      ...(ctx.host.nginxVersion ? { nginxVersion: ctx.host.nginxVersion } : {}),
+    });
     desired.push({ path: nl.upstreamPath, role: 'nginx', content: files.upstream, ownership: PUBLIC_FILE });
     if (files.site !== undefined) {
       desired.push({ path: nl.sitePath, role: 'nginx', content: files.site, ownership: PUBLIC_FILE });
-      if (nl.enabledLink) desired.push({ path: nl.enabledLink, role: 'nginx', linkTarget: path.relative(path.dirname(nl.enabledLink), nl.sitePath), ownership: PUBLIC_FILE });
-      const certs = { ...defaultCertificatePaths(d.hostname), ...(d.nginx.certificate ? { certificate: d.nginx.certificate } : {}), ...(d.nginx.key ? { key: d.nginx.key } : {}) };
+      if (nl.enabledLink)
+        desired.push({
+          path: nl.enabledLink,
+          role: 'nginx',
+          linkTarget: path.relative(path.dirname(nl.enabledLink), nl.sitePath),
+          ownership: PUBLIC_FILE,
+        });
+      const certs = {
+        ...defaultCertificatePaths(d.hostname),
+        ...(d.nginx.certificate ? { certificate: d.nginx.certificate } : {}),
+        ...(d.nginx.key ? { key: d.nginx.key } : {}),
+      };
       const missing = [certs.certificate, certs.key].filter((p) => !exists(ctx.host, p));
       if (missing.length) {
         const msg = `TLS certificate files not found: ${missing.join(', ')}`;
@@ -117,7 +167,9 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     }
     if (files.snippet !== undefined) {
       desired.push({ path: nl.snippetPath, role: 'nginx', content: files.snippet, ownership: PUBLIC_FILE });
-      notices.push(`add "include ${nl.snippetPath};" inside the server block of ${d.hostname} (the upstream is in ${nl.upstreamPath})`);
+      notices.push(
+        `add "include ${nl.snippetPath};" inside the server block of ${d.hostname} (the upstream is in ${nl.upstreamPath})`,
+      );
     }
   }
 

@@ -54,11 +54,16 @@ export function planChanges(host: HostFacts, desired: DesiredFile[], secretValue
     }
     // A link where a file belongs is read through, as the server would read it.
     const file = have.kind === 'file' ? have : have.kind === 'link' ? have.resolved : undefined;
-    if (!file) throw new UnreadableFile(want.path, have.kind === 'link' ? `ENOENT (a symbolic link to ${have.target})` : 'EISDIR');
+    if (!file)
+      throw new UnreadableFile(
+        want.path,
+        have.kind === 'link' ? `ENOENT (a symbolic link to ${have.target})` : 'EISDIR',
+      );
     const before = file.content;
     if (before !== want.content) reasons.push('content');
     if (file.mode !== want.ownership.mode) reasons.push(`mode ${octal(file.mode)} -> ${octal(want.ownership.mode)}`);
-    if (want.ownership.gid !== undefined && file.gid !== want.ownership.gid) reasons.push(`owner -> ${want.ownership.label}`);
+    if (want.ownership.gid !== undefined && file.gid !== want.ownership.gid)
+      reasons.push(`owner -> ${want.ownership.label}`);
     return { ...want, action: reasons.length ? 'modify' : 'unchanged', before, beforeMode: file.mode, reasons };
   });
   return { changes, secretValues };
@@ -70,11 +75,14 @@ export function hasChanges(plan: Plan): boolean {
 
 /** One line per file: action, path, mode/owner and why. */
 export function summarize(plan: Plan, opts: { changedOnly?: boolean } = {}): string[] {
-  return plan.changes.filter((c) => !opts.changedOnly || c.action !== 'unchanged').map((c) => {
-    const what = c.linkTarget !== undefined ? `link -> ${c.linkTarget}` : `${octal(c.ownership.mode)} ${c.ownership.label}`;
-    const why = c.action === 'modify' ? ` (${c.reasons.join(', ')})` : '';
-    return `${c.action.padEnd(9)} ${c.path}  [${what}]${why}`;
-  });
+  return plan.changes
+    .filter((c) => !opts.changedOnly || c.action !== 'unchanged')
+    .map((c) => {
+      const what =
+        c.linkTarget !== undefined ? `link -> ${c.linkTarget}` : `${octal(c.ownership.mode)} ${c.ownership.label}`;
+      const why = c.action === 'modify' ? ` (${c.reasons.join(', ')})` : '';
+      return `${c.action.padEnd(9)} ${c.path}  [${what}]${why}`;
+    });
 }
 
 /** Unified diff of every changed file, secrets masked; secret files show fingerprints only. */
@@ -85,7 +93,12 @@ export function renderDiff(plan: Plan, opts: { newFilesInFull?: boolean } = {}):
     if (c.role === 'secret') {
       const was = c.before !== undefined ? fingerprint(c.before.trim()) : 'absent';
       const now = fingerprint((c.content ?? '').trim());
-      parts.push(`--- ${c.path}\n+++ ${c.path}\n  secret file: ${was === now ? `unchanged value (${now})` : `${was} -> ${now}`}${c.reasons.filter((r) => r !== 'content').map((r) => `, ${r}`).join('')}\n`);
+      parts.push(
+        `--- ${c.path}\n+++ ${c.path}\n  secret file: ${was === now ? `unchanged value (${now})` : `${was} -> ${now}`}${c.reasons
+          .filter((r) => r !== 'content')
+          .map((r) => `, ${r}`)
+          .join('')}\n`,
+      );
       continue;
     }
     if (c.linkTarget !== undefined) {
@@ -102,7 +115,11 @@ export function renderDiff(plan: Plan, opts: { newFilesInFull?: boolean } = {}):
       parts.push(`--- ${c.path}\n+++ ${c.path}\n  ${c.reasons.join(', ')}\n`);
       continue;
     }
-    parts.push(createTwoFilesPatch(c.action === 'create' ? '/dev/null' : c.path, c.path, before, after, '', '', { context: 3 }).replace(/^=+\n/, ''));
+    parts.push(
+      createTwoFilesPatch(c.action === 'create' ? '/dev/null' : c.path, c.path, before, after, '', '', {
+        context: 3,
+      }).replace(/^=+\n/, ''),
+    );
   }
   return parts.join('\n');
 }

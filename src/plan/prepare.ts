@@ -46,7 +46,10 @@ export interface SetupContext {
   detectedVersion?: Promise<DetectedVersion | undefined>;
 }
 
-export function detectSetupContext(flags: Pick<SetupFlags, 'root' | 'config' | 'answers'>, toolVersion: string): SetupContext {
+export function detectSetupContext(
+  flags: Pick<SetupFlags, 'root' | 'config' | 'answers'>,
+  toolVersion: string,
+): SetupContext {
   const target = new Target(flags.root);
   const layout = detectLayout(target, flags.config);
   const { existing, problems } = readExistingInstall(target, layout);
@@ -55,7 +58,9 @@ export function detectSetupContext(flags: Pick<SetupFlags, 'root' | 'config' | '
   const answers = flags.answers ? loadAnswersFile(flags.answers) : { input: {}, problems: [] };
   problems.push(...answers.problems);
   return {
-    target, layout, existing,
+    target,
+    layout,
+    existing,
     // The state file holds what server.conf cannot; server.conf itself wins for everything else.
     installedInput: mergeInputs(state.input, existing.reading?.input ?? {}),
     answersInput: answers.input,
@@ -66,7 +71,10 @@ export function detectSetupContext(flags: Pick<SetupFlags, 'root' | 'config' | '
 }
 
 /** flags > answers file > installed setup; hosts lower-cased with notices. */
-export function inputFor(ctx: SetupContext, flags: SetupFlags): { input: Partial<DeploymentInput>; problems: Problem[]; notices: string[] } {
+export function inputFor(
+  ctx: SetupContext,
+  flags: SetupFlags,
+): { input: Partial<DeploymentInput>; problems: Problem[]; notices: string[] } {
   const below = mergeInputs(ctx.installedInput, ctx.answersInput);
   const fromFlags = inputFromFlags(flags, below);
   const merged = normalizeInput(mergeInputs(below, fromFlags.input));
@@ -74,13 +82,17 @@ export function inputFor(ctx: SetupContext, flags: SetupFlags): { input: Partial
 }
 
 export function missingRequired(input: Partial<DeploymentInput>): typeof REQUIRED {
-  return REQUIRED.filter((r) => input[r.key] === undefined || (Array.isArray(input[r.key]) && (input[r.key] as unknown[]).length === 0));
+  return REQUIRED.filter(
+    (r) => input[r.key] === undefined || (Array.isArray(input[r.key]) && (input[r.key] as unknown[]).length === 0),
+  );
 }
 
 export function validationProblems(input: Partial<DeploymentInput>, skip: ReadonlyArray<string> = []): Problem[] {
   const parsed = DeploymentSchema.safeParse(input);
   if (parsed.success) return [];
-  return parsed.error.issues.filter((i) => !skip.includes(String(i.path[0]))).map((i) => problem(`${describePath(i.path, input)}: ${i.message}`));
+  return parsed.error.issues
+    .filter((i) => !skip.includes(String(i.path[0])))
+    .map((i) => problem(`${describePath(i.path, input)}: ${i.message}`));
 }
 
 /** Validates the input, picks the server version, and plans every file. Throws UserError. */
@@ -91,7 +103,11 @@ export interface PlanOptions {
   adopt?: ReadonlyMap<string, string>;
 }
 
-export async function planDeployment(ctx: SetupContext, input: Partial<DeploymentInput>, opts: PlanOptions): Promise<Prepared> {
+export async function planDeployment(
+  ctx: SetupContext,
+  input: Partial<DeploymentInput>,
+  opts: PlanOptions,
+): Promise<Prepared> {
   const notices = [...ctx.notices];
   const parsed = DeploymentSchema.safeParse(input);
   if (!parsed.success) throw new UserError(validationProblems(input));
@@ -111,14 +127,20 @@ export async function planDeployment(ctx: SetupContext, input: Partial<Deploymen
   const traits = traitsFor(versionText);
   if (!traits.known) {
     versionSource = 'not detected';
-    notices.push(`no installed signaling server found: rendering for ${traits.version}, the oldest that current Talk accepts (use --server-version to choose)`);
+    notices.push(
+      `no installed signaling server found: rendering for ${traits.version}, the oldest that current Talk accepts (use --server-version to choose)`,
+    );
   } else if (!traits.talkCompatible) {
-    notices.push(`server ${traits.version} is older than 2.0: current Nextcloud Talk shows "UPDATE_REQUIRED" for it; install 2.0 or newer (Debian sid / trixie-backports, or upstream's release)`);
+    notices.push(
+      `server ${traits.version} is older than 2.0: current Nextcloud Talk shows "UPDATE_REQUIRED" for it; install 2.0 or newer (Debian sid / trixie-backports, or upstream's release)`,
+    );
   }
 
   const built = buildPlan(deployment, {
     host: systemHost(target, await nginxVersion(layout.nginx.binary).then((v) => (v ? { nginxVersion: v } : {}))),
-    layout, traits, existing,
+    layout,
+    traits,
+    existing,
     rotate: opts.rotate,
     ...(opts.adopt ? { adopt: opts.adopt } : {}),
     toolVersion: ctx.toolVersion,
@@ -128,16 +150,34 @@ export async function planDeployment(ctx: SetupContext, input: Partial<Deploymen
   return { target, layout, existing, deployment, traits, versionSource, built, notices };
 }
 
-export async function prepareSetup(flags: SetupFlags, toolVersion: string, extra: Pick<PlanOptions, 'adopt'> = {}): Promise<Prepared> {
+export async function prepareSetup(
+  flags: SetupFlags,
+  toolVersion: string,
+  extra: Pick<PlanOptions, 'adopt'> = {},
+): Promise<Prepared> {
   const ctx = detectSetupContext(flags, toolVersion);
   const { input, problems, notices } = inputFor(ctx, flags);
   problems.unshift(...ctx.problems);
   ctx.notices.push(...notices);
   const missing = missingRequired(input);
   if (missing.length) {
-    problems.push(problem(`missing ${missing.map((m) => m.flag).join(' and ')}`, `spreed-setup setup ${missing.map((m) => m.flag).join(' ')} --yes (or put them in an --answers file)`));
+    problems.push(
+      problem(
+        `missing ${missing.map((m) => m.flag).join(' and ')}`,
+        `spreed-setup setup ${missing.map((m) => m.flag).join(' ')} --yes (or put them in an --answers file)`,
+      ),
+    );
   }
-  problems.push(...validationProblems(input, missing.map((m) => m.key)));
+  problems.push(
+    ...validationProblems(
+      input,
+      missing.map((m) => m.key),
+    ),
+  );
   if (problems.length) throw new UserError(problems);
-  return planDeployment(ctx, input, { rotate: new Set(flags.rotate), serverVersionFlag: flags.serverVersion !== undefined, ...extra });
+  return planDeployment(ctx, input, {
+    rotate: new Set(flags.rotate),
+    serverVersionFlag: flags.serverVersion !== undefined,
+    ...extra,
+  });
 }

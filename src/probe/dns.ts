@@ -12,10 +12,16 @@ export async function resolveHost(host: string, opts: { timeoutMs?: number } = {
   try {
     const addrs = await Promise.race([
       dns.lookup(host, { all: true }),
-      new Promise<never>((_, rej) => setTimeout(() => rej(Object.assign(new Error('lookup timed out'), { code: 'ETIMEOUT' })), timeoutMs).unref()),
+      new Promise<never>((_, rej) =>
+        setTimeout(() => rej(Object.assign(new Error('lookup timed out'), { code: 'ETIMEOUT' })), timeoutMs).unref(),
+      ),
     ]);
     return { ok: true, addresses: addrs.map((a) => a.address) };
   } catch (err) {
-    return { ok: false, code: (err as { code?: string }).code ?? 'error', message: (err as Error)?.message ?? String(err) };
+    return {
+      ok: false,
+      code: (err as { code?: string }).code ?? 'error',
+      message: (err as Error)?.message ?? String(err),
+    };
   }
 }

@@ -70,7 +70,12 @@ export interface RawResponse {
   body: string;
 }
 
-export type HttpRequestInit = { method: string; headers?: Record<string, string>; body?: string; secrets?: string[] } & TlsOptions;
+export type HttpRequestInit = {
+  method: string;
+  headers?: Record<string, string>;
+  body?: string;
+  secrets?: string[];
+} & TlsOptions;
 
 /** One bounded HTTP(S) request; rejects with ProbeError when no HTTP answer arrives. */
 export function httpRequest(urlString: string, init: HttpRequestInit): Promise<RawResponse> {
@@ -118,7 +123,9 @@ export function httpRequest(urlString: string, init: HttpRequestInit): Promise<R
       res.on('data', (c: Buffer) => {
         size += c.length;
         if (size > MAX_BODY_BYTES) {
-          finish(() => reject(new ProbeError('response_too_large', `response body larger than ${MAX_BODY_BYTES} bytes`)));
+          finish(() =>
+            reject(new ProbeError('response_too_large', `response body larger than ${MAX_BODY_BYTES} bytes`)),
+          );
           req.destroy();
           return;
         }

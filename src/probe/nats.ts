@@ -17,9 +17,14 @@ export type NatsInfoResult = ProbeResult<{ info: unknown }>;
 export function natsInfo(url: string, opts: { timeoutMs?: number } = {}): Promise<NatsInfoResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const trimmed = url.trim();
-  if (trimmed.includes(',')) return Promise.resolve({ ok: false, code: 'invalid_url', message: 'expected a single NATS URL, got a list' });
+  if (trimmed.includes(','))
+    return Promise.resolve({ ok: false, code: 'invalid_url', message: 'expected a single NATS URL, got a list' });
   if (trimmed === ':loopback:' || /^nats:\/\/loopback\/?$/i.test(trimmed)) {
-    return Promise.resolve({ ok: false, code: 'in_process', message: 'in-process NATS (loopback) has no TCP port to probe' });
+    return Promise.resolve({
+      ok: false,
+      code: 'in_process',
+      message: 'in-process NATS (loopback) has no TCP port to probe',
+    });
   }
   let host: string;
   let port: number;
@@ -48,7 +53,8 @@ export function natsInfo(url: string, opts: { timeoutMs?: number } = {}): Promis
       resolve(r);
     };
     const timer = setTimeout(
-      () => finish({ ok: false, code: 'timeout', message: `timeout: no INFO line from ${where} within ${timeoutMs} ms` }),
+      () =>
+        finish({ ok: false, code: 'timeout', message: `timeout: no INFO line from ${where} within ${timeoutMs} ms` }),
       timeoutMs,
     );
     sock.setEncoding('utf8');
@@ -56,13 +62,18 @@ export function natsInfo(url: string, opts: { timeoutMs?: number } = {}): Promis
       buf += chunk;
       const nl = buf.indexOf('\n');
       if (nl < 0) {
-        if (buf.length > MAX_NATS_LINE) finish({ ok: false, code: 'unexpected_message', message: `first line from ${where} too long` });
+        if (buf.length > MAX_NATS_LINE)
+          finish({ ok: false, code: 'unexpected_message', message: `first line from ${where} too long` });
         return;
       }
       const line = buf.slice(0, nl).replace(/\r$/, '');
       const m = /^INFO\s+(\{.*\})\s*$/.exec(line);
       if (!m || m[1] === undefined) {
-        finish({ ok: false, code: 'unexpected_message', message: `${where} did not answer like NATS (first line does not start with INFO)` });
+        finish({
+          ok: false,
+          code: 'unexpected_message',
+          message: `${where} did not answer like NATS (first line does not start with INFO)`,
+        });
         return;
       }
       try {
@@ -71,7 +82,11 @@ export function natsInfo(url: string, opts: { timeoutMs?: number } = {}): Promis
         finish({ ok: false, code: 'unexpected_message', message: `${where} sent an INFO line with invalid JSON` });
       }
     });
-    sock.on('error', (err) => finish({ ok: false, code: classifyError(err), message: `connect to ${where} failed: ${errorText(err)}` }));
-    sock.on('close', () => finish({ ok: false, code: 'closed', message: `${where} closed the connection before sending INFO` }));
+    sock.on('error', (err) =>
+      finish({ ok: false, code: classifyError(err), message: `connect to ${where} failed: ${errorText(err)}` }),
+    );
+    sock.on('close', () =>
+      finish({ ok: false, code: 'closed', message: `${where} closed the connection before sending INFO` }),
+    );
   });
 }

@@ -26,12 +26,17 @@ export async function fetchCapabilities(nextcloudUrl: string, opts: TlsOptions =
     ...opts,
   });
   const out: CapabilitiesAnswer = { status: res.status, body: res.body.slice(0, 2000) };
-  if (res.headers['date'] !== undefined) out.date = res.headers['date'];
+  if (res.headers.date !== undefined) out.date = res.headers.date;
   try {
-    const json = JSON.parse(res.body) as { ocs?: { data?: { version?: CapabilitiesAnswer['version']; capabilities?: { spreed?: CapabilitiesAnswer['spreed'] } } } };
+    const json = JSON.parse(res.body) as {
+      ocs?: {
+        data?: { version?: CapabilitiesAnswer['version']; capabilities?: { spreed?: CapabilitiesAnswer['spreed'] } };
+      };
+    };
     const data = json.ocs?.data;
     if (data?.version && typeof data.version.major === 'number') out.version = data.version;
-    if (data?.capabilities?.spreed && typeof data.capabilities.spreed === 'object') out.spreed = data.capabilities.spreed;
+    if (data?.capabilities?.spreed && typeof data.capabilities.spreed === 'object')
+      out.spreed = data.capabilities.spreed;
   } catch {
     /* not JSON: the caller reports the status */
   }
@@ -52,7 +57,10 @@ export interface TalkSecretAnswer {
  * signaling secret matches; `invalid_request` = it does not (and Nextcloud counts a brute-force
  * attempt against this host: send at most one per run).
  */
-export async function probeNextcloudSecret(nextcloudUrl: string, opts: TlsOptions & { secret: string }): Promise<TalkSecretAnswer> {
+export async function probeNextcloudSecret(
+  nextcloudUrl: string,
+  opts: TlsOptions & { secret: string },
+): Promise<TalkSecretAnswer> {
   const res = await httpRequest(joinUrl(nextcloudUrl, TALK_BACKEND_PATH), {
     method: 'POST',
     headers: {

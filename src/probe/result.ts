@@ -31,7 +31,9 @@ export interface ProbeFailure<C extends string = ProbeErrorCode> {
 /** What the probe found, next to `ok: true` (flat, so `r.ok && r.info` reads naturally). */
 export type ProbeSuccess<T extends object> = { ok: true } & T;
 
-export type ProbeResult<T extends object = Record<never, never>, C extends string = ProbeErrorCode> = ProbeSuccess<T> | ProbeFailure<C>;
+export type ProbeResult<T extends object = Record<never, never>, C extends string = ProbeErrorCode> =
+  | ProbeSuccess<T>
+  | ProbeFailure<C>;
 
 const TLS_ERROR_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -51,7 +53,10 @@ const TLS_ERROR_CODES = new Set([
 /** A socket error as a code: a certificate or TLS protocol error, else a failed connection. */
 export function classifyError(err: unknown): 'connect_failed' | 'tls_failed' {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (TLS_ERROR_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) {
+  if (
+    typeof code === 'string' &&
+    (TLS_ERROR_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))
+  ) {
     return 'tls_failed';
   }
   return 'connect_failed';

@@ -51,8 +51,8 @@ export async function fetchWelcome(baseUrl: string, opts: TlsOptions = {}): Prom
   } catch {
     /* not JSON */
   }
-  if (res.headers['server'] !== undefined) out.serverHeader = res.headers['server'];
-  if (res.headers['date'] !== undefined) out.date = res.headers['date'];
+  if (res.headers.server !== undefined) out.serverHeader = res.headers.server;
+  if (res.headers.date !== undefined) out.date = res.headers.date;
   return out;
 }
 
@@ -152,7 +152,15 @@ export function internalHello(wsUrl: string, opts: InternalHelloOptions): Promis
       const status = res.statusCode ?? 0;
       res.resume();
       req.destroy();
-      finish({ ok: false, code: `upgrade_failed:${status}`, message: `HTTP ${status} instead of 101 Switching Protocols`, status }, true);
+      finish(
+        {
+          ok: false,
+          code: `upgrade_failed:${status}`,
+          message: `HTTP ${status} instead of 101 Switching Protocols`,
+          status,
+        },
+        true,
+      );
     });
 
     ws.on('error', (err) => {
@@ -174,9 +182,16 @@ export function internalHello(wsUrl: string, opts: InternalHelloOptions): Promis
 
     ws.on('message', (data: WebSocket.RawData) => {
       if (settled) return;
-      let msg: { type?: unknown; id?: unknown; hello?: { sessionid?: unknown }; error?: { code?: unknown; message?: unknown } };
+      let msg: {
+        type?: unknown;
+        id?: unknown;
+        hello?: { sessionid?: unknown };
+        error?: { code?: unknown; message?: unknown };
+      };
       try {
-        msg = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')) as typeof msg;
+        msg = JSON.parse(
+          Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'),
+        ) as typeof msg;
       } catch {
         finish({ ok: false, code: 'unexpected_message', message: 'non-JSON message from server' });
         return;
@@ -209,7 +224,6 @@ export function internalHello(wsUrl: string, opts: InternalHelloOptions): Promis
     });
 
     ws.on('close', (code) => {
-
       finish({ ok: false, code: 'closed', message: `connection closed (${code}) before the hello was answered` });
     });
   });
@@ -274,7 +288,11 @@ export function websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: 
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve) => {
     let settled = false;
-    const wsOpts: WebSocket.ClientOptions = { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: MAX_BODY_BYTES };
+    const wsOpts: WebSocket.ClientOptions = {
+      handshakeTimeout: timeoutMs,
+      perMessageDeflate: false,
+      maxPayload: MAX_BODY_BYTES,
+    };
     if (wsUrl.startsWith('wss:')) {
       if (opts.ca !== undefined) wsOpts.ca = opts.ca;
       wsOpts.rejectUnauthorized = !opts.insecure;
@@ -293,7 +311,10 @@ export function websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: 
       ws.terminate();
       resolve(r);
     };
-    const timer = setTimeout(() => finish({ ok: false, code: 'timeout', message: `no upgrade answer within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ ok: false, code: 'timeout', message: `no upgrade answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     ws.on('unexpected-response', (req, res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -301,7 +322,14 @@ export function websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: 
         if (body.length < 512) body += c;
       });
       const status = res.statusCode ?? 0;
-      const done = () => finish({ ok: false, code: 'upgrade_failed', message: `HTTP ${status} instead of 101 Switching Protocols`, status, body: body.trim().slice(0, 200) });
+      const done = () =>
+        finish({
+          ok: false,
+          code: 'upgrade_failed',
+          message: `HTTP ${status} instead of 101 Switching Protocols`,
+          status,
+          body: body.trim().slice(0, 200),
+        });
       res.on('end', done);
       res.on('error', done);
       setTimeout(done, 500).unref();
@@ -311,7 +339,11 @@ export function websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: 
     ws.on('error', (err) => {
       const kind = classifyError(err);
       const msg = errorText(err);
-      finish({ ok: false, code: /timed out|timeout/i.test(msg) && kind === 'connect_failed' ? 'timeout' : kind, message: msg });
+      finish({
+        ok: false,
+        code: /timed out|timeout/i.test(msg) && kind === 'connect_failed' ? 'timeout' : kind,
+        message: msg,
+      });
     });
   });
 }

@@ -49,7 +49,10 @@ export function tlsCertificate(url: string, opts: TlsOptions = {}): Promise<TlsC
       sock.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => finish({ ok: false, code: 'timeout', message: `no TLS handshake with ${u.host} within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ ok: false, code: 'timeout', message: `no TLS handshake with ${u.host} within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     sock.once('secureConnect', () => {
       const peer = sock.getPeerCertificate(true);
       if (!peer || Object.keys(peer).length === 0) {
@@ -57,12 +60,19 @@ export function tlsCertificate(url: string, opts: TlsOptions = {}): Promise<TlsC
         return;
       }
       const idErr = tls.checkServerIdentity(host, peer);
-      const authErr = sock.authorizationError ? String((sock.authorizationError as unknown as { code?: string }).code ?? sock.authorizationError) : undefined;
+      const authErr = sock.authorizationError
+        ? String((sock.authorizationError as unknown as { code?: string }).code ?? sock.authorizationError)
+        : undefined;
       const subject = peer.subject?.CN;
       const issuer = peer.issuer?.CN;
       const cert: CertificateInfo = {
         authorized: sock.authorized && idErr === undefined,
-        selfSigned: authErr === 'DEPTH_ZERO_SELF_SIGNED_CERT' || authErr === 'SELF_SIGNED_CERT_IN_CHAIN' || (peer.fingerprint256 !== undefined && peer.issuerCertificate?.fingerprint256 === peer.fingerprint256 && !sock.authorized),
+        selfSigned:
+          authErr === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+          authErr === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+          (peer.fingerprint256 !== undefined &&
+            peer.issuerCertificate?.fingerprint256 === peer.fingerprint256 &&
+            !sock.authorized),
         ...(authErr ? { error: authErr } : {}),
         ...(idErr ? { hostnameError: idErr.message } : {}),
         ...(peer.valid_from ? { validFrom: new Date(peer.valid_from) } : {}),

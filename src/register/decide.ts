@@ -23,12 +23,22 @@ export interface RegistrationPlan {
 
 export type Decision = { kind: 'plan'; plan: RegistrationPlan } | { kind: 'needs-choice'; others: string[] };
 
-export function decideRegistration(talk: TalkSignaling, want: { url: string; secret: string; verify: boolean; choice?: SecretChoice }): Decision {
+export function decideRegistration(
+  talk: TalkSignaling,
+  want: { url: string; secret: string; verify: boolean; choice?: SecretChoice },
+): Decision {
   const mine = talk.servers.filter((s) => sameServer(s.server, want.url));
   const others = [...new Set(talk.servers.filter((s) => !sameServer(s.server, want.url)).map((s) => s.server))];
   const exactlyOnce = mine.length === 1 && mine[0]!.server === want.url && mine[0]!.verify === want.verify;
   const deletes = exactlyOnce ? [] : [...new Set(mine.map((s) => s.server))];
-  const why = mine.length > 1 ? `listed ${mine.length} times` : mine.length === 1 && mine[0]!.server !== want.url ? `listed as ${mine[0]!.server}` : mine.length === 1 ? `listed with certificate verification ${mine[0]!.verify ? 'on' : 'off'}` : '';
+  const why =
+    mine.length > 1
+      ? `listed ${mine.length} times`
+      : mine.length === 1 && mine[0]!.server !== want.url
+        ? `listed as ${mine[0]!.server}`
+        : mine.length === 1
+          ? `listed with certificate verification ${mine[0]!.verify ? 'on' : 'off'}`
+          : '';
   const allMine = [...new Set(mine.map((s) => s.server))];
   const plan = (p: Omit<RegistrationPlan, 'adoptTalkSecret' | 'breaks'> & Partial<RegistrationPlan>): Decision => ({
     kind: 'plan',
@@ -36,12 +46,25 @@ export function decideRegistration(talk: TalkSignaling, want: { url: string; sec
   });
 
   if (talk.secret !== '' && talk.secret === want.secret) {
-    if (exactlyOnce) return plan({ deletes: [], summary: 'already registered in Talk with this backend\'s secret: nothing to do' });
-    return plan({ deletes, add: 'ours', summary: mine.length ? `registered but ${why}: replacing it with one entry` : 'registering with the secret Talk already uses (the same as ours)' });
+    if (exactlyOnce)
+      return plan({ deletes: [], summary: "already registered in Talk with this backend's secret: nothing to do" });
+    return plan({
+      deletes,
+      add: 'ours',
+      summary: mine.length
+        ? `registered but ${why}: replacing it with one entry`
+        : 'registering with the secret Talk already uses (the same as ours)',
+    });
   }
   // The secrets differ (or Talk has none yet): adding sets Talk's one secret to ours.
   if (others.length === 0) {
-    return plan({ deletes: allMine, add: 'ours', summary: mine.length ? 'registered with another secret that no other server uses: replacing it with ours' : 'registering with this backend\'s secret' });
+    return plan({
+      deletes: allMine,
+      add: 'ours',
+      summary: mine.length
+        ? 'registered with another secret that no other server uses: replacing it with ours'
+        : "registering with this backend's secret",
+    });
   }
   switch (want.choice) {
     case 'reuse-nextcloud':
@@ -52,15 +75,25 @@ export function decideRegistration(talk: TalkSignaling, want: { url: string; sec
         summary: `this backend takes over the secret Talk already uses for ${others.join(', ')}`,
       });
     case 'replace-all':
-      return plan({ deletes: allMine, add: 'ours', breaks: others, summary: 'Talk\'s one secret is replaced by ours, for every server' });
+      return plan({
+        deletes: allMine,
+        add: 'ours',
+        breaks: others,
+        summary: "Talk's one secret is replaced by ours, for every server",
+      });
     default:
       return { kind: 'needs-choice', others };
   }
 }
 
 /** TURN for browsers: which entry to add, or why not (present already, or present with another secret). */
-export function decideTurn(existing: TurnServer[], want: { schemes: string; server: string; protocols: string; secret: string }): 'add' | 'present' | 'other-secret' {
-  const same = existing.filter((t) => t.server === want.server && t.schemes === want.schemes && t.protocols === want.protocols);
+export function decideTurn(
+  existing: TurnServer[],
+  want: { schemes: string; server: string; protocols: string; secret: string },
+): 'add' | 'present' | 'other-secret' {
+  const same = existing.filter(
+    (t) => t.server === want.server && t.schemes === want.schemes && t.protocols === want.protocols,
+  );
   if (same.length === 0) return 'add';
   return same.some((t) => t.secret === want.secret) ? 'present' : 'other-secret';
 }

@@ -43,7 +43,14 @@ export function systemDetectEnv(): DetectEnv {
     },
     userName: (uid) => userNameFromPasswd(safeRead('/etc/passwd'), uid),
     currentUid: () => process.getuid?.() ?? -1,
-    which: (name) => whichOnPath(name, process.env.PATH ?? '', ['/snap/bin', '/run/current-system/sw/bin', '/usr/local/bin', '/usr/bin', '/bin']),
+    which: (name) =>
+      whichOnPath(name, process.env.PATH ?? '', [
+        '/snap/bin',
+        '/run/current-system/sw/bin',
+        '/usr/local/bin',
+        '/usr/bin',
+        '/bin',
+      ]),
     exec: execaExec,
   };
 }
@@ -104,21 +111,33 @@ export function bareMetalOcc(env: DetectEnv, dir: string): OccCommand | undefine
   if (uid === undefined) return undefined;
   const name = env.userName(uid);
   const who = name ?? `#${uid}`;
-  if (env.currentUid() === uid) return { kind: 'bare-metal', argv: ['php', occ], source: `${conf} belongs to ${who}, the current user` };
+  if (env.currentUid() === uid)
+    return { kind: 'bare-metal', argv: ['php', occ], source: `${conf} belongs to ${who}, the current user` };
   return { kind: 'bare-metal', argv: ['sudo', '-u', who, 'php', occ], source: `${conf} belongs to ${who}` };
 }
 
 export function aioOcc(): OccCommand {
-  return { kind: 'aio', argv: ['docker', 'exec', '--user', 'www-data', AIO_CONTAINER, 'php', 'occ'], source: 'Nextcloud AIO container' };
+  return {
+    kind: 'aio',
+    argv: ['docker', 'exec', '--user', 'www-data', AIO_CONTAINER, 'php', 'occ'],
+    source: 'Nextcloud AIO container',
+  };
 }
 
 export function dockerOcc(container: string, image: string): OccCommand {
-  return { kind: 'docker', argv: ['docker', 'exec', '-u', 'www-data', container, 'php', 'occ'], source: `container ${container} (image ${image})` };
+  return {
+    kind: 'docker',
+    argv: ['docker', 'exec', '-u', 'www-data', container, 'php', 'occ'],
+    source: `container ${container} (image ${image})`,
+  };
 }
 
 /** The official image: nextcloud, nextcloud:30-apache, docker.io/library/nextcloud:fpm-alpine… (not AIO's own images). */
 export function isOfficialImage(image: string): boolean {
-  return /^(?:(?:docker\.io\/)?library\/)?nextcloud(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?$/.test(image) || /^docker\.io\/nextcloud(?::[\w.-]+)?$/.test(image);
+  return (
+    /^(?:(?:docker\.io\/)?library\/)?nextcloud(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?$/.test(image) ||
+    /^docker\.io\/nextcloud(?::[\w.-]+)?$/.test(image)
+  );
 }
 
 /** Running containers as (name, image) pairs; empty when docker is absent or refuses. */
@@ -127,10 +146,14 @@ export async function runningContainers(env: DetectEnv): Promise<Array<{ name: s
   if (!docker) return [];
   const r = await env.exec(docker, ['ps', '--format', '{{.Names}}\t{{.Image}}'], { timeoutMs: 5000 });
   if (r.exitCode !== 0) return [];
-  return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
-    const [name = '', image = ''] = l.split('\t');
-    return { name, image };
-  });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const [name = '', image = ''] = l.split('\t');
+      return { name, image };
+    });
 }
 
 /** Every way to run occ found here, most specific first. */
@@ -144,6 +167,7 @@ export async function detectOcc(env: DetectEnv): Promise<OccCommand[]> {
   }
   const containers = await runningContainers(env);
   if (containers.some((c) => c.name === AIO_CONTAINER)) found.push(aioOcc());
-  for (const c of containers) if (c.name !== AIO_CONTAINER && isOfficialImage(c.image)) found.push(dockerOcc(c.name, c.image));
+  for (const c of containers)
+    if (c.name !== AIO_CONTAINER && isOfficialImage(c.image)) found.push(dockerOcc(c.name, c.image));
   return found;
 }

@@ -21,7 +21,9 @@ export function manualInstructions(v: ManualValues): string[] {
     'Register by hand: Nextcloud > Administration settings > Talk > High-performance backend',
     `  URL:                      ${v.url}`,
     `  Validate SSL certificate: ${v.verify ? 'yes' : 'no'}`,
-    v.secret !== undefined ? `  Shared secret:            ${v.secret}` : `  Shared secret:            the content of ${v.secretFile} (--show-secret prints it)`,
+    v.secret !== undefined
+      ? `  Shared secret:            ${v.secret}`
+      : `  Shared secret:            the content of ${v.secretFile} (--show-secret prints it)`,
     'Or with occ where Nextcloud runs (the secret is an argument there: visible in ps while occ runs):',
   ];
   if (v.secret !== undefined) lines.push(`  ${cmd}`);

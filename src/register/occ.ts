@@ -30,7 +30,13 @@ export type Exec = (file: string, args: string[], opts: { timeoutMs: number }) =
 
 export const execaExec: Exec = async (file, args, { timeoutMs }) => {
   const { execa } = await import('execa');
-  const r = await execa(file, args, { reject: false, timeout: timeoutMs, forceKillAfterDelay: 2000, stdin: 'ignore', stripFinalNewline: false });
+  const r = await execa(file, args, {
+    reject: false,
+    timeout: timeoutMs,
+    forceKillAfterDelay: 2000,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+  });
   // Never use r.command / r.message: they hold the full command line, secret included.
   return {
     ...(typeof r.exitCode === 'number' ? { exitCode: r.exitCode } : {}),
@@ -132,7 +138,8 @@ export function classifyFailure(r: ExecResult): OccFailure | undefined {
   const text = `${r.stdout}\n${r.stderr}`;
   const wrong = parseWrongUser(text);
   if (wrong) return { kind: 'wrong-user', ...wrong };
-  if (r.exitCode === 127 || r.exitCode === 126) return { kind: 'not-found', detail: lastLine(text) || `exit ${r.exitCode}` };
+  if (r.exitCode === 127 || r.exitCode === 126)
+    return { kind: 'not-found', detail: lastLine(text) || `exit ${r.exitCode}` };
   if (r.exitCode !== 0 && NOT_FOUND.some((re) => re.test(text)) && !/talk:|There are no commands defined/.test(text)) {
     return { kind: 'not-found', detail: lastLine(text) };
   }
@@ -140,7 +147,13 @@ export function classifyFailure(r: ExecResult): OccFailure | undefined {
 }
 
 export function lastLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop() ?? ''
+  );
 }
 
 /**
@@ -173,7 +186,11 @@ export class OccClient {
     private readonly timeoutMs: number,
   ) {}
 
-  async run(sub: string, positionals: string[] = [], options: string[] = []): Promise<ExecResult & { failure?: OccFailure }> {
+  async run(
+    sub: string,
+    positionals: string[] = [],
+    options: string[] = [],
+  ): Promise<ExecResult & { failure?: OccFailure }> {
     const [file, ...args] = occArgv(this.occ, sub, positionals, options);
     const r = await this.exec(file!, args, { timeoutMs: this.timeoutMs });
     const failure = classifyFailure(r);

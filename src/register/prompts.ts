@@ -19,7 +19,7 @@ export async function clackPrompter(): Promise<Prompter> {
           options: [
             ...(suggested ? [{ value: 'use' as const, label: suggested, hint: 'found on this machine' }] : []),
             { value: 'edit' as const, label: suggested ? 'Another command…' : 'Enter the occ command…' },
-            { value: 'manual' as const, label: 'Register by hand (show the values for Talk\'s admin page)' },
+            { value: 'manual' as const, label: "Register by hand (show the values for Talk's admin page)" },
           ],
         }),
       );
@@ -41,7 +41,10 @@ export async function clackPrompter(): Promise<Prompter> {
     },
     async secretChoice(others) {
       const labels: Record<SecretChoice, { label: string; hint: string }> = {
-        'reuse-nextcloud': { label: "Reuse Nextcloud's secret for this backend", hint: 'rewrites our secret file and server.conf; restart the signaling server after' },
+        'reuse-nextcloud': {
+          label: "Reuse Nextcloud's secret for this backend",
+          hint: 'rewrites our secret file and server.conf; restart the signaling server after',
+        },
         'replace-all': { label: 'Replace it with ours, for all servers', hint: `stops: ${others.join(', ')}` },
         stop: { label: 'Stop', hint: 'change nothing' },
       };

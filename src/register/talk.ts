@@ -30,7 +30,11 @@ export class OccOutputError extends Error {}
 
 /** The JSON document in occ's stdout (the last line that starts one; warnings may come first). */
 export function jsonFromOcc(stdout: string, what: string): unknown {
-  const line = stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{') || l.startsWith('[')).pop();
+  const line = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{') || l.startsWith('['))
+    .pop();
   if (line === undefined) throw new OccOutputError(`${what}: occ printed no JSON`);
   try {
     return JSON.parse(line);
@@ -70,10 +74,14 @@ export function parseStatus(stdout: string): NextcloudStatus {
 
 /** `app:list --output=json`: {"enabled":{"spreed":"20.1.3",…},"disabled":{"spreed":null,…}} */
 export function talkAppState(stdout: string): { state: 'enabled' | 'disabled' | 'missing'; version?: string } {
-  const d = jsonFromOcc(stdout, 'app:list') as { enabled?: Record<string, unknown>; disabled?: Record<string, unknown> };
+  const d = jsonFromOcc(stdout, 'app:list') as {
+    enabled?: Record<string, unknown>;
+    disabled?: Record<string, unknown>;
+  };
   const enabled = d && typeof d.enabled === 'object' && !Array.isArray(d.enabled) ? d.enabled : {};
   const disabled = d && typeof d.disabled === 'object' && !Array.isArray(d.disabled) ? d.disabled : {};
-  if (enabled && 'spreed' in enabled) return { state: 'enabled', ...(typeof enabled.spreed === 'string' ? { version: enabled.spreed } : {}) };
+  if (enabled && 'spreed' in enabled)
+    return { state: 'enabled', ...(typeof enabled.spreed === 'string' ? { version: enabled.spreed } : {}) };
   if (disabled && 'spreed' in disabled) return { state: 'disabled' };
   return { state: 'missing' };
 }
@@ -86,13 +94,15 @@ export function isUndefinedCommand(stderr: string, stdout = ''): boolean {
 export function parseTurnList(stdout: string): TurnServer[] {
   const d = jsonFromOcc(stdout, 'talk:turn:list');
   if (!Array.isArray(d)) return [];
-  return d.filter((s) => s && typeof s === 'object').map((s) => ({
-    // Talk before 17 stored no schemes: those entries are plain turn:.
-    schemes: typeof s.schemes === 'string' ? s.schemes : 'turn',
-    server: String(s.server ?? ''),
-    secret: String(s.secret ?? ''),
-    protocols: String(s.protocols ?? ''),
-  }));
+  return d
+    .filter((s) => s && typeof s === 'object')
+    .map((s) => ({
+      // Talk before 17 stored no schemes: those entries are plain turn:.
+      schemes: typeof s.schemes === 'string' ? s.schemes : 'turn',
+      server: String(s.server ?? ''),
+      secret: String(s.secret ?? ''),
+      protocols: String(s.protocols ?? ''),
+    }));
 }
 
 export function parseStunList(stdout: string): string[] {

@@ -1,6 +1,6 @@
 // Renders the nginx side: the upstream (http context), the two locations upstream recommends,
 // and either a complete HTTPS site for the hostname or a snippet to include in an existing one.
-import { type Deployment } from '../model/deployment.js';
+import type { Deployment } from '../model/deployment.js';
 import type { NginxLayout } from '../model/layout.js';
 import { renderTemplate } from './templates.js';
 
@@ -24,7 +24,10 @@ export interface NginxFiles {
 }
 
 export function defaultCertificatePaths(hostname: string): { certificate: string; key: string } {
-  return { certificate: `/etc/letsencrypt/live/${hostname}/fullchain.pem`, key: `/etc/letsencrypt/live/${hostname}/privkey.pem` };
+  return {
+    certificate: `/etc/letsencrypt/live/${hostname}/fullchain.pem`,
+    key: `/etc/letsencrypt/live/${hostname}/privkey.pem`,
+  };
 }
 
 function supportsHttp2Directive(version: string | undefined): boolean {
@@ -36,7 +39,11 @@ function supportsHttp2Directive(version: string | undefined): boolean {
 
 export function renderNginx(d: Deployment, opts: NginxRenderOptions): NginxFiles {
   const upstream = renderTemplate('nginx-upstream.conf.mustache', { upstream: UPSTREAM_NAME, listen: d.listen });
-  const locations = renderTemplate('nginx-locations.conf.mustache', { upstream: UPSTREAM_NAME, hostname: d.hostname, basePath: d.basePath });
+  const locations = renderTemplate('nginx-locations.conf.mustache', {
+    upstream: UPSTREAM_NAME,
+    hostname: d.hostname,
+    basePath: d.basePath,
+  });
   if (d.nginx.mode === 'snippet') return { upstream, snippet: locations };
   if (d.nginx.mode === 'none') return { upstream };
 

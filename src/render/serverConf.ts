@@ -5,7 +5,15 @@ import { DeploymentSchema, type Deployment } from '../model/deployment.js';
 import { TRAIT_SINCE, type ServerTraits } from '../model/versions.js';
 import { parseGoconf } from '../goconf/parse.js';
 import { deploymentFromConf } from '../goconf/toModel.js';
-import { BLOCKKEY, HASHKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretName, type Secrets } from '../secrets/secrets.js';
+import {
+  BLOCKKEY,
+  HASHKEY,
+  INTERNALSECRET,
+  TURN_APIKEY,
+  TURN_SECRET,
+  backendSecretName,
+  type Secrets,
+} from '../secrets/secrets.js';
 import { CONF_FIELDS, MANAGED_SECTIONS } from '../model/placement.js';
 import { renderTemplate } from './templates.js';
 
@@ -20,13 +28,20 @@ export function compatibilityProblems(d: Deployment, t: ServerTraits): string[] 
   const out: string[] = [];
   for (const b of d.backends) {
     if (b.urls.length > 1 && !t.backendUrls) {
-      out.push(`backend "${b.id}" has ${b.urls.length} URLs, but server ${t.version} reads only one "url" per backend ("urls" needs ${TRAIT_SINCE.backendUrls}); give each URL its own backend`);
+      out.push(
+        `backend "${b.id}" has ${b.urls.length} URLs, but server ${t.version} reads only one "url" per backend ("urls" needs ${TRAIT_SINCE.backendUrls}); give each URL its own backend`,
+      );
     }
   }
-  if (d.trustedProxies?.length && !t.trustedProxies) out.push(`trusted proxies are ignored by server ${t.version} (they need ${TRAIT_SINCE.trustedProxies})`);
+  if (d.trustedProxies?.length && !t.trustedProxies)
+    out.push(`trusted proxies are ignored by server ${t.version} (they need ${TRAIT_SINCE.trustedProxies})`);
   const cidr = (d.statsAllowedIps ?? []).filter((ip) => ip.includes('/'));
-  if (cidr.length && !t.statsCidr) out.push(`server ${t.version} compares stats allowed IPs exactly; ${cidr.join(', ')} would never match (CIDR needs ${TRAIT_SINCE.statsCidr})`);
-  if (d.extra['federation'] && !t.federation) out.push(`server ${t.version} has no federation support; the [federation] section would be ignored`);
+  if (cidr.length && !t.statsCidr)
+    out.push(
+      `server ${t.version} compares stats allowed IPs exactly; ${cidr.join(', ')} would never match (CIDR needs ${TRAIT_SINCE.statsCidr})`,
+    );
+  if (d.extra.federation && !t.federation)
+    out.push(`server ${t.version} has no federation support; the [federation] section would be ignored`);
   return out;
 }
 
@@ -37,13 +52,16 @@ function natsUrl(d: Deployment, t: ServerTraits): { url: string; comment: string
     case 'local':
       return { url: d.nats.url, comment: 'nats-server on this host: the server waits for it before it listens.' };
     case 'external':
-      return { url: d.nats.urls.join(', '), comment: 'External NATS cluster: every signaling node must use the same one.' };
+      return {
+        url: d.nats.urls.join(', '),
+        comment: 'External NATS cluster: every signaling node must use the same one.',
+      };
   }
 }
 
 type Entry = { key: string; value: string };
-const entries = (rec: Record<string, string> | undefined): Entry[] => Object.entries(rec ?? {}).map(([key, value]) => ({ key, value }));
-
+const entries = (rec: Record<string, string> | undefined): Entry[] =>
+  Object.entries(rec ?? {}).map(([key, value]) => ({ key, value }));
 
 export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerConfContext): string {
   const secret = (name: string) => {
@@ -70,7 +88,13 @@ export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerCon
     serverVersion: t.known ? t.version : `unknown (rendered for ${t.version}, the oldest that current Talk accepts)`,
     secretsDir: ctx.secretsDir,
     listen: d.listen,
-    https: d.https ? { httpsListen: d.https.listen ?? null, httpsCertificate: d.https.certificate ?? null, httpsKey: d.https.key ?? null } : null,
+    https: d.https
+      ? {
+          httpsListen: d.https.listen ?? null,
+          httpsCertificate: d.https.certificate ?? null,
+          httpsKey: d.https.key ?? null,
+        }
+      : null,
     trustedProxies: d.trustedProxies?.length ? d.trustedProxies.join(', ') : undefined,
     hashkey: secret(HASHKEY.name),
     blockkey: secret(BLOCKKEY.name),
@@ -92,7 +116,13 @@ export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerCon
     mcuType: d.mcu.type === 'none' ? undefined : d.mcu.type,
     mcuUrl: d.mcu.type === 'janus' ? d.mcu.url : d.mcu.type === 'proxy' ? d.mcu.urls.join(' ') : '',
     mcuProxy: d.mcu.type === 'proxy' ? d.mcu : undefined,
-    turn: d.turn ? { turnApiKey: secret(TURN_APIKEY.name), turnSecret: secret(TURN_SECRET.name), turnServers: d.turn.servers.join(', ') } : null,
+    turn: d.turn
+      ? {
+          turnApiKey: secret(TURN_APIKEY.name),
+          turnSecret: secret(TURN_SECRET.name),
+          turnServers: d.turn.servers.join(', '),
+        }
+      : null,
     statsAllowedIps: d.statsAllowedIps?.length ? d.statsAllowedIps.join(', ') : undefined,
     grpc: d.grpc ? { grpcListen: d.grpc.listen ?? null, grpcTargets: d.grpc.targets.join(', ') } : null,
     etcd: d.etcd ? { etcdEndpoints: d.etcd.endpoints.join(', ') } : null,
@@ -102,7 +132,6 @@ export function renderServerConf(d: Deployment, secrets: Secrets, ctx: ServerCon
   return renderTemplate('server.conf.mustache', view).replace(/\n{3,}/g, '\n\n');
 }
 
-
 /**
  * Reads rendered text back by the server's rules and lists every difference from what was meant.
  * Empty means the server will read exactly the model's values and secrets.
@@ -111,13 +140,18 @@ export function readBackDifferences(text: string, d: Deployment, secrets: Secret
   const diffs: string[] = [];
   const reading = deploymentFromConf(parseGoconf(text));
   diffs.push(...reading.problems);
-  const parsed = DeploymentSchema.safeParse({ ...reading.input, hostname: d.hostname, backends: reading.input.backends ?? [] });
+  const parsed = DeploymentSchema.safeParse({
+    ...reading.input,
+    hostname: d.hostname,
+    backends: reading.input.backends ?? [],
+  });
   if (!parsed.success) return [...diffs, ...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)];
   const back = parsed.data;
   for (const f of CONF_FIELDS) {
     const want = normalizeField(f, d);
     const got = normalizeField(f, back);
-    if (!isDeepStrictEqual(want, got)) diffs.push(`${f}: wrote ${JSON.stringify(got)} but meant ${JSON.stringify(want)}`);
+    if (!isDeepStrictEqual(want, got))
+      diffs.push(`${f}: wrote ${JSON.stringify(got)} but meant ${JSON.stringify(want)}`);
   }
   for (const [name, s] of secrets) {
     if (reading.secrets.get(name) !== s.value) diffs.push(`secret ${name} does not read back as written`);
@@ -130,9 +164,10 @@ function normalizeField(f: (typeof CONF_FIELDS)[number], d: Deployment): unknown
   if (f === 'extra') {
     // Section/key names are case-insensitive to the server.
     const out: Record<string, Record<string, string>> = {};
-    for (const [s, kv] of Object.entries(d.extra)) for (const [k, v] of Object.entries(kv)) (out[s.toLowerCase()] ??= {})[k.toLowerCase()] = v;
+    for (const [s, kv] of Object.entries(d.extra))
+      for (const [k, v] of Object.entries(kv)) (out[s.toLowerCase()] ??= {})[k.toLowerCase()] = v;
     return out;
   }
   const v = d[f];
-  return Array.isArray(v) && v.length === 0 ? undefined : v ?? undefined;
+  return Array.isArray(v) && v.length === 0 ? undefined : (v ?? undefined);
 }

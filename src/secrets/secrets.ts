@@ -2,7 +2,7 @@
 // re-run from the secret file or an existing server.conf, generated only when absent, rotated
 // only on request. Values never leave this module except into rendered files.
 import { createHash, randomBytes } from 'node:crypto';
-import { type Deployment } from '../model/deployment.js';
+import type { Deployment } from '../model/deployment.js';
 
 /** Values from the upstream template: a config still holding them runs with public keys. */
 export const PUBLIC_PLACEHOLDERS = new Set([
@@ -29,25 +29,59 @@ export interface SecretSpec {
 const nonEmpty = (v: string) => (v.length === 0 ? 'is empty' : undefined);
 
 export const HASHKEY: SecretSpec = {
-  name: 'hashkey', section: 'sessions', key: 'hashkey', hexLength: 64,
-  check: (v) => (v.length === 32 || v.length === 64 ? undefined : `is ${v.length} characters; the server wants 32 or 64`),
+  name: 'hashkey',
+  section: 'sessions',
+  key: 'hashkey',
+  hexLength: 64,
+  check: (v) =>
+    v.length === 32 || v.length === 64 ? undefined : `is ${v.length} characters; the server wants 32 or 64`,
 };
 export const BLOCKKEY: SecretSpec = {
-  name: 'blockkey', section: 'sessions', key: 'blockkey', hexLength: 32,
-  check: (v) => ([16, 24, 32].includes(Buffer.byteLength(v)) ? undefined : `is ${Buffer.byteLength(v)} bytes; the server exits unless it is 16, 24 or 32`),
+  name: 'blockkey',
+  section: 'sessions',
+  key: 'blockkey',
+  hexLength: 32,
+  check: (v) =>
+    [16, 24, 32].includes(Buffer.byteLength(v))
+      ? undefined
+      : `is ${Buffer.byteLength(v)} bytes; the server exits unless it is 16, 24 or 32`,
 };
-export const INTERNALSECRET: SecretSpec = { name: 'internalsecret', section: 'clients', key: 'internalsecret', hexLength: 64, check: nonEmpty };
-export const TURN_APIKEY: SecretSpec = { name: 'turn-apikey', section: 'turn', key: 'apikey', hexLength: 32, check: nonEmpty };
-export const TURN_SECRET: SecretSpec = { name: 'turn-secret', section: 'turn', key: 'secret', hexLength: 64, check: nonEmpty };
+export const INTERNALSECRET: SecretSpec = {
+  name: 'internalsecret',
+  section: 'clients',
+  key: 'internalsecret',
+  hexLength: 64,
+  check: nonEmpty,
+};
+export const TURN_APIKEY: SecretSpec = {
+  name: 'turn-apikey',
+  section: 'turn',
+  key: 'apikey',
+  hexLength: 32,
+  check: nonEmpty,
+};
+export const TURN_SECRET: SecretSpec = {
+  name: 'turn-secret',
+  section: 'turn',
+  key: 'secret',
+  hexLength: 64,
+  check: nonEmpty,
+};
 /** The secret a backend shares with its Nextcloud: also its file name and --rotate argument. */
 export const backendSecretName = (id: string): string => `backend-${id}`;
 export const backendSecretSpec = (id: string): SecretSpec => ({
-  name: backendSecretName(id), section: id, key: 'secret', hexLength: 64, check: nonEmpty,
+  name: backendSecretName(id),
+  section: id,
+  key: 'secret',
+  hexLength: 64,
+  check: nonEmpty,
 });
 
 export function secretSpecsFor(d: Pick<Deployment, 'backends' | 'turn'>): SecretSpec[] {
   return [
-    HASHKEY, BLOCKKEY, INTERNALSECRET,
+    HASHKEY,
+    BLOCKKEY,
+    INTERNALSECRET,
     ...d.backends.map((b) => backendSecretSpec(b.id)),
     ...(d.turn ? [TURN_APIKEY, TURN_SECRET] : []),
   ];
@@ -82,7 +116,9 @@ export interface SecretProblem {
 }
 
 export function generateHex(hexLength: number): string {
-  return randomBytes(Math.ceil(hexLength / 2)).toString('hex').slice(0, hexLength);
+  return randomBytes(Math.ceil(hexLength / 2))
+    .toString('hex')
+    .slice(0, hexLength);
 }
 
 const SAFE_SECRET = /^[\x21-\x7e]+$/;
@@ -92,7 +128,10 @@ const SAFE_SECRET = /^[\x21-\x7e]+$/;
  * secret file > generated. Placeholders count as absent; an invalid existing value is a problem,
  * never silently replaced.
  */
-export function resolveSecrets(specs: SecretSpec[], src: SecretSources): { secrets: Secrets; problems: SecretProblem[]; notices: string[] } {
+export function resolveSecrets(
+  specs: SecretSpec[],
+  src: SecretSources,
+): { secrets: Secrets; problems: SecretProblem[]; notices: string[] } {
   const secrets: Secrets = new Map();
   const problems: SecretProblem[] = [];
   const notices: string[] = [];
@@ -101,8 +140,10 @@ export function resolveSecrets(specs: SecretSpec[], src: SecretSources): { secre
     const where = `[${spec.section}] ${spec.key}`;
     const adopted = src.adopt?.get(spec.name);
     if (adopted !== undefined) {
-      const problem = spec.check(adopted) ?? (SAFE_SECRET.test(adopted) ? undefined : 'contains spaces or control characters');
-      if (problem) problems.push({ message: `the value to adopt for ${where} ${problem}`, fix: 'choose another value' });
+      const problem =
+        spec.check(adopted) ?? (SAFE_SECRET.test(adopted) ? undefined : 'contains spaces or control characters');
+      if (problem)
+        problems.push({ message: `the value to adopt for ${where} ${problem}`, fix: 'choose another value' });
       else secrets.set(spec.name, { spec, value: adopted, origin: 'adopted' });
       continue;
     }
@@ -121,7 +162,8 @@ export function resolveSecrets(specs: SecretSpec[], src: SecretSources): { secre
       continue;
     }
     const origin: SecretOrigin = fromConf !== undefined ? 'config' : 'file';
-    const problem = spec.check(candidate) ?? (SAFE_SECRET.test(candidate) ? undefined : 'contains spaces or control characters');
+    const problem =
+      spec.check(candidate) ?? (SAFE_SECRET.test(candidate) ? undefined : 'contains spaces or control characters');
     if (problem) {
       problems.push({
         message: `existing ${where} ${problem}`,
@@ -130,7 +172,9 @@ export function resolveSecrets(specs: SecretSpec[], src: SecretSources): { secre
       continue;
     }
     if (fromConf !== undefined && fromFile !== undefined && fromConf !== fromFile) {
-      notices.push(`${where}: server.conf and the secret file ${spec.name} differ; keeping server.conf's value (the one the server uses) and updating the file`);
+      notices.push(
+        `${where}: server.conf and the secret file ${spec.name} differ; keeping server.conf's value (the one the server uses) and updating the file`,
+      );
     }
     secrets.set(spec.name, { spec, value: candidate, origin });
   }
@@ -150,7 +194,9 @@ export function fingerprint(value: string): string {
 }
 
 /** server.conf keys whose value is a secret whatever it is (from the specs above). */
-const SECRET_KEYS = [...new Set([HASHKEY, BLOCKKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretSpec('x')].map((s) => s.key))];
+const SECRET_KEYS = [
+  ...new Set([HASHKEY, BLOCKKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretSpec('x')].map((s) => s.key)),
+];
 const SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_KEYS.join('|')})\\s*[=:]\\s*)(\\S.*)$`, 'gim');
 
 /**
@@ -158,10 +204,19 @@ const SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_KEYS.join('|')})\\s*[=:]\\s*)(
  * `<secret N chars, sha256 …>`. With `configLines`, the value of every secret key of a config file
  * is masked too, so old values we were never told of stay hidden.
  */
-export function maskSecrets(text: string, values: Iterable<string | undefined>, opts: { configLines?: boolean } = {}): string {
+export function maskSecrets(
+  text: string,
+  values: Iterable<string | undefined>,
+  opts: { configLines?: boolean } = {},
+): string {
   let out = text;
-  const sorted = [...new Set(values)].filter((v): v is string => v !== undefined && v.length >= 4).sort((a, b) => b.length - a.length);
+  const sorted = [...new Set(values)]
+    .filter((v): v is string => v !== undefined && v.length >= 4)
+    .sort((a, b) => b.length - a.length);
   for (const v of sorted) out = out.split(v).join(`<secret ${fingerprint(v)}>`);
-  if (opts.configLines) out = out.replace(SECRET_LINE, (_m, head: string, value: string) => (value.startsWith('<secret') ? head + value : `${head}<secret ${fingerprint(value)}>`));
+  if (opts.configLines)
+    out = out.replace(SECRET_LINE, (_m, head: string, value: string) =>
+      value.startsWith('<secret') ? head + value : `${head}<secret ${fingerprint(value)}>`,
+    );
   return out;
 }

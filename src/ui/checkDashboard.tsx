@@ -2,7 +2,8 @@
 // pass, warn, fail, skipped), its detail, and the fix under a problem. Loaded only when a
 // terminal shows it (ink costs ~300 ms to import). It reads no keys: no useInput, so a piped
 // stdin can never make it throw.
-import React, { useEffect, useState } from 'react';
+import type React from 'react';
+import { useEffect, useState } from 'react';
 import { Box, render, Text } from 'ink';
 import { runCheck, summary, type CheckFlags } from '../check/run.js';
 import type { RunEvent } from '../check/runner.js';
@@ -56,7 +57,9 @@ export function CheckDashboard({ store, color }: { store: DashboardStore; color:
               <Text bold={r.state === 'done' && r.status === 'fail'}>{r.title}</Text>
             </Box>
             <Box flexShrink={1}>
-              <Text {...(r.state === 'done' && r.status === 'skip' ? { dimColor: true } : {})}>{r.state === 'done' ? r.detail : r.state === 'running' ? 'checking…' : ''}</Text>
+              <Text {...(r.state === 'done' && r.status === 'skip' ? { dimColor: true } : {})}>
+                {r.state === 'done' ? r.detail : r.state === 'running' ? 'checking…' : ''}
+              </Text>
             </Box>
           </Box>
           {r.state === 'done' && r.fix && (r.status === 'fail' || r.status === 'warn') ? (
@@ -78,7 +81,11 @@ export function CheckDashboard({ store, color }: { store: DashboardStore; color:
   );
 }
 
-export function createStore(): DashboardStore & { catalogue(titles: { id: string; title: string }[]): void; event(e: RunEvent): void; finish(r: CheckReport): void } {
+export function createStore(): DashboardStore & {
+  catalogue(titles: { id: string; title: string }[]): void;
+  event(e: RunEvent): void;
+  finish(r: CheckReport): void;
+} {
   const listeners = new Set<() => void>();
   const notify = () => listeners.forEach((l) => l());
   const store = {
@@ -93,7 +100,13 @@ export function createStore(): DashboardStore & { catalogue(titles: { id: string
       notify();
     },
     event(e: RunEvent) {
-      store.rows = store.rows.map((r) => (e.type === 'start' && r.id === e.id ? { id: r.id, title: r.title, state: 'running' as const } : e.type === 'done' && r.id === e.result.id ? { ...e.result, state: 'done' as const } : r));
+      store.rows = store.rows.map((r) =>
+        e.type === 'start' && r.id === e.id
+          ? { id: r.id, title: r.title, state: 'running' as const }
+          : e.type === 'done' && r.id === e.result.id
+            ? { ...e.result, state: 'done' as const }
+            : r,
+      );
       notify();
     },
     finish(report: CheckReport) {
@@ -110,7 +123,11 @@ export async function showDashboard(flags: CheckFlags, opts: { color: boolean })
   const store = createStore();
   const app = render(<CheckDashboard store={store} color={opts.color} />, { exitOnCtrlC: false, patchConsole: false });
   try {
-    const { report } = await runCheck(flags, (e) => store.event(e), (titles) => store.catalogue(titles));
+    const { report } = await runCheck(
+      flags,
+      (e) => store.event(e),
+      (titles) => store.catalogue(titles),
+    );
     store.finish(report);
     await new Promise((r) => setTimeout(r, 50));
     return report.ok ? 0 : 1;

@@ -59,7 +59,18 @@ describe('never-answering endpoints', () => {
     writeOccState(occState, { hang: true });
     const t0 = Date.now();
     const r = await runCli(
-      ['check', '--root', holeRoot, '--url', `https://127.0.0.1:${hole.port}/standalone-signaling`, '--timeout', '2', '--json', '--occ', `${process.execPath} ${FAKE_OCC}`],
+      [
+        'check',
+        '--root',
+        holeRoot,
+        '--url',
+        `https://127.0.0.1:${hole.port}/standalone-signaling`,
+        '--timeout',
+        '2',
+        '--json',
+        '--occ',
+        `${process.execPath} ${FAKE_OCC}`,
+      ],
       { FAKE_OCC_STATE: occState },
     );
     const took = Date.now() - t0;
@@ -68,8 +79,17 @@ describe('never-answering endpoints', () => {
     expect(took, `took ${took} ms`).toBeLessThan(2000 + 1500);
     expect(report.ms!).toBeLessThan(2000 * 1.5);
     const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
-    for (const id of ['server', 'nats', 'janus', 'public.tls', 'backend.cloud.nextcloud', 'registration']) expect(status[id], id).toBe('fail');
-    for (const id of ['public.welcome', 'public.upgrade', 'hello', 'backend.cloud.secret', 'backend.cloud.server', 'server.talk']) expect(status[id], id).toBe('skip');
+    for (const id of ['server', 'nats', 'janus', 'public.tls', 'backend.cloud.nextcloud', 'registration'])
+      expect(status[id], id).toBe('fail');
+    for (const id of [
+      'public.welcome',
+      'public.upgrade',
+      'hello',
+      'backend.cloud.secret',
+      'backend.cloud.server',
+      'server.talk',
+    ])
+      expect(status[id], id).toBe('skip');
     const byId = (id: string) => report.checks.find((c) => c.id === id)!;
     expect(byId('nats').detail).toMatch(/not answering|timeout/);
     expect(byId('public.tls').detail).toMatch(/no TLS handshake|no answer/);
@@ -80,7 +100,10 @@ describe('never-answering endpoints', () => {
 
 describe('plain output and the dashboard', () => {
   it('prints one line per check in catalogue order, fixes indented, and a summary (no TTY, CI set)', async () => {
-    const r = await runCli(['check', '--root', holeRoot, '--url', 'https://127.0.0.1:1/standalone-signaling', '--timeout', '1'], { CI: '1' });
+    const r = await runCli(
+      ['check', '--root', holeRoot, '--url', 'https://127.0.0.1:1/standalone-signaling', '--timeout', '1'],
+      { CI: '1' },
+    );
     expect(r.code).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^(PASS|WARN|FAIL|SKIP) {2}Config: /);
@@ -94,7 +117,11 @@ describe('plain output and the dashboard', () => {
   it('shows the ink dashboard on a terminal (script(1) gives it a pty), with stdin not readable', async () => {
     if (!existsSync('/usr/bin/script')) return;
     const cmd = `stty cols 160 rows 60; ${process.execPath} ${BIN} check --root ${holeRoot} --url https://127.0.0.1:1/standalone-signaling --timeout 1 < /dev/null`;
-    const r = await execa('script', ['-qec', cmd, '/dev/null'], { reject: false, env: { NO_COLOR: '1', CI: '', TERM: 'xterm', COLUMNS: '160' }, timeout: 30_000 });
+    const r = await execa('script', ['-qec', cmd, '/dev/null'], {
+      reject: false,
+      env: { NO_COLOR: '1', CI: '', TERM: 'xterm', COLUMNS: '160' },
+      timeout: 30_000,
+    });
     const out = String(r.stdout).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     expect(r.exitCode, out).toBe(1);
     expect(out).toContain('✖');
@@ -123,19 +150,42 @@ describe('registration in Talk (stand-in occ)', () => {
     root = path.join(tmp, 'reg');
     mkdirSync(root, { recursive: true });
     const answers = path.join(root, 'answers.yaml');
-    writeFileSync(answers, 'hostname: localhost\nlisten: 127.0.0.1:1\nbackends:\n  - id: cloud\n    urls: [http://127.0.0.1:1]\nnginx:\n  mode: none\n');
+    writeFileSync(
+      answers,
+      'hostname: localhost\nlisten: 127.0.0.1:1\nbackends:\n  - id: cloud\n    urls: [http://127.0.0.1:1]\nnginx:\n  mode: none\n',
+    );
     const r = await runInProcess(['setup', '--answers', answers, '--server-version', '2.0.2', '--yes', '--root', root]);
     expect(r.code, r.all).toBe(0);
-    backendSecret = readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud'), 'utf8').trim();
+    backendSecret = readFileSync(
+      path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud'),
+      'utf8',
+    ).trim();
   });
 
   async function registration(state: Parameters<typeof writeOccState>[1] | undefined) {
     const file = path.join(tmp, `occ-${Math.random().toString(36).slice(2)}.json`);
     const log = `${file}.log`;
     if (state) writeOccState(file, state);
-    const r = await runInProcess(['check', '--root', root, '--url', publicUrl, '--timeout', '5', '--json', '--occ', `${process.execPath} ${FAKE_OCC}`], { exec: fakeOccExec({ stateFile: file, logFile: log }) });
+    const r = await runInProcess(
+      [
+        'check',
+        '--root',
+        root,
+        '--url',
+        publicUrl,
+        '--timeout',
+        '5',
+        '--json',
+        '--occ',
+        `${process.execPath} ${FAKE_OCC}`,
+      ],
+      { exec: fakeOccExec({ stateFile: file, logFile: log }) },
+    );
     const report = CheckReportSchema.parse(JSON.parse(r.stdout));
-    const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
     for (const c of calls) expect(c).toContain('--no-warnings');
     for (const s of secretValues(root)) expect(r.all).not.toContain(s);
     return { check: report.checks.find((c) => c.id === 'registration')!, all: r.all, calls };
@@ -163,16 +213,28 @@ describe('registration in Talk (stand-in occ)', () => {
   });
 
   it('fails when signaling_mode is internal', async () => {
-    const { check } = await registration({ servers: [{ server: publicUrl, verify: true }], secret: backendSecret, appConfig: { spreed: { signaling_mode: 'internal' } } });
+    const { check } = await registration({
+      servers: [{ server: publicUrl, verify: true }],
+      secret: backendSecret,
+      appConfig: { spreed: { signaling_mode: 'internal' } },
+    });
     expect(check.status).toBe('fail');
     expect(check.detail).toContain('signaling_mode = internal');
   });
 
   it("fails when Nextcloud's overwrite.cli.url matches no backend URL (its own requests would get 403)", async () => {
-    const { check } = await registration({ servers: [{ server: publicUrl, verify: true }], secret: backendSecret, systemConfig: { 'overwrite.cli.url': 'https://cloud.example.org' } });
+    const { check } = await registration({
+      servers: [{ server: publicUrl, verify: true }],
+      secret: backendSecret,
+      systemConfig: { 'overwrite.cli.url': 'https://cloud.example.org' },
+    });
     expect(check.status).toBe('fail');
     expect(check.detail).toContain('overwrite.cli.url https://cloud.example.org matches no backend url');
-    const ok = await registration({ servers: [{ server: publicUrl, verify: true }], secret: backendSecret, systemConfig: { 'overwrite.cli.url': 'http://127.0.0.1:1/' } });
+    const ok = await registration({
+      servers: [{ server: publicUrl, verify: true }],
+      secret: backendSecret,
+      systemConfig: { 'overwrite.cli.url': 'http://127.0.0.1:1/' },
+    });
     expect(ok.check.status, ok.check.detail).toBe('pass');
   });
 

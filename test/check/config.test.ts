@@ -20,13 +20,17 @@ async function configCheck(file: string | { text: string; version: string }) {
   mkdirSync(path.dirname(path.join(root, CONF)), { recursive: true });
   writeFileSync(path.join(root, CONF), text);
   // What setup rendered for is recorded in its state file beside server.conf.
-  if (version) writeFileSync(path.join(path.dirname(path.join(root, CONF)), 'spreed-setup.yaml'), `renderedFor: ${version}\n`);
+  if (version)
+    writeFileSync(path.join(path.dirname(path.join(root, CONF)), 'spreed-setup.yaml'), `renderedFor: ${version}\n`);
   const setup = readCheckSetup({ root });
   const def = buildCatalogue({ setup, tls: { insecure: false } }).find((d) => d.id === 'config')!;
   return def.run({ left: () => 1000, outcome: async () => undefined });
 }
 
-const conf = (version: string, body: string) => ({ version, text: `# Written by spreed-setup 0.1.0 for server version ${version}.\n${body}` });
+const conf = (version: string, body: string) => ({
+  version,
+  text: `# Written by spreed-setup 0.1.0 for server version ${version}.\n${body}`,
+});
 const base = (extra: { sessions?: string; backend?: string; nats?: string } = {}) => `[http]
 listen = 127.0.0.1:8080
 [sessions]
@@ -48,7 +52,9 @@ describe('config check', () => {
   });
 
   it("names the upstream template's public placeholders and a bad blockkey length", async () => {
-    const o = await configCheck(conf('2.0.2', base({ sessions: 'hashkey = the-secret-for-session-checksums\nblockkey = 0123456789' })));
+    const o = await configCheck(
+      conf('2.0.2', base({ sessions: 'hashkey = the-secret-for-session-checksums\nblockkey = 0123456789' })),
+    );
     expect(o.status).toBe('fail');
     expect(o.detail).toContain('public placeholder');
     expect(o.detail).toContain('blockkey is 10 bytes');
@@ -56,7 +62,9 @@ describe('config check', () => {
   });
 
   it('refuses `urls` for a server before 2.0.4 (it ignores it: backend incomplete)', async () => {
-    const o = await configCheck(conf('1.2.4', base({ backend: '[cloud]\nurls = https://cloud.example.org\nsecret = s3cr3t-value' })));
+    const o = await configCheck(
+      conf('1.2.4', base({ backend: '[cloud]\nurls = https://cloud.example.org\nsecret = s3cr3t-value' })),
+    );
     expect(o.status).toBe('fail');
     expect(o.detail).toContain('urls is read only from 2.0.4');
     expect(o.fix).toContain('url = https://cloud.example.org');
@@ -69,14 +77,18 @@ describe('config check', () => {
   });
 
   it('refuses nats://loopback for 0.4.1 (it hangs) and an /ocs/ backend URL', async () => {
-    const o = await configCheck(conf('0.4.1', base({ backend: '[cloud]\nurl = https://cloud.example.org/ocs/v2.php\nsecret = s3cr3t-value' })));
+    const o = await configCheck(
+      conf('0.4.1', base({ backend: '[cloud]\nurl = https://cloud.example.org/ocs/v2.php\nsecret = s3cr3t-value' })),
+    );
     expect(o.status).toBe('fail');
     expect(o.detail).toContain('ocs');
     expect(o.detail).toContain('hangs');
   });
 
   it('says where a file does not parse', async () => {
-    const o = await configCheck('[http]\nlisten = 127.0.0.1:8080\njust words here\n'.replace('[http]\n', 'garbage line\n[http]\n'));
+    const o = await configCheck(
+      '[http]\nlisten = 127.0.0.1:8080\njust words here\n'.replace('[http]\n', 'garbage line\n[http]\n'),
+    );
     expect(o.status).toBe('fail');
     expect(o.detail).toContain('line 1');
   });

@@ -12,7 +12,15 @@ import { expect } from 'vitest';
 import { CheckReportSchema, type CheckReport, type CheckResult } from '../../src/check/schema.js';
 import { signalingBinary, type SignalingVersion } from '../harness/components.js';
 import { freePort } from '../harness/ports.js';
-import { startJanus, startNats, startNginx, startSignaling, writeNginxMain, type ManagedProcess, type StartedSignaling } from '../harness/processes.js';
+import {
+  startJanus,
+  startNats,
+  startNginx,
+  startSignaling,
+  writeNginxMain,
+  type ManagedProcess,
+  type StartedSignaling,
+} from '../harness/processes.js';
 import { runCli, secretValues } from '../cli/run.js';
 import { runInProcess, type CliResult } from '../cli/inProcess.js';
 import { testSiteAnswers } from '../harness/answers.js';
@@ -35,18 +43,80 @@ export interface Certs {
 export function makeCerts(dir: string): Certs {
   mkdirSync(dir, { recursive: true });
   const good = { cert: path.join(dir, 'good.pem'), key: path.join(dir, 'good.key') };
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '90', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', good.key, '-out', good.cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '90',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      good.key,
+      '-out',
+      good.cert,
+    ],
+    { stdio: 'ignore' },
+  );
   // `req -x509` cannot back-date; `ca -selfsign` takes explicit dates.
   const db = path.join(dir, 'ca-db');
   mkdirSync(db, { recursive: true });
   writeFileSync(path.join(db, 'index.txt'), '');
   writeFileSync(path.join(db, 'serial'), '01\n');
   const cnf = path.join(dir, 'ca.cnf');
-  writeFileSync(cnf, `[ca]\ndefault_ca = x\n[x]\ndatabase = ${db}/index.txt\nserial = ${db}/serial\nnew_certs_dir = ${db}\ndefault_md = sha256\npolicy = p\ncopy_extensions = copy\nunique_subject = no\n[p]\ncommonName = supplied\n`);
+  writeFileSync(
+    cnf,
+    `[ca]\ndefault_ca = x\n[x]\ndatabase = ${db}/index.txt\nserial = ${db}/serial\nnew_certs_dir = ${db}\ndefault_md = sha256\npolicy = p\ncopy_extensions = copy\nunique_subject = no\n[p]\ncommonName = supplied\n`,
+  );
   const expired = { cert: path.join(dir, 'expired.pem'), key: path.join(dir, 'expired.key') };
   const csr = path.join(dir, 'expired.csr');
-  execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', expired.key, '-out', csr], { stdio: 'ignore' });
-  execFileSync('openssl', ['ca', '-batch', '-config', cnf, '-selfsign', '-keyfile', expired.key, '-in', csr, '-out', expired.cert, '-startdate', '20200101000000Z', '-enddate', '20200201000000Z', '-notext'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      expired.key,
+      '-out',
+      csr,
+    ],
+    { stdio: 'ignore' },
+  );
+  execFileSync(
+    'openssl',
+    [
+      'ca',
+      '-batch',
+      '-config',
+      cnf,
+      '-selfsign',
+      '-keyfile',
+      expired.key,
+      '-in',
+      csr,
+      '-out',
+      expired.cert,
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20200201000000Z',
+      '-notext',
+    ],
+    { stdio: 'ignore' },
+  );
   return { good, expired };
 }
 
@@ -105,13 +175,35 @@ export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Pr
     lines.push('mcu:', '  type: janus', `  url: ws://127.0.0.1:${port}`);
   }
   const answers = path.join(root, 'answers.yaml');
-  writeFileSync(answers, testSiteAnswers({ listenPort, nextcloudUrl, cert, httpPort, httpsPort, acmeWebroot: path.join(root, 'acme'), extra: lines }));
-  const r = await runInProcess(['setup', '--answers', answers, '--server-version', opts.version, '--yes', '--root', root]);
+  writeFileSync(
+    answers,
+    testSiteAnswers({
+      listenPort,
+      nextcloudUrl,
+      cert,
+      httpPort,
+      httpsPort,
+      acmeWebroot: path.join(root, 'acme'),
+      extra: lines,
+    }),
+  );
+  const r = await runInProcess([
+    'setup',
+    '--answers',
+    answers,
+    '--server-version',
+    opts.version,
+    '--yes',
+    '--root',
+    root,
+  ]);
   expect(r.code, r.all).toBe(0);
   const secret = (name: string) => readFileSync(path.join(root, SECRETS_DIR, name), 'utf8').trim();
   nc.setSecret(secret('backend-cloud'));
   const conf = path.join(root, CONF);
-  const server = await startSignaling(signalingBinary(opts.version), conf, listenPort, { name: `signaling ${opts.version}` });
+  const server = await startSignaling(signalingBinary(opts.version), conf, listenPort, {
+    name: `signaling ${opts.version}`,
+  });
   let site = path.join(root, SITE);
   if (opts.site) {
     const changed = opts.site(readFileSync(site, 'utf8'));
@@ -170,7 +262,18 @@ export async function checkCli(env: Env, extra: string[] = [], opts: { ca?: bool
 }
 
 function checkArgs(env: Env, extra: string[], opts: { ca?: boolean }): string[] {
-  const args = ['check', '--root', env.root, '--url', env.publicUrl, '--json', '--timeout', '5', '--nginx-conf', env.nginxMain];
+  const args = [
+    'check',
+    '--root',
+    env.root,
+    '--url',
+    env.publicUrl,
+    '--json',
+    '--timeout',
+    '5',
+    '--nginx-conf',
+    env.nginxMain,
+  ];
   if (opts.ca !== false) args.push('--ca', env.caFile);
   return [...args, ...extra];
 }
@@ -193,5 +296,7 @@ function checked(env: Env, r: Pick<CliResult, 'stdout' | 'all'> & { code: number
 
 /** A readable dump of a report for assertion messages. */
 export function dump(report: CheckReport): string {
-  return report.checks.map((c) => `${c.status.padEnd(4)} ${c.id}: ${c.detail}${c.fix ? `\n       fix: ${c.fix}` : ''}`).join('\n');
+  return report.checks
+    .map((c) => `${c.status.padEnd(4)} ${c.id}: ${c.detail}${c.fix ? `\n       fix: ${c.fix}` : ''}`)
+    .join('\n');
 }

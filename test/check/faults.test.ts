@@ -27,7 +27,10 @@ afterAll(async () => {
 
 const newHex = (n: number) => 'c0ffee'.repeat(20).slice(0, n);
 
-async function withEnv(opts: Omit<EnvOptions, 'version'> & { version?: EnvOptions['version'] }, fn: (env: Awaited<ReturnType<typeof startEnv>>) => Promise<void>): Promise<void> {
+async function withEnv(
+  opts: Omit<EnvOptions, 'version'> & { version?: EnvOptions['version'] },
+  fn: (env: Awaited<ReturnType<typeof startEnv>>) => Promise<void>,
+): Promise<void> {
   const env = await startEnv(tmp, certs, { version: '2.0.2', ...opts });
   try {
     await fn(env);
@@ -39,7 +42,11 @@ async function withEnv(opts: Omit<EnvOptions, 'version'> & { version?: EnvOption
 const d = skipUnless({ signaling: ['2.0.2', '0.4.1'], components: ['nginx', 'openssl', 'nats-server', 'janus'] });
 describe.skipIf(d.skip)(`fault matrix${d.suffix}`, () => {
   it('nginx without the Upgrade/Connection headers: the upgrade gets 400, named as missing Upgrade headers', async () => {
-    const site = (t: string) => t.split('\n').filter((l) => !/proxy_set_header (Upgrade|Connection)/.test(l)).join('\n');
+    const site = (t: string) =>
+      t
+        .split('\n')
+        .filter((l) => !/proxy_set_header (Upgrade|Connection)/.test(l))
+        .join('\n');
     await withEnv({ site }, async (env) => {
       const r = await check(env);
       const up = r.byId('public.upgrade');
@@ -107,7 +114,7 @@ describe.skipIf(d.skip)(`fault matrix${d.suffix}`, () => {
     });
   });
 
-  it('backend URL differing in scheme: invalid_backend for the hello, 403 for Nextcloud\'s requests', async () => {
+  it("backend URL differing in scheme: invalid_backend for the hello, 403 for Nextcloud's requests", async () => {
     await withEnv({}, async (env) => {
       const https = env.nextcloudUrl.replace(/^http:/, 'https:');
       env.editConf('cloud', 'url', https);

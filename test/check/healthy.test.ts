@@ -64,7 +64,10 @@ for (const version of SIGNALING_VERSIONS) {
 const d2 = skipUnless({ signaling: ['1.2.4'], components: ['nginx', 'openssl'] });
 describe.skipIf(d2.skip)(`version verdict when Nextcloud's version is known or not${d2.suffix}`, () => {
   it('1.2.4 against Nextcloud 29 passes (federation became required with 30); unknown version warns', async () => {
-    const env29 = await startEnv(tmp, certs, { version: '1.2.4', nextcloud: { version: { major: 29, minor: 0, micro: 9 } } });
+    const env29 = await startEnv(tmp, certs, {
+      version: '1.2.4',
+      nextcloud: { version: { major: 29, minor: 0, micro: 9 } },
+    });
     try {
       const r = await checkCli(env29);
       expect(r.byId('server.talk').status, dump(r.report)).toBe('pass');

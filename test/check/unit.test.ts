@@ -27,7 +27,13 @@ describe('runner', () => {
     const t0 = Date.now();
     const { results } = await runChecks(defs, { timeoutMs: 2000 });
     expect(Date.now() - t0).toBeLessThan(380);
-    expect(results.map((r) => [r.id, r.status])).toEqual([['a', 'pass'], ['b', 'fail'], ['c', 'skip'], ['d', 'skip'], ['e', 'warn']]);
+    expect(results.map((r) => [r.id, r.status])).toEqual([
+      ['a', 'pass'],
+      ['b', 'fail'],
+      ['c', 'skip'],
+      ['d', 'skip'],
+      ['e', 'warn'],
+    ]);
     expect(results[2]!.detail).toBe('skipped: needs B (failed)');
     expect(results[3]!.detail).toBe('skipped: needs C (skipped)');
     expect(results[1]!.fix).toBe('mend it');
@@ -35,7 +41,12 @@ describe('runner', () => {
 
   it('bounds every check by its timeout and the run by about one timeout', async () => {
     const hang = (): Promise<never> => new Promise(() => undefined);
-    const defs: CheckDef[] = Array.from({ length: 8 }, (_, i) => ({ id: `h${i}`, title: `H${i}`, run: hang, timeoutFix: 'look' }));
+    const defs: CheckDef[] = Array.from({ length: 8 }, (_, i) => ({
+      id: `h${i}`,
+      title: `H${i}`,
+      run: hang,
+      timeoutFix: 'look',
+    }));
     defs.push({ id: 'slow', title: 'Slow', run: async () => (await wait(250), { status: 'pass', detail: 'ok' }) });
     defs.push({ id: 'after', title: 'After', needs: ['slow'], run: hang });
     const t0 = Date.now();
@@ -43,21 +54,44 @@ describe('runner', () => {
     const took = Date.now() - t0;
     expect(took).toBeGreaterThanOrEqual(400);
     expect(took).toBeLessThan(400 * 1.5 + 200);
-    expect(results.filter((r) => r.id.startsWith('h')).every((r) => r.status === 'fail' && /no answer within/.test(r.detail) && r.fix === 'look')).toBe(true);
+    expect(
+      results
+        .filter((r) => r.id.startsWith('h'))
+        .every((r) => r.status === 'fail' && /no answer within/.test(r.detail) && r.fix === 'look'),
+    ).toBe(true);
     const after = results.find((r) => r.id === 'after')!;
     expect(after.status).toBe('fail');
     expect(after.detail).toMatch(/run's limit|no answer/);
   });
 
   it('turns a thrown error into a failure instead of crashing the run', async () => {
-    const { results } = await runChecks([{ id: 'x', title: 'X', run: async () => { throw new Error('boom'); } }], { timeoutMs: 500 });
+    const { results } = await runChecks(
+      [
+        {
+          id: 'x',
+          title: 'X',
+          run: async () => {
+            throw new Error('boom');
+          },
+        },
+      ],
+      { timeoutMs: 500 },
+    );
     expect(results[0]).toMatchObject({ status: 'fail', detail: 'unexpected error: boom' });
   });
 });
 
 describe("Talk's feature demands", () => {
   const f041 = ['audio-video-permissions'];
-  const f124 = ['audio-video-permissions', 'dialout', 'hello-v2', 'incall-all', 'switchto', 'transient-data', 'welcome'];
+  const f124 = [
+    'audio-video-permissions',
+    'dialout',
+    'hello-v2',
+    'incall-all',
+    'switchto',
+    'transient-data',
+    'welcome',
+  ];
   const f202 = [...f124, 'federation', 'join-features', 'offer-codecs', 'recipient-call'];
   it('judges the measured feature sets of 0.4.1, 1.2.4 and 2.0.2', () => {
     expect(judgeFeatures(f041, 30).missingRequired).toEqual(['incall-all', 'hello-v2', 'switchto', 'federation']);
@@ -71,28 +105,53 @@ describe("Talk's feature demands", () => {
 
 describe('occ output', () => {
   it('parses talk:signaling:list JSON (escaped slashes) and the never-configured []', () => {
-    const out = '{"servers":[{"server":"https:\\/\\/hpb.example.org\\/standalone-signaling","verify":true}],"secret":"s3cr3t"}\n';
-    expect(parseSignalingList(out)).toEqual({ servers: [{ server: 'https://hpb.example.org/standalone-signaling', verify: true }], secret: 's3cr3t' });
+    const out =
+      '{"servers":[{"server":"https:\\/\\/hpb.example.org\\/standalone-signaling","verify":true}],"secret":"s3cr3t"}\n';
+    expect(parseSignalingList(out)).toEqual({
+      servers: [{ server: 'https://hpb.example.org/standalone-signaling', verify: true }],
+      secret: 's3cr3t',
+    });
     expect(parseSignalingList('[]\n')).toEqual({ servers: [] });
     expect(parseSignalingList('not json')).toBeUndefined();
   });
-  it("compares server URLs as Talk does", () => {
-    expect(normalizeTalkServerUrl('wss://HPB.example.org/standalone-signaling/')).toBe('https://hpb.example.org/standalone-signaling');
+  it('compares server URLs as Talk does', () => {
+    expect(normalizeTalkServerUrl('wss://HPB.example.org/standalone-signaling/')).toBe(
+      'https://hpb.example.org/standalone-signaling',
+    );
   });
   it('splits the --occ command like a shell, expanding nothing', () => {
-    expect(splitOccCommand(`sudo -u www-data php '/var/www/next cloud/occ'`)).toEqual(['sudo', '-u', 'www-data', 'php', '/var/www/next cloud/occ']);
-    expect(splitOccCommand('docker exec -u www-data "nc app" php occ')).toEqual(['docker', 'exec', '-u', 'www-data', 'nc app', 'php', 'occ']);
+    expect(splitOccCommand(`sudo -u www-data php '/var/www/next cloud/occ'`)).toEqual([
+      'sudo',
+      '-u',
+      'www-data',
+      'php',
+      '/var/www/next cloud/occ',
+    ]);
+    expect(splitOccCommand('docker exec -u www-data "nc app" php occ')).toEqual([
+      'docker',
+      'exec',
+      '-u',
+      'www-data',
+      'nc app',
+      'php',
+      'occ',
+    ]);
   });
 });
 
 describe('capacity', () => {
   it("turns Debian's default nginx.conf into participants", () => {
-    const debian = 'user www-data;\nworker_processes auto;\npid /run/nginx.pid;\nevents {\n\tworker_connections 768;\n\t# multi_accept on;\n}\n';
+    const debian =
+      'user www-data;\nworker_processes auto;\npid /run/nginx.pid;\nevents {\n\tworker_connections 768;\n\t# multi_accept on;\n}\n';
     const l = parseNginxLimits(debian, 2);
     expect(l).toEqual({ workerProcesses: 2, workerConnections: 768 });
     expect(nginxParticipants(l)).toBe(768);
     expect(nginxParticipants(parseNginxLimits('events {}', 4))).toBe(256);
-    expect(parseNofile('Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n')).toBe(1024);
+    expect(
+      parseNofile(
+        'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n',
+      ),
+    ).toBe(1024);
   });
 });
 
@@ -101,35 +160,73 @@ describe('flags and schema', () => {
     expect(() => parseCheckArgs(['--timeout', 'abc'])).toThrow(/--timeout/);
     expect(() => parseCheckArgs(['--ca', 'x', '--insecure'])).toThrow(/exclude/);
     expect(() => parseCheckArgs(['--bogus'])).toThrow(/bogus/);
-    expect(parseCheckArgs(['--url', 'https://h/standalone-signaling', '--json', '--timeout', '2.5'])).toMatchObject({ url: 'https://h/standalone-signaling', json: true, timeoutSeconds: 2.5 });
+    expect(parseCheckArgs(['--url', 'https://h/standalone-signaling', '--json', '--timeout', '2.5'])).toMatchObject({
+      url: 'https://h/standalone-signaling',
+      json: true,
+      timeoutSeconds: 2.5,
+    });
   });
   it('validates reports', () => {
-    expect(CheckReportSchema.safeParse({ ok: true, checks: [{ id: 'a', title: 'A', status: 'pass', detail: '' }] }).success).toBe(true);
-    expect(CheckReportSchema.safeParse({ ok: true, checks: [{ id: 'a', title: 'A', status: 'maybe', detail: '' }] }).success).toBe(false);
+    expect(
+      CheckReportSchema.safeParse({ ok: true, checks: [{ id: 'a', title: 'A', status: 'pass', detail: '' }] }).success,
+    ).toBe(true);
+    expect(
+      CheckReportSchema.safeParse({ ok: true, checks: [{ id: 'a', title: 'A', status: 'maybe', detail: '' }] }).success,
+    ).toBe(false);
   });
 });
 
 describe('stand-in Nextcloud (faithful to Talk)', () => {
-  it("answers unknown_type for a correct signature, invalid_request otherwise, 412 without OCS-APIRequest", async () => {
+  it('answers unknown_type for a correct signature, invalid_request otherwise, 412 without OCS-APIRequest', async () => {
     const nc = await startFakeNextcloud({ secret: 'talk-secret' });
     try {
       const good = await probeNextcloudSecret(nc.url, { secret: 'talk-secret' });
       expect(good).toMatchObject({ status: 200, code: 'unknown_type' });
       expect(good.message).toBe('The given type {"type":"setup-probe"} is not supported.');
       const bad = await probeNextcloudSecret(nc.url, { secret: 'other' });
-      expect(bad).toMatchObject({ status: 200, code: 'invalid_request', message: 'The request could not be authenticated.' });
+      expect(bad).toMatchObject({
+        status: 200,
+        code: 'invalid_request',
+        message: 'The request could not be authenticated.',
+      });
       expect(nc.bruteForceAttempts).toBe(1);
       // Uppercase hex checksums pass (Talk lower-cases them); a short random fails.
       const random = 'r'.repeat(32);
       const body = '{"type":"setup-probe"}';
-      const upper = createHmac('sha256', 'talk-secret').update(random + body).digest('hex').toUpperCase();
+      const upper = createHmac('sha256', 'talk-secret')
+        .update(random + body)
+        .digest('hex')
+        .toUpperCase();
       const post = async (headers: Record<string, string>) => {
-        const res = await fetch(`${nc.url}/ocs/v2.php/apps/spreed/api/v3/signaling/backend`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers }, body });
+        const res = await fetch(`${nc.url}/ocs/v2.php/apps/spreed/api/v3/signaling/backend`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers },
+          body,
+        });
         return { status: res.status, text: await res.text() };
       };
-      expect((await post({ 'OCS-APIRequest': 'true', 'Spreed-Signaling-Random': random, 'Spreed-Signaling-Checksum': upper })).text).toContain('unknown_type');
-      expect((await post({ 'OCS-APIRequest': 'true', 'Spreed-Signaling-Random': 'short', 'Spreed-Signaling-Checksum': upper })).text).toContain('invalid_request');
-      expect(await post({ 'Spreed-Signaling-Random': random, 'Spreed-Signaling-Checksum': upper })).toEqual({ status: 412, text: '{"message":"CSRF check failed"}' });
+      expect(
+        (
+          await post({
+            'OCS-APIRequest': 'true',
+            'Spreed-Signaling-Random': random,
+            'Spreed-Signaling-Checksum': upper,
+          })
+        ).text,
+      ).toContain('unknown_type');
+      expect(
+        (
+          await post({
+            'OCS-APIRequest': 'true',
+            'Spreed-Signaling-Random': 'short',
+            'Spreed-Signaling-Checksum': upper,
+          })
+        ).text,
+      ).toContain('invalid_request');
+      expect(await post({ 'Spreed-Signaling-Random': random, 'Spreed-Signaling-Checksum': upper })).toEqual({
+        status: 412,
+        text: '{"message":"CSRF check failed"}',
+      });
       const caps = await fetchCapabilities(nc.url);
       expect(caps.version).toMatchObject({ major: 30, string: '30.0.5' });
       expect(caps.spreed?.version).toBe('20.1.0');
@@ -157,16 +254,34 @@ describe("the server's backend URL matching, and overwrite.cli.url through occ",
     const { readCheckSetup } = await import('../../src/check/setup.js');
     const root = tempDir('spreed-check-occ-');
     mkdirSync(path.join(root, 'etc/nextcloud-spreed-signaling'), { recursive: true });
-    writeFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'), '[backend]\nbackends = cloud\n[cloud]\nurl = https://cloud.example.org\nsecret = s3cr3t-value\n');
+    writeFileSync(
+      path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'),
+      '[backend]\nbackends = cloud\n[cloud]\nurl = https://cloud.example.org\nsecret = s3cr3t-value\n',
+    );
     const calls: string[][] = [];
     const occExec = async (argv: string[]) => {
       calls.push(argv);
       const sub = argv[1];
-      if (sub === 'talk:signaling:list') return { exitCode: 0, stdout: '{"servers":[{"server":"https:\\/\\/hpb.example.org\\/standalone-signaling","verify":true}],"secret":"s3cr3t-value"}\n', stderr: '', timedOut: false, notFound: false };
-      if (sub === 'config:system:get') return { exitCode: 0, stdout: 'http://Cloud.example.org\n', stderr: '', timedOut: false, notFound: false };
+      if (sub === 'talk:signaling:list')
+        return {
+          exitCode: 0,
+          stdout:
+            '{"servers":[{"server":"https:\\/\\/hpb.example.org\\/standalone-signaling","verify":true}],"secret":"s3cr3t-value"}\n',
+          stderr: '',
+          timedOut: false,
+          notFound: false,
+        };
+      if (sub === 'config:system:get')
+        return { exitCode: 0, stdout: 'http://Cloud.example.org\n', stderr: '', timedOut: false, notFound: false };
       return { exitCode: 1, stdout: '', stderr: '', timedOut: false, notFound: false };
     };
-    const def = buildCatalogue({ setup: readCheckSetup({ root }), publicUrl: 'https://hpb.example.org/standalone-signaling', tls: { insecure: false }, occ: ['occ'], occExec }).find((d) => d.id === 'registration')!;
+    const def = buildCatalogue({
+      setup: readCheckSetup({ root }),
+      publicUrl: 'https://hpb.example.org/standalone-signaling',
+      tls: { insecure: false },
+      occ: ['occ'],
+      occExec,
+    }).find((d) => d.id === 'registration')!;
     const o = await def.run({ left: () => 1000, outcome: async () => undefined });
     expect(o.status).toBe('fail');
     expect(o.detail).toContain('overwrite.cli.url http://Cloud.example.org matches no backend url');

@@ -40,7 +40,12 @@ export function captureOutput(): { out: Output; result(code: number): CliResult 
   const stderr = collector();
   return {
     out: createOutput(stdout.stream, stderr.stream),
-    result: (code) => ({ code, stdout: stdout.text(), stderr: stderr.text(), all: `${stdout.text()}\n${stderr.text()}` }),
+    result: (code) => ({
+      code,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      all: `${stdout.text()}\n${stderr.text()}`,
+    }),
   };
 }
 
@@ -55,7 +60,8 @@ export async function runInProcess(argv: string[], doors: { exec?: Exec } = {}):
   let code: number;
   try {
     if (command === 'setup') code = await runSetup(parseSetupArgs(rest), { out, toolVersion: toolVersion() });
-    else if (command === 'register') code = await runRegister(rest, { out, interactive: false, ...(doors.exec ? { exec: doors.exec } : {}) });
+    else if (command === 'register')
+      code = await runRegister(rest, { out, interactive: false, ...(doors.exec ? { exec: doors.exec } : {}) });
     else if (command === 'check') code = await checkJson(rest, out, doors.exec);
     else throw new Error(`runInProcess: no in-process route for "${command}" (use runCli)`);
   } catch (err) {
@@ -70,7 +76,9 @@ export async function runInProcess(argv: string[], doors: { exec?: Exec } = {}):
 async function checkJson(argv: string[], out: Output, exec: Exec | undefined): Promise<number> {
   const flags = parseCheckArgs(argv);
   if (!flags.json) throw new Error('runInProcess: check runs in-process with --json only (its views need runCli)');
-  const occExec = exec ? (words: string[], timeoutMs: number) => exec(words[0]!, words.slice(1), { timeoutMs }) : undefined;
+  const occExec = exec
+    ? (words: string[], timeoutMs: number) => exec(words[0]!, words.slice(1), { timeoutMs })
+    : undefined;
   const { report } = await runCheck(flags, undefined, undefined, occExec ? { occExec } : {});
   out.raw(JSON.stringify(report, null, 2) + '\n');
   return report.ok ? 0 : 1;

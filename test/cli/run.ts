@@ -8,7 +8,12 @@ import { tempDir } from '../harness/tmp.js';
 export const BIN = path.resolve(import.meta.dirname, '../../bin/spreed-setup.js');
 
 export async function runCli(args: string[], env: Record<string, string> = {}) {
-  const r = await execa('node', [BIN, ...args], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1', ...env }, timeout: 60_000 });
+  const r = await execa('node', [BIN, ...args], {
+    reject: false,
+    stdin: 'ignore',
+    env: { NO_COLOR: '1', ...env },
+    timeout: 60_000,
+  });
   return { code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), all: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -35,7 +40,8 @@ export function treeState(root: string): Record<string, string> {
       else if (st.isDirectory()) {
         out[rel] = `dir ${(st.mode & 0o777).toString(8)}`;
         walk(p);
-      } else out[rel] = `${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+      } else
+        out[rel] = `${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
     }
   };
   walk(root);

@@ -23,12 +23,23 @@ describe('spreed-setup setup (non-interactive)', () => {
     const root = scratch();
     const first = await runCli([...BASIC, '--root', root]);
     expect(first.code, first.all).toBe(0);
-    for (const f of [CONF, 'etc/nextcloud-spreed-signaling/secrets/hashkey', 'etc/nextcloud-spreed-signaling/secrets/blockkey',
-      'etc/nextcloud-spreed-signaling/secrets/internalsecret', 'etc/nextcloud-spreed-signaling/secrets/backend-cloud-example-org',
-      'etc/nginx/conf.d/spreed-signaling-upstream.conf', 'etc/nginx/sites-available/spreed-signaling.conf']) {
+    for (const f of [
+      CONF,
+      'etc/nextcloud-spreed-signaling/secrets/hashkey',
+      'etc/nextcloud-spreed-signaling/secrets/blockkey',
+      'etc/nextcloud-spreed-signaling/secrets/internalsecret',
+      'etc/nextcloud-spreed-signaling/secrets/backend-cloud-example-org',
+      'etc/nginx/conf.d/spreed-signaling-upstream.conf',
+      'etc/nginx/sites-available/spreed-signaling.conf',
+    ]) {
       expect(existsSync(path.join(root, f)), f).toBe(true);
     }
-    for (const f of [CONF, ...readdirSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets')).map((n) => `etc/nextcloud-spreed-signaling/secrets/${n}`)]) {
+    for (const f of [
+      CONF,
+      ...readdirSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets')).map(
+        (n) => `etc/nextcloud-spreed-signaling/secrets/${n}`,
+      ),
+    ]) {
       const mode = statSync(path.join(root, f)).mode & 0o777;
       expect(mode & 0o007, `${f} must not be readable by others`).toBe(0);
     }
@@ -36,7 +47,9 @@ describe('spreed-setup setup (non-interactive)', () => {
     const doc = parseGoconf(readFileSync(path.join(root, CONF), 'utf8'));
     expect(getValue(doc, 'cloud-example-org', 'url')).toBe('https://cloud.example.org');
     expect(getValue(doc, 'sessions', 'blockkey')).toMatch(/^[0-9a-f]{32}$/);
-    expect(getValue(doc, 'cloud-example-org', 'secret')).toBe(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud-example-org'), 'utf8').trim());
+    expect(getValue(doc, 'cloud-example-org', 'secret')).toBe(
+      readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud-example-org'), 'utf8').trim(),
+    );
     const before = treeState(root);
     const second = await runCli([...BASIC, '--root', root]);
     expect(second.code, second.all).toBe(0);
@@ -55,7 +68,16 @@ describe('spreed-setup setup (non-interactive)', () => {
 
     expect((await runInProcess([...BASIC, '--root', root])).code).toBe(0);
     const before = treeState(root);
-    const dry = await runInProcess([...BASIC, '--root', root, '--dry-run', '--listen', '127.0.0.1:9999', '--rotate', 'internalsecret']);
+    const dry = await runInProcess([
+      ...BASIC,
+      '--root',
+      root,
+      '--dry-run',
+      '--listen',
+      '127.0.0.1:9999',
+      '--rotate',
+      'internalsecret',
+    ]);
     expect(dry.code, dry.all).toBe(0);
     expect(dry.stdout).toContain('+listen = 127.0.0.1:9999');
     expect(dry.stdout).toMatch(/-internalsecret = <secret 64 chars, sha256 [0-9a-f]{8}>/);
@@ -68,7 +90,11 @@ describe('spreed-setup setup (non-interactive)', () => {
     expect((await runInProcess([...BASIC, '--root', root])).code).toBe(0);
     const secretsBefore = secretValues(root);
     const confPath = path.join(root, CONF);
-    writeFileSync(confPath, readFileSync(confPath, 'utf8').replace('[app]\n', '[app]\nallowsubscribeany = true\n') + '\n[geoip]\nlicense = hand-added\n');
+    writeFileSync(
+      confPath,
+      readFileSync(confPath, 'utf8').replace('[app]\n', '[app]\nallowsubscribeany = true\n') +
+        '\n[geoip]\nlicense = hand-added\n',
+    );
     const r = await runInProcess([...BASIC, '--root', root, '--listen', '127.0.0.1:8181', '--nats', 'local']);
     expect(r.code, r.all).toBe(0);
     const doc = parseGoconf(readFileSync(confPath, 'utf8'));
@@ -77,7 +103,9 @@ describe('spreed-setup setup (non-interactive)', () => {
     expect(getValue(doc, 'http', 'listen')).toBe('127.0.0.1:8181');
     expect(getValue(doc, 'nats', 'url')).toBe('nats://127.0.0.1:4222');
     expect(secretValues(root)).toEqual(secretsBefore);
-    expect(readFileSync(path.join(root, 'etc/nginx/conf.d/spreed-signaling-upstream.conf'), 'utf8')).toContain('server 127.0.0.1:8181;');
+    expect(readFileSync(path.join(root, 'etc/nginx/conf.d/spreed-signaling-upstream.conf'), 'utf8')).toContain(
+      'server 127.0.0.1:8181;',
+    );
     const backups = path.join(root, 'var/backups/spreed-setup');
     const [stamp] = readdirSync(backups);
     const backup = path.join(backups, stamp!, CONF);
@@ -88,7 +116,9 @@ describe('spreed-setup setup (non-interactive)', () => {
   it('a re-run without flags reuses the recorded setup (hostname from the state file, the rest from server.conf)', async () => {
     const root = scratch();
     expect((await runInProcess([...BASIC, '--root', root, '--nginx', 'snippet'])).code).toBe(0);
-    expect(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/spreed-setup.yaml'), 'utf8')).toContain('hostname: hpb.example.org');
+    expect(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/spreed-setup.yaml'), 'utf8')).toContain(
+      'hostname: hpb.example.org',
+    );
     const before = treeState(root);
     const again = await runInProcess(['setup', '--yes', '--root', root]);
     expect(again.code, again.all).toBe(0);
@@ -98,7 +128,9 @@ describe('spreed-setup setup (non-interactive)', () => {
     const installed = loadInstalled({ root });
     expect(installed.deployment.hostname).toBe('hpb.example.org');
     expect(installed.deployment.nginx.mode).toBe('snippet');
-    expect(installed.secrets.get('backend-cloud-example-org')).toBe(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud-example-org'), 'utf8').trim());
+    expect(installed.secrets.get('backend-cloud-example-org')).toBe(
+      readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud-example-org'), 'utf8').trim(),
+    );
   });
 
   it('--rotate replaces only the named secret', async () => {
@@ -117,7 +149,11 @@ describe('spreed-setup setup (non-interactive)', () => {
   });
 
   it('renders for the version asked: url vs urls, :loopback: vs nats://loopback', async () => {
-    for (const [v, natsUrl, key] of [['0.4.1', ':loopback:', 'url'], ['2.0.2', 'nats://loopback', 'url'], ['2.1.1', 'nats://loopback', 'urls']] as const) {
+    for (const [v, natsUrl, key] of [
+      ['0.4.1', ':loopback:', 'url'],
+      ['2.0.2', 'nats://loopback', 'url'],
+      ['2.1.1', 'nats://loopback', 'urls'],
+    ] as const) {
       const root = scratch();
       const r = await runInProcess([...BASIC, '--root', root, '--server-version', v]);
       expect(r.code, r.all).toBe(0);
@@ -130,7 +166,17 @@ describe('spreed-setup setup (non-interactive)', () => {
 
   it('lower-cases hosts with a notice', async () => {
     const root = scratch();
-    const r = await runInProcess(['setup', '--hostname', 'HPB.Example.org', '--nextcloud', 'https://Cloud.Example.org/', '--yes', '--root', root, '--dry-run']);
+    const r = await runInProcess([
+      'setup',
+      '--hostname',
+      'HPB.Example.org',
+      '--nextcloud',
+      'https://Cloud.Example.org/',
+      '--yes',
+      '--root',
+      root,
+      '--dry-run',
+    ]);
     expect(r.code, r.all).toBe(0);
     expect(r.stderr).toContain('lower-cased');
     expect(r.stdout).toContain('url = https://cloud.example.org');
@@ -139,7 +185,14 @@ describe('spreed-setup setup (non-interactive)', () => {
 
   it('reads everything from an answers file (the shipped example)', async () => {
     const root = scratch();
-    const r = await runInProcess(['setup', '--answers', path.resolve(import.meta.dirname, '../../examples/answers.yaml'), '--yes', '--root', root]);
+    const r = await runInProcess([
+      'setup',
+      '--answers',
+      path.resolve(import.meta.dirname, '../../examples/answers.yaml'),
+      '--yes',
+      '--root',
+      root,
+    ]);
     expect(r.code, r.all).toBe(0);
     const doc = parseGoconf(readFileSync(path.join(root, CONF), 'utf8'));
     expect(getValue(doc, 'backend', 'backends')).toBe('cloud');
@@ -151,12 +204,17 @@ describe('spreed-setup setup (non-interactive)', () => {
     mkdirSync(path.join(root, 'etc/signaling'), { recursive: true });
     writeFileSync(path.join(root, 'etc/signaling/server.conf'), '[app]\ndebug = false\n');
     const answers = path.join(root, 'answers.json');
-    writeFileSync(answers, JSON.stringify({ hostname: 'hpb.example.org', backends: [{ id: 'nc', urls: ['https://cloud.example.org'] }] }));
+    writeFileSync(
+      answers,
+      JSON.stringify({ hostname: 'hpb.example.org', backends: [{ id: 'nc', urls: ['https://cloud.example.org'] }] }),
+    );
     const r = await runInProcess(['setup', '--answers', answers, '--yes', '--root', root]);
     expect(r.code, r.all).toBe(0);
     expect(r.stdout).toContain('upstream layout');
     const doc = parseGoconf(readFileSync(path.join(root, 'etc/signaling/server.conf'), 'utf8'));
-    expect(getValue(doc, 'nc', 'secret')).toBe(readFileSync(path.join(root, 'etc/signaling/secrets/backend-nc'), 'utf8').trim());
+    expect(getValue(doc, 'nc', 'secret')).toBe(
+      readFileSync(path.join(root, 'etc/signaling/secrets/backend-nc'), 'utf8').trim(),
+    );
     expect(getValue(doc, 'app', 'debug')).toBe('false');
     expect(existsSync(path.join(root, CONF))).toBe(false);
   });
@@ -187,37 +245,91 @@ describe('spreed-setup setup (non-interactive)', () => {
 
 describe('bad input: one clear line per problem, exit 2, nothing written', () => {
   const cases: Array<[string, string[], RegExp, ((root: string) => void)?]> = [
-    ['hostname with spaces', ['setup', '--hostname', 'hpb example.org', '--nextcloud', 'https://cloud.example.org'], /hostname "hpb example\.org": is not a valid host name/],
-    ['ftp:// Nextcloud URL', ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'ftp://cloud.example.org'], /must use http:\/\/ or https:\/\//],
-    ['/ocs/ path', ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org/ocs/v2.php/apps/spreed'], /points at an \/ocs\/ endpoint/],
+    [
+      'hostname with spaces',
+      ['setup', '--hostname', 'hpb example.org', '--nextcloud', 'https://cloud.example.org'],
+      /hostname "hpb example\.org": is not a valid host name/,
+    ],
+    [
+      'ftp:// Nextcloud URL',
+      ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'ftp://cloud.example.org'],
+      /must use http:\/\/ or https:\/\//,
+    ],
+    [
+      '/ocs/ path',
+      ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org/ocs/v2.php/apps/spreed'],
+      /points at an \/ocs\/ endpoint/,
+    ],
     ['missing values without a TTY', ['setup'], /missing --hostname NAME and --nextcloud URL/],
     ['unknown flag', ['setup', '--hostnme', 'x'], /Unknown option '--hostnme'/],
-    ['bad --nats', ['setup', '--hostname', 'h.example.org', '--nextcloud', 'https://c.example.org', '--nats', 'http://x'], /--nats "http:\/\/x"/],
-    ['reserved backend id (answers file)', ['setup', '--answers', 'ANSWERS'], /backend id "sessions": is a reserved section name/, (root) => {
-      writeFileSync(path.join(root, 'answers.yaml'), 'hostname: hpb.example.org\nbackends:\n  - id: sessions\n    urls: [https://cloud.example.org]\n');
-    }],
-    ['existing block key of the wrong length', ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'], /\[sessions\] blockkey is 64 bytes/, (root) => {
-      writeExisting(root, `[sessions]\nhashkey = ${'a'.repeat(64)}\nblockkey = ${'b'.repeat(64)}\n`);
-    }],
-    ['garbage lines in the existing config', ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'], /line 3: .*has no "="/, (root) => {
-      writeExisting(root, `[http]\nlisten = 127.0.0.1:8080\nthis is not a setting\n`);
-    }],
-    ['TURN servers without apikey and secret in the existing config', ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'], /\[turn\] servers is set without apikey and secret/, (root) => {
-      writeExisting(root, `[turn]\nservers = turn:turn.example.org:3478?transport=udp\n`);
-    }],
-    ['unknown key in the answers file', ['setup', '--answers', 'ANSWERS'], /unknown key "hostnme"/, (root) => {
-      writeFileSync(path.join(root, 'answers.yaml'), '{"hostnme": "hpb.example.org"}');
-    }],
-    ['unreadable existing config', ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'], /cannot read existing .*server\.conf: EISDIR/, (root) => {
-      mkdirSync(path.join(root, CONF), { recursive: true });
-    }],
+    [
+      'bad --nats',
+      ['setup', '--hostname', 'h.example.org', '--nextcloud', 'https://c.example.org', '--nats', 'http://x'],
+      /--nats "http:\/\/x"/,
+    ],
+    [
+      'reserved backend id (answers file)',
+      ['setup', '--answers', 'ANSWERS'],
+      /backend id "sessions": is a reserved section name/,
+      (root) => {
+        writeFileSync(
+          path.join(root, 'answers.yaml'),
+          'hostname: hpb.example.org\nbackends:\n  - id: sessions\n    urls: [https://cloud.example.org]\n',
+        );
+      },
+    ],
+    [
+      'existing block key of the wrong length',
+      ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'],
+      /\[sessions\] blockkey is 64 bytes/,
+      (root) => {
+        writeExisting(root, `[sessions]\nhashkey = ${'a'.repeat(64)}\nblockkey = ${'b'.repeat(64)}\n`);
+      },
+    ],
+    [
+      'garbage lines in the existing config',
+      ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'],
+      /line 3: .*has no "="/,
+      (root) => {
+        writeExisting(root, `[http]\nlisten = 127.0.0.1:8080\nthis is not a setting\n`);
+      },
+    ],
+    [
+      'TURN servers without apikey and secret in the existing config',
+      ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'],
+      /\[turn\] servers is set without apikey and secret/,
+      (root) => {
+        writeExisting(root, `[turn]\nservers = turn:turn.example.org:3478?transport=udp\n`);
+      },
+    ],
+    [
+      'unknown key in the answers file',
+      ['setup', '--answers', 'ANSWERS'],
+      /unknown key "hostnme"/,
+      (root) => {
+        writeFileSync(path.join(root, 'answers.yaml'), '{"hostnme": "hpb.example.org"}');
+      },
+    ],
+    [
+      'unreadable existing config',
+      ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'],
+      /cannot read existing .*server\.conf: EISDIR/,
+      (root) => {
+        mkdirSync(path.join(root, CONF), { recursive: true });
+      },
+    ],
   ];
 
   it.each(cases)('%s', async (_name, args, pattern, prepare) => {
     const root = scratch();
     prepare?.(root);
     const before = treeState(root);
-    const r = await runCli([...args.map((a) => (a === 'ANSWERS' ? path.join(root, 'answers.yaml') : a)), '--yes', '--root', root]);
+    const r = await runCli([
+      ...args.map((a) => (a === 'ANSWERS' ? path.join(root, 'answers.yaml') : a)),
+      '--yes',
+      '--root',
+      root,
+    ]);
     expect(r.code, r.all).toBe(2);
     expect(r.stderr).toMatch(pattern);
     expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/); // no stack trace
@@ -229,7 +341,18 @@ describe('bad input: one clear line per problem, exit 2, nothing written', () =>
 
   it('lists every problem at once', async () => {
     const root = scratch();
-    const r = await runCli(['setup', '--hostname', 'bad host', '--nextcloud', 'ftp://x.example.org', '--nextcloud', 'https://y.example.org/index.php', '--yes', '--root', root]);
+    const r = await runCli([
+      'setup',
+      '--hostname',
+      'bad host',
+      '--nextcloud',
+      'ftp://x.example.org',
+      '--nextcloud',
+      'https://y.example.org/index.php',
+      '--yes',
+      '--root',
+      root,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('error: '))).toHaveLength(3);
   });

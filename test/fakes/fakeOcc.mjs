@@ -98,7 +98,10 @@ class Exit {
  */
 export function runFakeOcc(argv, opts = {}) {
   statePath = opts.stateFile;
-  state = { ...structuredClone(defaults), ...(statePath && existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : {}) };
+  state = {
+    ...structuredClone(defaults),
+    ...(statePath && existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : {}),
+  };
   state.appConfig ??= { spreed: {} };
   state.appConfig.spreed ??= {};
   dirty = false;
@@ -166,12 +169,16 @@ function start(argv, uid) {
     stdout(`Current user id: ${uid}`);
     stdout(`Owner id of config.php: ${owner}`);
     stdout(`Try adding 'sudo -u #${owner}' to the beginning of the command (without the single quotes)`);
-    stdout(`If running with 'docker exec' try adding the option '-u ${owner}' to the docker command (without the single quotes)`);
+    stdout(
+      `If running with 'docker exec' try adding the option '-u ${owner}' to the docker command (without the single quotes)`,
+    );
     throw new Exit(1);
   }
   const noWarnings = argv.includes('--no-warnings');
   if (state.pcntlMissing && !noWarnings) {
-    stdout('The process control (PCNTL) extensions are required in case you want to interrupt long running commands - see https://www.php.net/manual/en/book.pcntl.php');
+    stdout(
+      'The process control (PCNTL) extensions are required in case you want to interrupt long running commands - see https://www.php.net/manual/en/book.pcntl.php',
+    );
     stdout("Additionally the function 'pcntl_signal' and 'pcntl_signal_dispatch' need to be enabled in your php.ini.");
   }
   if (!state.hang) main(argv, noWarnings);
@@ -224,7 +231,12 @@ function plainArray(items, prefix = '  - ') {
     if (v && typeof v === 'object') {
       stdout(`${prefix}${k}:`);
       plainArray(v, '  ' + prefix);
-    } else stdout(Array.isArray(items) ? `${prefix}${v}` : `${prefix}${k}: ${v === true ? 'true' : v === false ? 'false' : v ?? ''}`);
+    } else
+      stdout(
+        Array.isArray(items)
+          ? `${prefix}${v}`
+          : `${prefix}${k}: ${v === true ? 'true' : v === false ? 'false' : (v ?? '')}`,
+      );
   }
 }
 
@@ -289,7 +301,8 @@ function main(argv, noWarnings) {
   if (!fn) {
     const ns = command.includes(':') ? command.slice(0, command.lastIndexOf(':')) : undefined;
     const known = Object.keys(available);
-    if (ns && !known.some((c) => c.startsWith(ns + ':'))) symfonyError(`There are no commands defined in the "${ns}" namespace.`);
+    if (ns && !known.some((c) => c.startsWith(ns + ':')))
+      symfonyError(`There are no commands defined in the "${ns}" namespace.`);
     symfonyError(`Command "${command}" is not defined.`);
   }
   finish(fn(args, options, output) ?? 0);
@@ -328,7 +341,12 @@ function status(_args, _options, output) {
 // core/Command/App/ListApps.php
 /** @type {Command} */
 function appList(_args, _options, output) {
-  const enabled = { activity: '3.0.0', dav: '1.31.1', files: '2.2.0', ...(state.talk === 'enabled' ? { spreed: state.talkVersion } : {}) };
+  const enabled = {
+    activity: '3.0.0',
+    dav: '1.31.1',
+    files: '2.2.0',
+    ...(state.talk === 'enabled' ? { spreed: state.talkVersion } : {}),
+  };
   const disabled = { ...(state.talk === 'disabled' ? { spreed: null } : {}), weather_status: null };
   /** @param {Record<string, string | null>} o */
   const sort = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
@@ -357,7 +375,11 @@ function appGetpath(args) {
 // core/Command/Config/App/GetConfig.php: unset -> exit 1 and nothing printed
 /** @type {Command} */
 function configAppGet(args, options, output) {
-  const [app, name] = required(args, ['app', 'name'], 'config:app:get [--output [OUTPUT]] [--details] [--default-value DEFAULT-VALUE] [--] <app> <name>');
+  const [app, name] = required(
+    args,
+    ['app', 'name'],
+    'config:app:get [--output [OUTPUT]] [--details] [--default-value DEFAULT-VALUE] [--] <app> <name>',
+  );
   const value = state.appConfig[app]?.[name];
   if (value === undefined) {
     if (options['default-value'] === undefined) return 1;
@@ -371,8 +393,12 @@ function configAppGet(args, options, output) {
 // core/Command/Config/System/GetConfig.php: like config:app:get (unset -> exit 1, silent)
 /** @type {Command} */
 function configSystemGet(args, options, output) {
-  const [name] = required(args, ['name'], 'config:system:get [--output [OUTPUT]] [--default-value DEFAULT-VALUE] [--] <name>...');
-  const value = (state.systemConfig ?? {})[name];
+  const [name] = required(
+    args,
+    ['name'],
+    'config:system:get [--output [OUTPUT]] [--default-value DEFAULT-VALUE] [--] <name>...',
+  );
+  const value = state.systemConfig?.[name];
   if (value === undefined) {
     if (options['default-value'] === undefined) return 1;
     writeOutput(output, options['default-value'], () => stdout(String(options['default-value'])));
@@ -413,7 +439,10 @@ function signalingAdd(args, options) {
     return 1;
   }
   const signaling = signalingConfig();
-  const servers = signaling && typeof signaling === 'object' && !Array.isArray(signaling) && Array.isArray(signaling.servers) ? signaling.servers : [];
+  const servers =
+    signaling && typeof signaling === 'object' && !Array.isArray(signaling) && Array.isArray(signaling.servers)
+      ? signaling.servers
+      : [];
   servers.push({ server, verify: options.verify === true });
   state.appConfig.spreed.signaling_servers = phpJson({ servers, secret });
   dirty = true;
@@ -434,7 +463,8 @@ function signalingList(_args, _options, output) {
 function signalingDelete(args) {
   const [server] = required(args, ['server'], 'talk:signaling:delete <server>');
   let signaling = signalingConfig();
-  if (!signaling || typeof signaling !== 'object' || Array.isArray(signaling) || Object.keys(signaling).length === 0) signaling = { servers: [], secret: '' };
+  if (!signaling || typeof signaling !== 'object' || Array.isArray(signaling) || Object.keys(signaling).length === 0)
+    signaling = { servers: [], secret: '' };
   const count = signaling.servers.length;
   signaling.servers = signaling.servers.filter((s) => s.server !== server);
   state.appConfig.spreed.signaling_servers = phpJson(signaling);
@@ -446,7 +476,9 @@ function signalingDelete(args) {
 // lib/Command/Signaling/VerifyKeys.php
 /** @type {Command} */
 function verifyKeys(_args, options) {
-  const stored = state.keysValid ? 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEstored' : 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEstale';
+  const stored = state.keysValid
+    ? 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEstored'
+    : 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEstale';
   const derived = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEstored';
   /** @param {string} k */
   const pem = (k) => `-----BEGIN PUBLIC KEY-----\n${k}\n-----END PUBLIC KEY-----`;
@@ -472,7 +504,11 @@ function verifyKeys(_args, options) {
 // lib/Command/Turn/Add.php (Talk 17+: schemes first; duplicate check)
 /** @type {Command} */
 function turnAdd(args, options) {
-  let [schemes, server, protocols] = required(args, ['schemes', 'server', 'protocols'], 'talk:turn:add [--secret SECRET] [--generate-secret] [--] <schemes> <server> <protocols>');
+  let [schemes, server, protocols] = required(
+    args,
+    ['schemes', 'server', 'protocols'],
+    'talk:turn:add [--secret SECRET] [--generate-secret] [--] <schemes> <server> <protocols>',
+  );
   const secret = typeof options.secret === 'string' ? options.secret : null;
   const generate = options['generate-secret'] === true;
   if (!['turn', 'turns', 'turn,turns'].includes(schemes)) {

@@ -82,7 +82,11 @@ export async function startFakeNextcloud(opts: FakeNextcloudOptions): Promise<Fa
       const isOcs = url.pathname.startsWith('/ocs/');
       const knownRoute = url.pathname === CAPABILITIES_PATH || (talk && url.pathname === BACKEND_PATH);
       if (!knownRoute) {
-        send(404, isOcs ? ocs([], 998).replace('"ok"', '"failure"') : '<html><body>Page not found</body></html>', isOcs ? 'application/json; charset=utf-8' : 'text/html');
+        send(
+          404,
+          isOcs ? ocs([], 998).replace('"ok"', '"failure"') : '<html><body>Page not found</body></html>',
+          isOcs ? 'application/json; charset=utf-8' : 'text/html',
+        );
         return;
       }
       // CSRF: public OCS routes without a request token need OCS-APIRequest: true.
@@ -92,7 +96,9 @@ export async function startFakeNextcloud(opts: FakeNextcloudOptions): Promise<Fa
       }
       if (url.pathname === CAPABILITIES_PATH && req.method === 'GET') {
         state.capabilityRequests++;
-        const capabilities: Record<string, unknown> = { core: { pollinterval: 60, 'webdav-root': 'remote.php/webdav' } };
+        const capabilities: Record<string, unknown> = {
+          core: { pollinterval: 60, 'webdav-root': 'remote.php/webdav' },
+        };
         if (talk) {
           capabilities.spreed = {
             features: ['audio', 'video', 'chat-v2', 'federation-v1'],
@@ -101,7 +107,13 @@ export async function startFakeNextcloud(opts: FakeNextcloudOptions): Promise<Fa
           };
         }
         const data: Record<string, unknown> = { capabilities };
-        if (version) data.version = { ...version, string: `${version.major}.${version.minor}.${version.micro}`, edition: '', extendedSupport: false };
+        if (version)
+          data.version = {
+            ...version,
+            string: `${version.major}.${version.minor}.${version.micro}`,
+            edition: '',
+            extendedSupport: false,
+          };
         send(200, ocs(data));
         return;
       }
@@ -117,7 +129,13 @@ export async function startFakeNextcloud(opts: FakeNextcloudOptions): Promise<Fa
         if (!authenticated) {
           state.bruteForceAttempts++;
           state.backendRequests.push({ authenticated: false, code: 'invalid_request' });
-          send(200, ocs({ type: 'error', error: { code: 'invalid_request', message: 'The request could not be authenticated.' } }));
+          send(
+            200,
+            ocs({
+              type: 'error',
+              error: { code: 'invalid_request', message: 'The request could not be authenticated.' },
+            }),
+          );
           return;
         }
         let message: { type?: unknown } | null = null;
@@ -128,11 +146,26 @@ export async function startFakeNextcloud(opts: FakeNextcloudOptions): Promise<Fa
         }
         const type = typeof message?.type === 'string' ? message.type : '';
         let answer: unknown;
-        if (type === 'auth') answer = { type: 'error', error: { code: 'invalid_ticket', message: 'The given ticket is not valid for this user.' } };
-        else if (type === 'room') answer = { type: 'error', error: { code: 'no_such_room', message: 'The user is not invited to this room.' } };
+        if (type === 'auth')
+          answer = {
+            type: 'error',
+            error: { code: 'invalid_ticket', message: 'The given ticket is not valid for this user.' },
+          };
+        else if (type === 'room')
+          answer = { type: 'error', error: { code: 'no_such_room', message: 'The user is not invited to this room.' } };
         else if (type === 'ping') answer = { type: 'room', room: { version: '1.0' } };
-        else answer = { type: 'error', error: { code: 'unknown_type', message: `The given type ${phpJson(message)} is not supported.` } };
-        state.backendRequests.push({ authenticated: true, type, ...((answer as { error?: { code: string } }).error ? { code: (answer as { error: { code: string } }).error.code } : {}) });
+        else
+          answer = {
+            type: 'error',
+            error: { code: 'unknown_type', message: `The given type ${phpJson(message)} is not supported.` },
+          };
+        state.backendRequests.push({
+          authenticated: true,
+          type,
+          ...((answer as { error?: { code: string } }).error
+            ? { code: (answer as { error: { code: string } }).error.code }
+            : {}),
+        });
         send(200, ocs(answer));
         return;
       }
@@ -140,7 +173,9 @@ export async function startFakeNextcloud(opts: FakeNextcloudOptions): Promise<Fa
     });
   };
 
-  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(handler);
+  const server = opts.tls
+    ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler)
+    : http.createServer(handler);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -23,14 +23,22 @@ export interface FakeOccState {
 }
 
 /** Writes a state in which Talk lists `servers` with one global `secret` (as Talk stores it). */
-export function writeOccState(file: string, state: FakeOccState & { servers?: Array<{ server: string; verify: boolean }>; secret?: string } = {}): void {
+export function writeOccState(
+  file: string,
+  state: FakeOccState & { servers?: Array<{ server: string; verify: boolean }>; secret?: string } = {},
+): void {
   const { servers, secret, ...rest } = state;
   const spreed = { ...(rest.appConfig?.spreed ?? {}) };
   if (servers) spreed.signaling_servers = JSON.stringify({ servers, secret: secret ?? '' }).replace(/\//g, '\\/');
   writeFileSync(file, JSON.stringify({ ...rest, appConfig: { spreed } }, null, 2) + '\n');
 }
 
-export function readTalk(file: string): { servers: Array<{ server: string; verify: boolean }>; secret: string; spreed: Record<string, string>; keysValid?: boolean } {
+export function readTalk(file: string): {
+  servers: Array<{ server: string; verify: boolean }>;
+  secret: string;
+  spreed: Record<string, string>;
+  keysValid?: boolean;
+} {
   if (!existsSync(file)) return { servers: [], secret: '', spreed: {} };
   const state = JSON.parse(readFileSync(file, 'utf8'));
   const spreed = state.appConfig?.spreed ?? {};

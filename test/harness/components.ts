@@ -18,7 +18,9 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const PROVISION_HINT = 'run `bash scripts/provision.sh` (as root) to install the test components';
 
 export function testbedDir(): string {
-  return process.env.SPREED_TESTBED_DIR ? path.resolve(process.env.SPREED_TESTBED_DIR) : path.join(REPO_ROOT, '.testbed');
+  return process.env.SPREED_TESTBED_DIR
+    ? path.resolve(process.env.SPREED_TESTBED_DIR)
+    : path.join(REPO_ROOT, '.testbed');
 }
 
 function isExecutable(p: string): boolean {
@@ -53,7 +55,9 @@ function findComponent(name: ComponentName): string | undefined {
 }
 
 /** Names of everything missing among the given requirements (for messages). */
-export function missingComponents(opts: { signaling?: readonly SignalingVersion[]; components?: readonly ComponentName[] } = {}): string[] {
+export function missingComponents(
+  opts: { signaling?: readonly SignalingVersion[]; components?: readonly ComponentName[] } = {},
+): string[] {
   const missing: string[] = [];
   for (const v of opts.signaling ?? []) {
     const p = signalingCandidate(v);
@@ -74,7 +78,9 @@ function failInCI(missing: string[]): void {
 /** The signaling binaries present (all three required in CI). */
 export function signalingBinaries(): { version: SignalingVersion; path: string }[] {
   failInCI(missingComponents({ signaling: SIGNALING_VERSIONS }));
-  return SIGNALING_VERSIONS.map((version) => ({ version, path: signalingCandidate(version) })).filter((b) => isExecutable(b.path));
+  return SIGNALING_VERSIONS.map((version) => ({ version, path: signalingCandidate(version) })).filter((b) =>
+    isExecutable(b.path),
+  );
 }
 
 /** Binary path of a signaling version; throws (with the provisioning hint) when absent. */
@@ -104,7 +110,10 @@ export interface SkipDecision {
  * For `describe.skipIf(d.skip)(`title${d.suffix}`, ...)`. In CI a missing component throws instead
  * (at collection time, so the whole file fails loudly). Outside CI it also prints a warning once.
  */
-export function skipUnless(req: { signaling?: readonly SignalingVersion[]; components?: readonly ComponentName[] }): SkipDecision {
+export function skipUnless(req: {
+  signaling?: readonly SignalingVersion[];
+  components?: readonly ComponentName[];
+}): SkipDecision {
   const missing = missingComponents(req);
   failInCI(missing);
   if (missing.length === 0) return { skip: false, reason: '', suffix: '' };

@@ -5,7 +5,9 @@ import path from 'node:path';
 export const DIST = path.resolve(import.meta.dirname, '../../dist');
 
 function staticImports(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(/^\s*import\s+(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  return [...readFileSync(file, 'utf8').matchAll(/^\s*import\s+(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm)].map(
+    (m) => m[1]!,
+  );
 }
 
 /** Files reachable from entry (absolute paths) plus `pkg:NAME` for every package imported. */

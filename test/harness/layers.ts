@@ -72,7 +72,12 @@ export function layerViolations(graph: Map<string, string[]>): Violation[] {
   const rel = (f: string) => path.relative(SRC, f);
   for (const [from, tos] of graph) {
     for (const to of tos) {
-      if (layerOf(to) > layerOf(from)) out.push({ from: rel(from), to: rel(to), why: `${LAYERS[layerOf(from)]} must not import ${LAYERS[layerOf(to)]} (a higher layer)` });
+      if (layerOf(to) > layerOf(from))
+        out.push({
+          from: rel(from),
+          to: rel(to),
+          why: `${LAYERS[layerOf(from)]} must not import ${LAYERS[layerOf(to)]} (a higher layer)`,
+        });
     }
   }
   // Cycles: depth-first search with colours; each back edge closes one cycle.

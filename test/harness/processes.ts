@@ -27,7 +27,10 @@ function procStat(pid: number): string[] | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = s.lastIndexOf(')');
-    return s.slice(close + 2).trim().split(/\s+/);
+    return s
+      .slice(close + 2)
+      .trim()
+      .split(/\s+/);
   } catch {
     return undefined;
   }
@@ -294,7 +297,12 @@ async function failStart(proc: ManagedProcess, what: string): Promise<never> {
 }
 
 /** Poll until `ready()` resolves true, the process exits, or the deadline passes. */
-async function waitReady(proc: ManagedProcess, ready: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitReady(
+  proc: ManagedProcess,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!proc.alive) await failStart(proc, `exited before ${what}`);
@@ -330,7 +338,12 @@ export async function startSignaling(
     stopSignal: 'SIGINT',
   });
   const baseUrl = `http://${host}:${port}`;
-  await waitReady(proc, async () => (await httpStatus(`${baseUrl}/api/v1/welcome`, 1000)) === 200, opts.timeoutMs ?? 15_000, `answering 200 on ${baseUrl}/api/v1/welcome`);
+  await waitReady(
+    proc,
+    async () => (await httpStatus(`${baseUrl}/api/v1/welcome`, 1000)) === 200,
+    opts.timeoutMs ?? 15_000,
+    `answering 200 on ${baseUrl}/api/v1/welcome`,
+  );
   return Object.assign(proc, { baseUrl, wsUrl: `ws://${host}:${port}/spreed` });
 }
 
@@ -359,12 +372,29 @@ export async function startNats(port: number, opts: { dir?: string; timeoutMs?: 
 // nginx
 // -------------------------------------------------------------------------------------------
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && code === -1 ? `\n${err.message}` : '') });
-    });
+    execFile(
+      cmd,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : -1
+          : 0;
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr) + (err && code === -1 ? `\n${err.message}` : ''),
+        });
+      },
+    );
   });
 }
 
@@ -377,7 +407,9 @@ function assertTraversable(dir: string): void {
   for (let d = dir; ; d = path.dirname(d)) {
     const mode = statSync(d).mode;
     if ((mode & 0o001) === 0) {
-      throw new Error(`nginx workers (user nobody) cannot traverse ${d} (mode ${(mode & 0o777).toString(8)}); chmod it 0755 or use another prefix`);
+      throw new Error(
+        `nginx workers (user nobody) cannot traverse ${d} (mode ${(mode & 0o777).toString(8)}); chmod it 0755 or use another prefix`,
+      );
     }
     if (d === path.dirname(d)) break;
   }
@@ -435,13 +467,20 @@ export function writeNginxMain(
  * `nginx -t -p DIR/ -c CONF -e stderr`, then `nginx -p DIR/ -c CONF -e stderr -g 'daemon off;'`;
  * ready when 127.0.0.1:port accepts connections. Stopped with SIGQUIT.
  */
-export async function startNginx(prefixDir: string, confPath: string, port: number, opts: { timeoutMs?: number } = {}): Promise<ManagedProcess> {
+export async function startNginx(
+  prefixDir: string,
+  confPath: string,
+  port: number,
+  opts: { timeoutMs?: number } = {},
+): Promise<ManagedProcess> {
   const nginx = componentPath('nginx');
   const prefix = path.resolve(prefixDir) + '/';
   const conf = path.resolve(confPath);
   const t = await run(nginx, ['-t', '-p', prefix, '-c', conf, '-e', 'stderr'], 10_000);
   if (t.code !== 0) throw new Error(`nginx -t failed (exit ${t.code}):\n${t.stderr}${t.stdout}`);
-  const proc = startProcess(`nginx(:${port})`, nginx, ['-p', prefix, '-c', conf, '-e', 'stderr', '-g', 'daemon off;'], { stopSignal: 'SIGQUIT' });
+  const proc = startProcess(`nginx(:${port})`, nginx, ['-p', prefix, '-c', conf, '-e', 'stderr', '-g', 'daemon off;'], {
+    stopSignal: 'SIGQUIT',
+  });
   await waitReady(proc, () => portAnswers(port), opts.timeoutMs ?? 10_000, `listening on 127.0.0.1:${port}`);
   return proc;
 }
@@ -457,7 +496,23 @@ export async function selfSignedCert(dir: string): Promise<{ cert: string; key: 
   const key = path.join(dir, 'key.pem');
   const r = await run(
     componentPath('openssl'),
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
     30_000,
   );
   if (r.code !== 0) throw new Error(`openssl req failed (exit ${r.code}):\n${r.stderr}`);
@@ -502,7 +557,11 @@ function soNames(dir: string): string[] {
  * Janus with only libjanus_videoroom.so and libjanus_websockets.so (ws on 127.0.0.1:port); every
  * other plugin, transport, event handler and logger disabled by name. Ready when the port answers.
  */
-export async function startJanus(dir: string, port: number, opts: { timeoutMs?: number } = {}): Promise<ManagedProcess & { url: string }> {
+export async function startJanus(
+  dir: string,
+  port: number,
+  opts: { timeoutMs?: number } = {},
+): Promise<ManagedProcess & { url: string }> {
   const d = path.resolve(dir);
   mkdirSync(d, { recursive: true });
   const folders = {
@@ -562,7 +621,12 @@ admin: {
 `,
   );
   writeFileSync(path.join(d, 'janus.plugin.videoroom.jcfg'), 'general: {\n}\n');
-  const proc = startProcess(`janus(:${port})`, componentPath('janus'), ['-C', path.join(d, 'janus.jcfg'), '-F', d, '-o'], { stopSignal: 'SIGTERM' });
+  const proc = startProcess(
+    `janus(:${port})`,
+    componentPath('janus'),
+    ['-C', path.join(d, 'janus.jcfg'), '-F', d, '-o'],
+    { stopSignal: 'SIGTERM' },
+  );
   await waitReady(proc, () => portAnswers(port), opts.timeoutMs ?? 15_000, `listening on 127.0.0.1:${port}`);
   return Object.assign(proc, { url: `ws://127.0.0.1:${port}` });
 }
@@ -572,7 +636,12 @@ admin: {
 // -------------------------------------------------------------------------------------------
 
 /** coturn on 127.0.0.1:port (UDP+TCP), TURN REST secret auth; ready when the TCP port answers. */
-export async function startCoturn(dir: string, port: number, secret: string, opts: { realm?: string; timeoutMs?: number } = {}): Promise<ManagedProcess> {
+export async function startCoturn(
+  dir: string,
+  port: number,
+  secret: string,
+  opts: { realm?: string; timeoutMs?: number } = {},
+): Promise<ManagedProcess> {
   const d = path.resolve(dir);
   mkdirSync(d, { recursive: true });
   const args = [

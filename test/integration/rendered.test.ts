@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchWelcome, internalHello, signedRoomRequest } from '../../src/probe/signaling.js';
 import { SIGNALING_VERSIONS, signalingBinary, skipUnless, type SignalingVersion } from '../harness/components.js';
 import { freePort } from '../harness/ports.js';
-import { cleanupAll, selfSignedCert, startNats, startNginx, startSignaling, writeNginxMain, type StartedSignaling } from '../harness/processes.js';
+import {
+  cleanupAll,
+  selfSignedCert,
+  startNats,
+  startNginx,
+  startSignaling,
+  writeNginxMain,
+  type StartedSignaling,
+} from '../harness/processes.js';
 import { secretValues } from '../cli/run.js';
 import { runInProcess } from '../cli/inProcess.js';
 import { testSiteAnswers } from '../harness/answers.js';
@@ -57,12 +65,34 @@ async function render(version: SignalingVersion, extraArgs: string[] = []): Prom
   mkdirSync(path.join(acme, '.well-known/acme-challenge'), { recursive: true });
   chmodSync(root, 0o755);
   writeFileSync(path.join(acme, '.well-known/acme-challenge/token123'), 'proof\n');
-  writeFileSync(answers, testSiteAnswers({ listenPort, nextcloudUrl: NEXTCLOUD, cert, httpPort, httpsPort, acmeWebroot: acme }));
-  const r = await runInProcess(['setup', '--answers', answers, '--server-version', version, '--yes', '--root', root, ...extraArgs]);
+  writeFileSync(
+    answers,
+    testSiteAnswers({ listenPort, nextcloudUrl: NEXTCLOUD, cert, httpPort, httpsPort, acmeWebroot: acme }),
+  );
+  const r = await runInProcess([
+    'setup',
+    '--answers',
+    answers,
+    '--server-version',
+    version,
+    '--yes',
+    '--root',
+    root,
+    ...extraArgs,
+  ]);
   expect(r.code, r.all).toBe(0);
   const secret = (name: string) => readFileSync(path.join(root, SECRETS, name), 'utf8').trim();
   for (const s of secretValues(root)) expect(r.all).not.toContain(s);
-  return { root, conf: path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'), listenPort, httpsPort, httpPort, acme, secret, output: r.all };
+  return {
+    root,
+    conf: path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'),
+    listenPort,
+    httpsPort,
+    httpPort,
+    acme,
+    secret,
+    output: r.all,
+  };
 }
 
 async function startNginxFor(r: Rendered) {
@@ -95,7 +125,11 @@ for (const version of SIGNALING_VERSIONS) {
     });
 
     it('accepts the internal hello directly', async () => {
-      const h = await internalHello(server.wsUrl, { secret: r.secret('internalsecret'), backend: `${NEXTCLOUD}/`, timeoutMs: 5000 });
+      const h = await internalHello(server.wsUrl, {
+        secret: r.secret('internalsecret'),
+        backend: `${NEXTCLOUD}/`,
+        timeoutMs: 5000,
+      });
       expect(h).toMatchObject({ ok: true });
     });
 
@@ -103,7 +137,12 @@ for (const version of SIGNALING_VERSIONS) {
       const w = await fetchWelcome(publicUrl, { ca });
       expect(w.status).toBe(200);
       expect(w.json).toMatchObject({ 'nextcloud-spreed-signaling': 'Welcome' });
-      const h = await internalHello(`wss://127.0.0.1:${r.httpsPort}/standalone-signaling/spreed`, { secret: r.secret('internalsecret'), backend: NEXTCLOUD, ca, timeoutMs: 5000 });
+      const h = await internalHello(`wss://127.0.0.1:${r.httpsPort}/standalone-signaling/spreed`, {
+        secret: r.secret('internalsecret'),
+        backend: NEXTCLOUD,
+        ca,
+        timeoutMs: 5000,
+      });
       expect(h).toMatchObject({ ok: true });
     });
 
@@ -111,7 +150,11 @@ for (const version of SIGNALING_VERSIONS) {
       const ok = await signedRoomRequest(server.baseUrl, { backend: NEXTCLOUD, secret: r.secret('backend-cloud') });
       expect(ok.status).toBe(400);
       expect(ok.body).toContain('Unsupported request type');
-      const viaNginx = await signedRoomRequest(publicUrl, { backend: NEXTCLOUD, secret: r.secret('backend-cloud'), ca });
+      const viaNginx = await signedRoomRequest(publicUrl, {
+        backend: NEXTCLOUD,
+        secret: r.secret('backend-cloud'),
+        ca,
+      });
       expect(viaNginx.status).toBe(400);
       const wrong = await signedRoomRequest(server.baseUrl, { backend: NEXTCLOUD, secret: 'f'.repeat(64) });
       expect(wrong.status).toBe(403);
@@ -147,7 +190,11 @@ for (const version of SIGNALING_VERSIONS) {
       const r = await render(version, ['--nats', `nats://127.0.0.1:${natsPort}`]);
       expect(readFileSync(r.conf, 'utf8')).toContain(`url = nats://127.0.0.1:${natsPort}`);
       const server = await startSignaling(signalingBinary(version), r.conf, r.listenPort);
-      const h = await internalHello(server.wsUrl, { secret: r.secret('internalsecret'), backend: NEXTCLOUD, timeoutMs: 5000 });
+      const h = await internalHello(server.wsUrl, {
+        secret: r.secret('internalsecret'),
+        backend: NEXTCLOUD,
+        timeoutMs: 5000,
+      });
       expect(h).toMatchObject({ ok: true });
       await server.stop();
       await nats.stop();
@@ -160,7 +207,13 @@ function httpGet(url: string): Promise<{ status: number; location?: string; body
     const req = http.get(url, { headers: { Host: 'localhost' }, timeout: 5000 }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), body }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          ...(res.headers.location ? { location: res.headers.location } : {}),
+          body,
+        }),
+      );
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);

@@ -36,15 +36,19 @@ async function install(): Promise<Env> {
   const state = path.join(root, 'occ-state.json');
   const log = path.join(root, 'occ-calls.log');
   return {
-    root, state, log,
+    root,
+    state,
+    log,
     env: { FAKE_OCC_STATE: state, FAKE_OCC_LOG: log },
-    ourSecret: () => readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets', `backend-${ID}`), 'utf8').trim(),
+    ourSecret: () =>
+      readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets', `backend-${ID}`), 'utf8').trim(),
   };
 }
 
 const registerArgs = (e: Env, args: string[]) => ['register', '--root', e.root, '--occ', FAKE_OCC, '--yes', ...args];
 /** In-process, the stand-in occ behind register's process door. */
-const register = (e: Env, ...args: string[]) => runInProcess(registerArgs(e, args), { exec: fakeOccExec({ stateFile: e.state, logFile: e.log }) });
+const register = (e: Env, ...args: string[]) =>
+  runInProcess(registerArgs(e, args), { exec: fakeOccExec({ stateFile: e.state, logFile: e.log }) });
 /** The built CLI running the executable stand-in occ, as a user's run would. */
 const registerCli = (e: Env, ...args: string[]) => runCli(registerArgs(e, args), e.env);
 
@@ -67,7 +71,16 @@ function errorLines(stderr: string): string[] {
 beforeAll(async () => {
   chmodSync(FAKE_OCC, 0o755);
   template = scratch('spreed-register-template-');
-  const r = await runInProcess(['setup', '--hostname', HOST, '--nextcloud', 'https://cloud.example.org', '--yes', '--root', template]);
+  const r = await runInProcess([
+    'setup',
+    '--hostname',
+    HOST,
+    '--nextcloud',
+    'https://cloud.example.org',
+    '--yes',
+    '--root',
+    template,
+  ]);
   expect(r.code, r.all).toBe(0);
 });
 
@@ -90,7 +103,10 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
     expect(talk.servers.filter((s) => s.server === URL_OURS)).toHaveLength(1);
 
     // Every occ call had --no-warnings; the secret went to exactly one call, as an argument.
-    const calls = readFileSync(e.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const calls = readFileSync(e.log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
     for (const c of calls) expect(c).toContain('--no-warnings');
     expect(calls.filter((c) => c.includes(e.ourSecret()))).toHaveLength(1);
     expect(calls.filter((c) => c[0] === 'talk:signaling:add')).toHaveLength(1);
@@ -99,7 +115,14 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
 
   it('copes with the pcntl warning that occ prints on stdout, and repairs a duplicate entry', async () => {
     const e = await install();
-    writeOccState(e.state, { pcntlMissing: true, servers: [{ server: URL_OURS, verify: true }, { server: URL_OURS, verify: true }], secret: 'ab'.repeat(32) });
+    writeOccState(e.state, {
+      pcntlMissing: true,
+      servers: [
+        { server: URL_OURS, verify: true },
+        { server: URL_OURS, verify: true },
+      ],
+      secret: 'ab'.repeat(32),
+    });
     const r = await register(e);
     expect(r.code, r.all).toBe(0);
     const talk = readTalk(e.state);
@@ -150,7 +173,7 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
       expectNoSecrets(r.all, [...secretValues(e.root), OTHER_SECRET]);
     });
 
-    it('--secret-choice reuse-nextcloud: our secret file and server.conf take Talk\'s secret; setup then has nothing to change', async () => {
+    it("--secret-choice reuse-nextcloud: our secret file and server.conf take Talk's secret; setup then has nothing to change", async () => {
       const e = await setupOther();
       const oursBefore = e.ourSecret();
       const r = await register(e, '--secret-choice', 'reuse-nextcloud');
@@ -163,7 +186,16 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
       expect(talk.servers.some((s) => s.server === OTHER)).toBe(true);
       expectNoSecrets(r.all, [oursBefore, OTHER_SECRET, ...secretValues(e.root)]);
 
-      const again = await runInProcess(['setup', '--hostname', HOST, '--nextcloud', 'https://cloud.example.org', '--yes', '--root', e.root]);
+      const again = await runInProcess([
+        'setup',
+        '--hostname',
+        HOST,
+        '--nextcloud',
+        'https://cloud.example.org',
+        '--yes',
+        '--root',
+        e.root,
+      ]);
       expect(again.code, again.all).toBe(0);
       expect(again.stdout).toContain('No changes');
       const once = await register(e);
@@ -178,7 +210,9 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
     const before = readFileSync(e.state, 'utf8');
     const r = await register(e);
     expect(r.code, r.all).toBe(1);
-    expect(r.stderr).toMatch(/^error: Talk's signaling_mode is "internal".* — fix: run register again with --unset-internal-mode/m);
+    expect(r.stderr).toMatch(
+      /^error: Talk's signaling_mode is "internal".* — fix: run register again with --unset-internal-mode/m,
+    );
     expect(readFileSync(e.state, 'utf8')).toBe(before);
     const fixed = await register(e, '--unset-internal-mode');
     expect(fixed.code, fixed.all).toBe(0);
@@ -225,7 +259,9 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
 
     it('occ missing: the error, then the values to register by hand (no secret)', async () => {
       const e = await install();
-      const r = await runInProcess(['register', '--root', e.root, '--occ', '/nonexistent/nextcloud/occ', '--yes'], { exec: fakeOccExec({ stateFile: e.state, logFile: e.log }) });
+      const r = await runInProcess(['register', '--root', e.root, '--occ', '/nonexistent/nextcloud/occ', '--yes'], {
+        exec: fakeOccExec({ stateFile: e.state, logFile: e.log }),
+      });
       expect(r.code, r.all).toBe(1);
       expect(errorLines(r.stderr)).toHaveLength(1);
       expect(r.stderr).toMatch(/occ could not be run.*— fix: .*--occ/);
@@ -252,7 +288,15 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
     const e = await install();
     const turnSecretFile = path.join(e.root, 'turn-secret');
     writeFileSync(turnSecretFile, 'f00d'.repeat(16) + '\n');
-    const args = ['--no-verify', '--stun', 'stun.example.org:3478', '--turn', 'turn.example.org:3478', '--turn-secret-file', turnSecretFile];
+    const args = [
+      '--no-verify',
+      '--stun',
+      'stun.example.org:3478',
+      '--turn',
+      'turn.example.org:3478',
+      '--turn-secret-file',
+      turnSecretFile,
+    ];
     const r = await register(e, ...args);
     expect(r.code, r.all).toBe(0);
     expect(readTalk(e.state).servers).toEqual([{ server: URL_OURS, verify: false }]);
@@ -260,7 +304,9 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
     expect(again.code, again.all).toBe(0);
     const spreed = readTalk(e.state).spreed;
     expect(JSON.parse(spreed.stun_servers!)).toEqual(['stun.nextcloud.com:443', 'stun.example.org:3478']);
-    expect(JSON.parse(spreed.turn_servers!)).toEqual([{ schemes: 'turn', server: 'turn.example.org:3478', secret: 'f00d'.repeat(16), protocols: 'udp,tcp' }]);
+    expect(JSON.parse(spreed.turn_servers!)).toEqual([
+      { schemes: 'turn', server: 'turn.example.org:3478', secret: 'f00d'.repeat(16), protocols: 'udp,tcp' },
+    ]);
     expectNoSecrets(r.all + again.all, [...secretValues(e.root), 'f00d'.repeat(16)]);
   });
 
@@ -268,8 +314,15 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
     const e = await install();
     const bin = path.join(e.root, 'bin');
     mkdirSync(bin);
-    writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\n# like ssh: skip options up to "--", then the host; the rest is one command line for sh -c\nwhile [ "$1" != "--" ]; do shift; done; shift; shift\nexec sh -c "$*"\n`, { mode: 0o755 });
-    const r = await runCli(['register', '--root', e.root, '--occ-ssh', 'admin@cloud.example.org', '--occ', `node ${FAKE_OCC}`, '--yes'], { ...e.env, PATH: `${bin}:${process.env.PATH}` });
+    writeFileSync(
+      path.join(bin, 'ssh'),
+      `#!/bin/sh\n# like ssh: skip options up to "--", then the host; the rest is one command line for sh -c\nwhile [ "$1" != "--" ]; do shift; done; shift; shift\nexec sh -c "$*"\n`,
+      { mode: 0o755 },
+    );
+    const r = await runCli(
+      ['register', '--root', e.root, '--occ-ssh', 'admin@cloud.example.org', '--occ', `node ${FAKE_OCC}`, '--yes'],
+      { ...e.env, PATH: `${bin}:${process.env.PATH}` },
+    );
     expect(r.code, r.all).toBe(0);
     expect(r.stdout).toContain('over ssh on admin@cloud.example.org');
     const talk = readTalk(e.state);

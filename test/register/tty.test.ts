@@ -17,11 +17,22 @@ afterEach(() => {
 
 async function conflict() {
   const root = scratch('spreed-register-tty-');
-  const r = await runInProcess(['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', root]);
+  const r = await runInProcess([
+    'setup',
+    '--hostname',
+    'hpb.example.org',
+    '--nextcloud',
+    'https://cloud.example.org',
+    '--yes',
+    '--root',
+    root,
+  ]);
   expect(r.code, r.all).toBe(0);
   const state = path.join(root, 'occ-state.json');
   writeOccState(state, { servers: [{ server: OTHER, verify: true }], secret: TALK_SECRET });
-  const t = new TmuxSession(['register', '--root', root, '--occ', `${process.execPath} ${FAKE_OCC}`], { env: { FAKE_OCC_STATE: state } });
+  const t = new TmuxSession(['register', '--root', root, '--occ', `${process.execPath} ${FAKE_OCC}`], {
+    env: { FAKE_OCC_STATE: state },
+  });
   sessions.push(t);
   return { root, state, t };
 }
@@ -36,8 +47,12 @@ describe('register in a terminal', () => {
     const talk = readTalk(state);
     expect(talk.servers.filter((s) => s.server === URL_OURS)).toHaveLength(1);
     expect(talk.secret).toBe(TALK_SECRET);
-    expect(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud-example-org'), 'utf8').trim()).toBe(TALK_SECRET);
-    expect(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'), 'utf8')).toContain(`secret = ${TALK_SECRET}`);
+    expect(
+      readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/backend-cloud-example-org'), 'utf8').trim(),
+    ).toBe(TALK_SECRET);
+    expect(readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'), 'utf8')).toContain(
+      `secret = ${TALK_SECRET}`,
+    );
     const screen = t.screen();
     for (const s of [...secretValues(root), TALK_SECRET]) expect(screen).not.toContain(s);
   });

@@ -40,7 +40,8 @@ class FakeTerminal extends EventEmitter {
     for (;;) {
       const i = this.frames.findIndex(test);
       if (i >= 0) return i;
-      if (Date.now() > deadline) throw new Error(`no frame with ${what} within ${timeoutMs} ms; last frame:\n${this.last}`);
+      if (Date.now() > deadline)
+        throw new Error(`no frame with ${what} within ${timeoutMs} ms; last frame:\n${this.last}`);
       await sleep(10);
     }
   }
@@ -80,7 +81,13 @@ describe('check dashboard (ink, fake terminal)', () => {
   ];
   const results: CheckResult[] = [
     { id: 'config', title: 'Config', status: 'pass', detail: 'server.conf is complete', fix: 'never shown for a pass' },
-    { id: 'public.tls', title: 'Certificate', status: 'fail', detail: 'nothing listening at 127.0.0.1:1', fix: 'start nginx' },
+    {
+      id: 'public.tls',
+      title: 'Certificate',
+      status: 'fail',
+      detail: 'nothing listening at 127.0.0.1:1',
+      fix: 'start nginx',
+    },
     { id: 'hello', title: 'Internal hello', status: 'skip', detail: 'skipped: needs Certificate (fail)' },
   ];
 
@@ -93,7 +100,10 @@ describe('check dashboard (ink, fake terminal)', () => {
 
     store.event({ type: 'start', id: 'public.tls', title: 'Certificate' });
     store.event({ type: 'start', id: 'config', title: 'Config' });
-    const running = await t.frameWhere((f) => line(f, 'Certificate').includes('checking…') && line(f, 'Config').includes('checking…'), 'two running checks');
+    const running = await t.frameWhere(
+      (f) => line(f, 'Certificate').includes('checking…') && line(f, 'Config').includes('checking…'),
+      'two running checks',
+    );
     expect(line(t.frames[running]!, 'Internal hello')).not.toContain('checking…');
 
     store.event({ type: 'done', result: results[0]! });
@@ -107,11 +117,19 @@ describe('check dashboard (ink, fake terminal)', () => {
     expect(frame).not.toContain('never shown for a pass');
     expect(frame).not.toMatch(/passed, \d+ warning/);
 
-    const report: CheckReport = { ok: false, checks: results, url: 'https://127.0.0.1:1/standalone-signaling', timeout: 1, ms: 1234 };
+    const report: CheckReport = {
+      ok: false,
+      checks: results,
+      url: 'https://127.0.0.1:1/standalone-signaling',
+      timeout: 1,
+      ms: 1234,
+    };
     store.finish(report);
     await t.frameWhere((f) => f.includes(summary(report)), 'the summary');
     const last = t.last;
-    expect(last).toContain('1 passed, 0 warning(s), 1 failed, 1 skipped (1.2 s) — https://127.0.0.1:1/standalone-signaling');
+    expect(last).toContain(
+      '1 passed, 0 warning(s), 1 failed, 1 skipped (1.2 s) — https://127.0.0.1:1/standalone-signaling',
+    );
     expect(line(last, 'Internal hello')).toMatch(/–\s+Internal hello\s+skipped: needs Certificate/);
     expect(last).not.toContain('checking…');
     expect(last.indexOf('Config')).toBeLessThan(last.indexOf('Certificate'));
@@ -122,27 +140,60 @@ describe('check dashboard (ink, fake terminal)', () => {
     // A staged install whose every endpoint is closed, and a Talk (stand-in occ) with another secret.
     const root = scratch('spreed-dashboard-');
     const answers = path.join(root, 'answers.yaml');
-    writeFileSync(answers, 'hostname: localhost\nlisten: 127.0.0.1:1\nbackends:\n  - id: cloud\n    urls: [http://127.0.0.1:1]\nnginx:\n  mode: none\n');
-    const setup = await runInProcess(['setup', '--answers', answers, '--server-version', '2.0.2', '--yes', '--root', root]);
+    writeFileSync(
+      answers,
+      'hostname: localhost\nlisten: 127.0.0.1:1\nbackends:\n  - id: cloud\n    urls: [http://127.0.0.1:1]\nnginx:\n  mode: none\n',
+    );
+    const setup = await runInProcess([
+      'setup',
+      '--answers',
+      answers,
+      '--server-version',
+      '2.0.2',
+      '--yes',
+      '--root',
+      root,
+    ]);
     expect(setup.code, setup.all).toBe(0);
     const talkSecret = 'e5'.repeat(32);
     const occState = path.join(root, 'occ-state.json');
-    writeOccState(occState, { servers: [{ server: 'https://127.0.0.1:1/standalone-signaling', verify: true }], secret: talkSecret });
+    writeOccState(occState, {
+      servers: [{ server: 'https://127.0.0.1:1/standalone-signaling', verify: true }],
+      secret: talkSecret,
+    });
     const exec = fakeOccExec({ stateFile: occState });
 
     const store = createStore();
     const t = mount(store);
-    const flags = parseCheckArgs(['--root', root, '--url', 'https://127.0.0.1:1/standalone-signaling', '--timeout', '2', '--occ', `${process.execPath} ${FAKE_OCC}`]);
-    const { report, titles: shown } = await runCheck(flags, (e) => store.event(e), (x) => store.catalogue(x), {
-      occExec: (argv, timeoutMs) => exec(argv[0]!, argv.slice(1), { timeoutMs }),
-    });
+    const flags = parseCheckArgs([
+      '--root',
+      root,
+      '--url',
+      'https://127.0.0.1:1/standalone-signaling',
+      '--timeout',
+      '2',
+      '--occ',
+      `${process.execPath} ${FAKE_OCC}`,
+    ]);
+    const { report, titles: shown } = await runCheck(
+      flags,
+      (e) => store.event(e),
+      (x) => store.catalogue(x),
+      {
+        occExec: (argv, timeoutMs) => exec(argv[0]!, argv.slice(1), { timeoutMs }),
+      },
+    );
     store.finish(report);
     const done = await t.frameWhere((f) => f.includes(summary(report)), 'the summary');
 
-    expect(t.frames.slice(0, done).some((f) => f.includes('checking…')), 'a frame with a running check').toBe(true);
+    expect(
+      t.frames.slice(0, done).some((f) => f.includes('checking…')),
+      'a frame with a running check',
+    ).toBe(true);
     const last = t.last;
     expect(last).toContain(summary(report));
-    for (const c of report.checks) expect(line(last, c.title), c.id).toContain({ pass: '✔', warn: '▲', fail: '✖', skip: '–' }[c.status]);
+    for (const c of report.checks)
+      expect(line(last, c.title), c.id).toContain({ pass: '✔', warn: '▲', fail: '✖', skip: '–' }[c.status]);
     expect(shown.map((x) => x.id)).toEqual(report.checks.map((c) => c.id));
     const registration = report.checks.find((c) => c.id === 'registration')!;
     expect(registration.status).toBe('fail');
@@ -151,6 +202,10 @@ describe('check dashboard (ink, fake terminal)', () => {
     const secrets = [...secretValues(root), talkSecret];
     expect(secrets.length).toBeGreaterThan(1);
     // Asserted without printing either, should it fail: the frame would hold the secret.
-    t.frames.forEach((frame, i) => secrets.forEach((s, j) => expect(frame.includes(s), `secret #${j} (${s.length} chars) in frame ${i}`).toBe(false)));
+    t.frames.forEach((frame, i) =>
+      secrets.forEach((s, j) =>
+        expect(frame.includes(s), `secret #${j} (${s.length} chars) in frame ${i}`).toBe(false),
+      ),
+    );
   });
 });

@@ -33,14 +33,29 @@ const deployment = DeploymentSchema.parse({
 const CERTS = { '/certs/fullchain.pem': 'CERT', '/certs/privkey.pem': 'KEY' };
 
 function plan(host: HostFacts, extra: Partial<PlanContext> = {}) {
-  return buildPlan(deployment, { host, layout, traits: traitsFor('2.0.2'), existing: { secretFiles: new Map() }, rotate: new Set(), toolVersion: '0.0.0-test', ...extra });
+  return buildPlan(deployment, {
+    host,
+    layout,
+    traits: traitsFor('2.0.2'),
+    existing: { secretFiles: new Map() },
+    rotate: new Set(),
+    toolVersion: '0.0.0-test',
+    ...extra,
+  });
 }
 
 /** The host after a plan was applied: every desired file with its mode and group. */
-function hostAfter(built: ReturnType<typeof plan>, base: Record<string, string | FileFact>, opts: { uid?: number; groups?: Record<string, number> } = {}): HostFacts {
+function hostAfter(
+  built: ReturnType<typeof plan>,
+  base: Record<string, string | FileFact>,
+  opts: { uid?: number; groups?: Record<string, number> } = {},
+): HostFacts {
   const files: Record<string, string | FileFact> = { ...base };
   for (const c of built.plan.changes) {
-    files[c.path] = c.linkTarget !== undefined ? { kind: 'link', target: c.linkTarget } : { kind: 'file', content: c.content!, mode: c.ownership.mode, gid: c.ownership.gid ?? 0 };
+    files[c.path] =
+      c.linkTarget !== undefined
+        ? { kind: 'link', target: c.linkTarget }
+        : { kind: 'file', content: c.content!, mode: c.ownership.mode, gid: c.ownership.gid ?? 0 };
   }
   return memoryHost({ files, ...opts });
 }
@@ -49,21 +64,26 @@ describe('buildPlan without a file system', () => {
   it('plans a first install from an empty host, whatever the real disk holds at those paths', () => {
     const built = plan(memoryHost({ files: CERTS, uid: 0, groups: { _signaling: 123 } }));
     expect(built.problems).toEqual([]);
-    expect(built.plan.changes.map((c) => [c.path, c.action])).toEqual(expect.arrayContaining([
-      ['/etc/passwd', 'create'],
-      ['/etc/spreed-setup.yaml', 'create'],
-      ['/etc/ssl/hashkey', 'create'],
-      ['/etc/ssl/backend-cloud', 'create'],
-      ['/etc/group', 'create'],
-      ['/etc/hostname', 'create'],
-      ['/etc/hosts', 'create'],
-    ]));
+    expect(built.plan.changes.map((c) => [c.path, c.action])).toEqual(
+      expect.arrayContaining([
+        ['/etc/passwd', 'create'],
+        ['/etc/spreed-setup.yaml', 'create'],
+        ['/etc/ssl/hashkey', 'create'],
+        ['/etc/ssl/backend-cloud', 'create'],
+        ['/etc/group', 'create'],
+        ['/etc/hostname', 'create'],
+        ['/etc/hosts', 'create'],
+      ]),
+    );
     const secret = built.plan.changes.find((c) => c.path === '/etc/ssl/hashkey')!;
     expect(secret.ownership).toMatchObject({ mode: 0o640, uid: 0, gid: 123, label: 'root:_signaling' });
   });
 
   it('secrets are 0600 when the service group is missing or we are not root', () => {
-    for (const host of [memoryHost({ files: CERTS, uid: 0 }), memoryHost({ files: CERTS, uid: 1000, groups: { _signaling: 123 } })]) {
+    for (const host of [
+      memoryHost({ files: CERTS, uid: 0 }),
+      memoryHost({ files: CERTS, uid: 1000, groups: { _signaling: 123 } }),
+    ]) {
       const conf = plan(host).plan.changes.find((c) => c.role === 'server-config')!;
       expect(conf.ownership.mode).toBe(0o600);
       expect(conf.ownership.gid).toBeUndefined();
@@ -79,7 +99,11 @@ describe('buildPlan without a file system', () => {
     const confPath = '/etc/passwd';
     const conf = first.plan.changes.find((c) => c.path === confPath)!;
     const loose = memoryHost({
-      files: { ...Object.fromEntries(first.plan.changes.map((c) => [c.path, installed.file(c.path)!])), ...CERTS, [confPath]: { kind: 'file', content: conf.content!, mode: 0o644, gid: 0 } },
+      files: {
+        ...Object.fromEntries(first.plan.changes.map((c) => [c.path, installed.file(c.path)!])),
+        ...CERTS,
+        [confPath]: { kind: 'file', content: conf.content!, mode: 0o644, gid: 0 },
+      },
       uid: 0,
       groups: { _signaling: 123 },
     });
@@ -100,10 +124,13 @@ describe('buildPlan without a file system', () => {
   });
 
   it('an unreadable secret file is a problem, not a new secret', () => {
-    const host: HostFacts = { ...memoryHost({ files: CERTS }), file: (p) => {
-      if (p === '/etc/ssl/blockkey') throw new UnreadableFile(p, 'EACCES');
-      return CERTS[p as keyof typeof CERTS] ? { kind: 'file', content: 'x', mode: 0o644, gid: 0 } : undefined;
-    } };
+    const host: HostFacts = {
+      ...memoryHost({ files: CERTS }),
+      file: (p) => {
+        if (p === '/etc/ssl/blockkey') throw new UnreadableFile(p, 'EACCES');
+        return CERTS[p as keyof typeof CERTS] ? { kind: 'file', content: 'x', mode: 0o644, gid: 0 } : undefined;
+      },
+    };
     const built = plan(host);
     expect(built.problems.map((p) => p.message)).toEqual(['cannot read secret file /etc/ssl/blockkey: EACCES']);
     expect(built.plan.changes).toEqual([]);
@@ -111,10 +138,16 @@ describe('buildPlan without a file system', () => {
 
   it('a missing certificate refuses a live install and is a notice when staged under --root', () => {
     const live = plan(memoryHost({ uid: 0 }));
-    expect(live.problems.map((p) => p.message)).toEqual(['TLS certificate files not found: /certs/fullchain.pem, /certs/privkey.pem']);
+    expect(live.problems.map((p) => p.message)).toEqual([
+      'TLS certificate files not found: /certs/fullchain.pem, /certs/privkey.pem',
+    ]);
     const staged = plan(memoryHost({ uid: 0, root: '/stage' }));
     expect(staged.problems).toEqual([]);
-    expect(staged.notices.some((n) => n.startsWith('TLS certificate files not found: /certs/fullchain.pem, /certs/privkey.pem under /stage'))).toBe(true);
+    expect(
+      staged.notices.some((n) =>
+        n.startsWith('TLS certificate files not found: /certs/fullchain.pem, /certs/privkey.pem under /stage'),
+      ),
+    ).toBe(true);
   });
 
   it('records what it rendered for in the state file, and the nginx version chooses the http2 spelling', () => {
@@ -122,7 +155,9 @@ describe('buildPlan without a file system', () => {
     expect(built.plan.changes.find((c) => c.role === 'state')!.content).toContain('renderedFor: 2.0.2');
     const site = built.plan.changes.find((c) => c.path === '/etc/hostname')!.content!;
     expect(site).toMatch(/^\s*http2 on;/m);
-    const old = plan(memoryHost({ files: CERTS, nginxVersion: '1.22.1' })).plan.changes.find((c) => c.path === '/etc/hostname')!.content!;
+    const old = plan(memoryHost({ files: CERTS, nginxVersion: '1.22.1' })).plan.changes.find(
+      (c) => c.path === '/etc/hostname',
+    )!.content!;
     expect(old).not.toMatch(/^\s*http2 on;/m);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GoconfSyntaxError, getValue, parseGoconf, splitList, stripInlineComment } from '../../src/goconf/parse.js';
 
-describe('goconf reader (the server\'s own rules)', () => {
+describe("goconf reader (the server's own rules)", () => {
   it('splits at the first = or :, lower-cases names, trims values', () => {
     const doc = parseGoconf('[HTTP]\nListen = 127.0.0.1:8080\n[nats]\nurl: nats://loopback\n');
     expect(getValue(doc, 'http', 'listen')).toBe('127.0.0.1:8080');

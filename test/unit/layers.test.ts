@@ -17,12 +17,24 @@ describe('layers of src/', () => {
     const model = path.join(SRC, 'model/deployment.ts');
     const detect = path.join(SRC, 'detect/version.ts');
     const upward = new Map(graph);
-    upward.set(model, [...(graph.get(model) ?? []), ...importsOf(model, "import { runCheck } from '../check/run.js';")]);
-    expect(layerViolations(upward).filter((v) => !v.why.startsWith('import cycle'))).toEqual([expect.objectContaining({ from: 'model/deployment.ts', to: 'check/run.ts' })]);
+    upward.set(model, [
+      ...(graph.get(model) ?? []),
+      ...importsOf(model, "import { runCheck } from '../check/run.js';"),
+    ]);
+    expect(layerViolations(upward).filter((v) => !v.why.startsWith('import cycle'))).toEqual([
+      expect.objectContaining({ from: 'model/deployment.ts', to: 'check/run.ts' }),
+    ]);
 
     const dynamic = new Map(graph);
-    dynamic.set(detect, [...(graph.get(detect) ?? []), ...importsOf(detect, "const m = await import('../commands/setup.js');")]);
-    expect(layerViolations(dynamic).filter((v) => !v.why.startsWith('import cycle')).map((v) => v.to)).toEqual(['commands/setup.ts']);
+    dynamic.set(detect, [
+      ...(graph.get(detect) ?? []),
+      ...importsOf(detect, "const m = await import('../commands/setup.js');"),
+    ]);
+    expect(
+      layerViolations(dynamic)
+        .filter((v) => !v.why.startsWith('import cycle'))
+        .map((v) => v.to),
+    ).toEqual(['commands/setup.ts']);
 
     const a = path.join(SRC, 'plan/plan.ts');
     const b = path.join(SRC, 'plan/buildPlan.ts');
@@ -32,7 +44,12 @@ describe('layers of src/', () => {
   });
 
   it('the layer list names every top-level folder of src/ once', () => {
-    const folders = new Set(sourceFiles().map((f) => path.relative(SRC, f).split(path.sep)).filter((p) => p.length > 1).map((p) => p[0]!));
+    const folders = new Set(
+      sourceFiles()
+        .map((f) => path.relative(SRC, f).split(path.sep))
+        .filter((p) => p.length > 1)
+        .map((p) => p[0]!),
+    );
     expect([...folders].sort()).toEqual([...LAYERS].filter((l) => folders.has(l)).sort());
     expect(new Set(LAYERS).size).toBe(LAYERS.length);
   });

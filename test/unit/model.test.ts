@@ -22,18 +22,43 @@ describe('deployment model', () => {
   it.each([
     ['hostname with spaces', { ...base, hostname: 'hpb example.org' }, 'hostname'],
     ['ftp URL', { ...base, backends: [{ id: 'nc', urls: ['ftp://cloud.example.org'] }] }, 'backends.0.urls.0'],
-    ['/ocs/ URL', { ...base, backends: [{ id: 'nc', urls: ['https://cloud.example.org/ocs/v2.php/apps/spreed'] }] }, 'backends.0.urls.0'],
-    ['index.php URL', { ...base, backends: [{ id: 'nc', urls: ['https://cloud.example.org/index.php'] }] }, 'backends.0.urls.0'],
-    ['trailing junk', { ...base, backends: [{ id: 'nc', urls: ['https://cloud.example.org/?x=1'] }] }, 'backends.0.urls.0'],
+    [
+      '/ocs/ URL',
+      { ...base, backends: [{ id: 'nc', urls: ['https://cloud.example.org/ocs/v2.php/apps/spreed'] }] },
+      'backends.0.urls.0',
+    ],
+    [
+      'index.php URL',
+      { ...base, backends: [{ id: 'nc', urls: ['https://cloud.example.org/index.php'] }] },
+      'backends.0.urls.0',
+    ],
+    [
+      'trailing junk',
+      { ...base, backends: [{ id: 'nc', urls: ['https://cloud.example.org/?x=1'] }] },
+      'backends.0.urls.0',
+    ],
     ['reserved id', { ...base, backends: [{ id: 'sessions', urls: ['https://a.example.org'] }] }, 'backends.0.id'],
-    ['duplicate ids', { ...base, backends: [{ id: 'nc', urls: ['https://a.example.org'] }, { id: 'nc', urls: ['https://b.example.org'] }] }, 'backends.1.id'],
+    [
+      'duplicate ids',
+      {
+        ...base,
+        backends: [
+          { id: 'nc', urls: ['https://a.example.org'] },
+          { id: 'nc', urls: ['https://b.example.org'] },
+        ],
+      },
+      'backends.1.id',
+    ],
     ['https listen without cert', { ...base, https: { listen: '127.0.0.1:8443' } }, 'https'],
     ['TURN without servers', { ...base, turn: { servers: [] } }, 'turn.servers'],
     ['bad listen', { ...base, listen: '8080' }, 'listen'],
     ['unsafe extra value', { ...base, extra: { app: { x: 'a ;b' } } }, 'extra.app.x'],
   ])('refuses %s', (_name, input, path) => {
     const found = issues(input);
-    expect(found.some((i) => i.startsWith(`${path}:`)), found.join('\n')).toBe(true);
+    expect(
+      found.some((i) => i.startsWith(`${path}:`)),
+      found.join('\n'),
+    ).toBe(true);
   });
 
   it('names the problem with a Nextcloud URL', () => {
@@ -74,11 +99,21 @@ describe('server version traits', () => {
   });
 });
 
-describe('version from a running server\'s features', async () => {
+describe("version from a running server's features", async () => {
   const { versionFromFeatures } = await import('../../src/model/versions.js');
   it('maps the real feature lists (seen on 0.4.1, 1.2.4, 2.0.2) to a safe lower bound', () => {
     expect(versionFromFeatures(['audio-video-permissions'])).toBe('0.4.1');
-    expect(versionFromFeatures(['audio-video-permissions', 'dialout', 'hello-v2', 'incall-all', 'switchto', 'transient-data', 'welcome'])).toBe('1.0.0');
+    expect(
+      versionFromFeatures([
+        'audio-video-permissions',
+        'dialout',
+        'hello-v2',
+        'incall-all',
+        'switchto',
+        'transient-data',
+        'welcome',
+      ]),
+    ).toBe('1.0.0');
     expect(versionFromFeatures(['audio-video-permissions', 'federation', 'hello-v2', 'welcome'])).toBe('2.0.0');
   });
 });

@@ -28,8 +28,16 @@ const input: DeploymentInput = {
 
 function setup(version: string, override: Partial<DeploymentInput> = {}) {
   const d = DeploymentSchema.parse({ ...input, ...override });
-  const { secrets } = resolveSecrets(secretSpecsFor(d), { fromFile: () => undefined, fromConfig: () => undefined, rotate: new Set() });
-  const text = renderServerConf(d, secrets, { traits: traitsFor(version), secretsDir: '/etc/x/secrets', toolVersion: 'test' });
+  const { secrets } = resolveSecrets(secretSpecsFor(d), {
+    fromFile: () => undefined,
+    fromConfig: () => undefined,
+    rotate: new Set(),
+  });
+  const text = renderServerConf(d, secrets, {
+    traits: traitsFor(version),
+    secretsDir: '/etc/x/secrets',
+    toolVersion: 'test',
+  });
   return { d, secrets, text, doc: parseGoconf(text) };
 }
 
@@ -42,12 +50,21 @@ describe('server.conf renderer', () => {
   });
 
   it('writes :loopback: for 0.4.1 and nats://loopback later', () => {
-    expect(getValue(setup('0.4.1', { nats: { mode: 'loopback' }, statsAllowedIps: ['127.0.0.1'] }).doc, 'nats', 'url')).toBe(':loopback:');
-    expect(getValue(setup('1.2.4', { nats: { mode: 'loopback' }, trustedProxies: [] }).doc, 'nats', 'url')).toBe('nats://loopback');
+    expect(
+      getValue(setup('0.4.1', { nats: { mode: 'loopback' }, statsAllowedIps: ['127.0.0.1'] }).doc, 'nats', 'url'),
+    ).toBe(':loopback:');
+    expect(getValue(setup('1.2.4', { nats: { mode: 'loopback' }, trustedProxies: [] }).doc, 'nats', 'url')).toBe(
+      'nats://loopback',
+    );
   });
 
-  it.each(['0.4.1', '1.2.4', '2.0.2', '2.1.1'])('round-trips through the server\'s parser for %s', (v) => {
-    const override: Partial<DeploymentInput> = v === '0.4.1' ? { statsAllowedIps: ['127.0.0.1'], trustedProxies: [] } : v === '1.2.4' ? { trustedProxies: [] } : {};
+  it.each(['0.4.1', '1.2.4', '2.0.2', '2.1.1'])("round-trips through the server's parser for %s", (v) => {
+    const override: Partial<DeploymentInput> =
+      v === '0.4.1'
+        ? { statsAllowedIps: ['127.0.0.1'], trustedProxies: [] }
+        : v === '1.2.4'
+          ? { trustedProxies: [] }
+          : {};
     const { d, secrets, text } = setup(v, override);
     expect(readBackDifferences(text, d, secrets)).toEqual([]);
     const back = deploymentFromConf(parseGoconf(text));
@@ -57,7 +74,10 @@ describe('server.conf renderer', () => {
   });
 
   it('refuses what the target version would ignore', () => {
-    const d = DeploymentSchema.parse({ ...input, backends: [{ id: 'a', urls: ['https://a.example.org', 'https://b.example.org'] }] });
+    const d = DeploymentSchema.parse({
+      ...input,
+      backends: [{ id: 'a', urls: ['https://a.example.org', 'https://b.example.org'] }],
+    });
     const p = compatibilityProblems(d, traitsFor('2.0.2'));
     expect(p.join('\n')).toContain('reads only one "url"');
     expect(p.join('\n')).not.toContain('trusted proxies');
@@ -68,15 +88,20 @@ describe('server.conf renderer', () => {
   });
 
   it('keeps the extra keys of an upstream-template config after a re-render', () => {
-    const original = readFileSync(new URL('../fixtures/upstream-0.4.1-server.conf', import.meta.url), 'utf8')
-      .replace('#backends = backend-id, another-backend', 'backends = nc')
-      .replace('#allowsubscribeany = false', 'allowsubscribeany = true')
-      + '\n[nc]\nurl = https://cloud.example.org\nsecret = ' + 'f'.repeat(64) + '\nmyown = keep-me\n\n[custom-section]\nfoo = bar ; comment\n';
+    const original =
+      readFileSync(new URL('../fixtures/upstream-0.4.1-server.conf', import.meta.url), 'utf8')
+        .replace('#backends = backend-id, another-backend', 'backends = nc')
+        .replace('#allowsubscribeany = false', 'allowsubscribeany = true') +
+      '\n[nc]\nurl = https://cloud.example.org\nsecret = ' +
+      'f'.repeat(64) +
+      '\nmyown = keep-me\n\n[custom-section]\nfoo = bar ; comment\n';
     const reading = deploymentFromConf(parseGoconf(original));
     expect(reading.problems).toEqual([]);
     const d = DeploymentSchema.parse({ ...reading.input, hostname: 'hpb.example.org' });
     const { secrets } = resolveSecrets(secretSpecsFor(d), {
-      fromFile: () => undefined, fromConfig: (s) => reading.secrets.get(s.name), rotate: new Set(),
+      fromFile: () => undefined,
+      fromConfig: (s) => reading.secrets.get(s.name),
+      rotate: new Set(),
     });
     expect(secrets.get('backend-nc')!.value).toBe('f'.repeat(64));
     expect(secrets.get('hashkey')!.origin).toBe('generated');

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BLOCKKEY, HASHKEY, INTERNALSECRET, backendSecretSpec, fingerprint, generateHex, maskSecrets, resolveSecrets,
+  BLOCKKEY,
+  HASHKEY,
+  INTERNALSECRET,
+  backendSecretSpec,
+  fingerprint,
+  generateHex,
+  maskSecrets,
+  resolveSecrets,
 } from '../../src/secrets/secrets.js';
 
 const specs = [HASHKEY, BLOCKKEY, INTERNALSECRET, backendSecretSpec('nc')];
@@ -17,15 +24,26 @@ describe('secret resolution', () => {
 
   it('reuses the config value over the file, and the file over generating', () => {
     const conf = new Map([['hashkey', 'a'.repeat(64)]]);
-    const files = new Map([['hashkey', 'b'.repeat(64)], ['blockkey', 'c'.repeat(32)]]);
-    const r = resolveSecrets(specs, { fromFile: (s) => files.get(s.name), fromConfig: (s) => conf.get(s.name), rotate: new Set() });
+    const files = new Map([
+      ['hashkey', 'b'.repeat(64)],
+      ['blockkey', 'c'.repeat(32)],
+    ]);
+    const r = resolveSecrets(specs, {
+      fromFile: (s) => files.get(s.name),
+      fromConfig: (s) => conf.get(s.name),
+      rotate: new Set(),
+    });
     expect(r.secrets.get('hashkey')).toMatchObject({ value: 'a'.repeat(64), origin: 'config' });
     expect(r.secrets.get('blockkey')).toMatchObject({ value: 'c'.repeat(32), origin: 'file' });
     expect(r.notices.join()).toContain('differ');
   });
 
   it('treats the upstream placeholders as absent', () => {
-    const conf = new Map([['hashkey', 'the-secret-for-session-checksums'], ['blockkey', '-encryption-key-'], ['internalsecret', 'the-shared-secret-for-internal-clients']]);
+    const conf = new Map([
+      ['hashkey', 'the-secret-for-session-checksums'],
+      ['blockkey', '-encryption-key-'],
+      ['internalsecret', 'the-shared-secret-for-internal-clients'],
+    ]);
     const r = resolveSecrets(specs, { fromFile: none, fromConfig: (s) => conf.get(s.name), rotate: new Set() });
     for (const name of ['hashkey', 'blockkey', 'internalsecret']) {
       expect(r.secrets.get(name)!.origin).toBe('generated');
@@ -42,8 +60,15 @@ describe('secret resolution', () => {
   });
 
   it('rotates only what is asked', () => {
-    const conf = new Map([['hashkey', 'a'.repeat(64)], ['blockkey', 'c'.repeat(32)]]);
-    const r = resolveSecrets(specs, { fromFile: none, fromConfig: (s) => conf.get(s.name), rotate: new Set(['blockkey']) });
+    const conf = new Map([
+      ['hashkey', 'a'.repeat(64)],
+      ['blockkey', 'c'.repeat(32)],
+    ]);
+    const r = resolveSecrets(specs, {
+      fromFile: none,
+      fromConfig: (s) => conf.get(s.name),
+      rotate: new Set(['blockkey']),
+    });
     expect(r.secrets.get('hashkey')!.value).toBe('a'.repeat(64));
     expect(r.secrets.get('blockkey')!.origin).toBe('rotated');
     expect(r.secrets.get('blockkey')!.value).not.toBe('c'.repeat(32));

@@ -13,6 +13,7 @@ describe('start-up path', () => {
   });
 
   it('the command modules loaded for --help import no package either', () => {
-    for (const cmd of ['register', 'check']) expect(packagesIn(staticImportGraph(path.join(DIST, `commands/${cmd}.js`))), cmd).toEqual([]);
+    for (const cmd of ['register', 'check'])
+      expect(packagesIn(staticImportGraph(path.join(DIST, `commands/${cmd}.js`))), cmd).toEqual([]);
   });
 });

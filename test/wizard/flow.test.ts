@@ -15,8 +15,11 @@ const CONF = 'etc/nextcloud-spreed-signaling/server.conf';
 function output() {
   const lines: string[] = [];
   const out: Output = {
-    info: (l) => lines.push(l), notice: (l) => lines.push(`notice: ${l}`), success: (l) => lines.push(l),
-    problems: (ps) => ps.forEach((p) => lines.push(`error: ${p.message}`)), raw: (t) => lines.push(t),
+    info: (l) => lines.push(l),
+    notice: (l) => lines.push(`notice: ${l}`),
+    success: (l) => lines.push(l),
+    problems: (ps) => ps.forEach((p) => lines.push(`error: ${p.message}`)),
+    raw: (t) => lines.push(t),
   };
   return { out, lines };
 }
@@ -37,16 +40,31 @@ const FRESH: Step[] = [
   { expect: /Register this server/, confirm: false },
 ];
 
-
 describe('wizard flow (scripted prompts)', () => {
   it('a first install takes 4 answers before writing and writes what `setup --yes` writes, secrets aside', async () => {
     const root = scratch();
-    const r = await wizard(['--root', root, '--server-version', '2.0.2'], [...FRESH.slice(0, 4), { expect: /Register this server/, confirm: true }]);
+    const r = await wizard(
+      ['--root', root, '--server-version', '2.0.2'],
+      [...FRESH.slice(0, 4), { expect: /Register this server/, confirm: true }],
+    );
     expect(r.code).toBe(0);
     expect(r.prompter.asked.indexOf(r.prompter.asked.find((m) => /Write these files/.test(m))!)).toBeLessThanOrEqual(4);
     const twin = scratch();
     const { out } = output();
-    const code = await runSetup(parseSetupArgs(['--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', twin, '--server-version', '2.0.2']), { out, toolVersion: 'test' });
+    const code = await runSetup(
+      parseSetupArgs([
+        '--hostname',
+        'hpb.example.org',
+        '--nextcloud',
+        'https://cloud.example.org',
+        '--yes',
+        '--root',
+        twin,
+        '--server-version',
+        '2.0.2',
+      ]),
+      { out, toolVersion: 'test' },
+    );
     expect(code).toBe(0);
     expect(treeWithoutSecrets(root)).toEqual(treeWithoutSecrets(twin));
     expect(r.prompter.shown.join('\n')).toContain('Register by hand');
@@ -54,11 +72,17 @@ describe('wizard flow (scripted prompts)', () => {
 
   it('re-prompts with the reason on invalid input', async () => {
     const root = scratch();
-    const r = await wizard(['--root', root, '--server-version', '2.0.2'], [
-      { expect: /Public hostname/, text: ['hpb example.org', 'hpb.example.org'] },
-      { expect: /Nextcloud URL/, text: ['ftp://cloud.example.org', 'https://cloud.example.org/ocs/v2.php', 'https://cloud.example.org'] },
-      ...FRESH.slice(2),
-    ]);
+    const r = await wizard(
+      ['--root', root, '--server-version', '2.0.2'],
+      [
+        { expect: /Public hostname/, text: ['hpb example.org', 'hpb.example.org'] },
+        {
+          expect: /Nextcloud URL/,
+          text: ['ftp://cloud.example.org', 'https://cloud.example.org/ocs/v2.php', 'https://cloud.example.org'],
+        },
+        ...FRESH.slice(2),
+      ],
+    );
     expect(r.code).toBe(0);
     expect(r.prompter.validationErrors).toEqual([
       '"hpb example.org" is not a valid host name (letters, digits, dots and dashes)',
@@ -69,10 +93,30 @@ describe('wizard flow (scripted prompts)', () => {
 
   it('flags short-circuit their questions', async () => {
     const root = scratch();
-    const r = await wizard(['--root', root, '--server-version', '2.0.2', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--nats', 'loopback', '--janus', 'none', '--nginx', 'snippet', '--listen', '127.0.0.1:8080'], [
-      { expect: /Write these files/, choose: 'write' },
-      { expect: /Register this server/, confirm: false },
-    ]);
+    const r = await wizard(
+      [
+        '--root',
+        root,
+        '--server-version',
+        '2.0.2',
+        '--hostname',
+        'hpb.example.org',
+        '--nextcloud',
+        'https://cloud.example.org',
+        '--nats',
+        'loopback',
+        '--janus',
+        'none',
+        '--nginx',
+        'snippet',
+        '--listen',
+        '127.0.0.1:8080',
+      ],
+      [
+        { expect: /Write these files/, choose: 'write' },
+        { expect: /Register this server/, confirm: false },
+      ],
+    );
     expect(r.code).toBe(0);
     expect(existsSync(path.join(root, 'etc/nginx/snippets/spreed-signaling.conf'))).toBe(true);
   });
@@ -89,24 +133,42 @@ describe('wizard flow (scripted prompts)', () => {
   it('reconfigures: prefilled answers, only the listen address changes, secrets and hand-added keys kept', async () => {
     const root = scratch();
     const { out } = output();
-    expect(await runSetup(parseSetupArgs(['--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', root, '--server-version', '2.0.2']), { out, toolVersion: 'test' })).toBe(0);
+    expect(
+      await runSetup(
+        parseSetupArgs([
+          '--hostname',
+          'hpb.example.org',
+          '--nextcloud',
+          'https://cloud.example.org',
+          '--yes',
+          '--root',
+          root,
+          '--server-version',
+          '2.0.2',
+        ]),
+        { out, toolVersion: 'test' },
+      ),
+    ).toBe(0);
     const conf = path.join(root, CONF);
     writeFileSync(conf, readFileSync(conf, 'utf8') + '\n[geoip]\nlicense = by-hand\n');
     const secretsBefore = secretValues(root);
-    const r = await wizard(['--root', root, '--server-version', '2.0.2'], [
-      { expect: /Public hostname/, text: [''] },
-      { expect: /Nextcloud URL/, text: [''] },
-      { expect: /other settings/, choose: 'customize' },
-      { expect: /NATS/, choose: 'loopback' },
-      { expect: /MCU/, choose: 'none' },
-      { expect: /nginx in front/, choose: 'site' },
-      { expect: /TLS certificate/, text: [''] },
-      { expect: /TLS private key/, text: [''] },
-      { expect: /listens/, text: ['127.0.0.1:9090'] },
-      { expect: /Rotate secrets/, pick: [] },
-      { expect: /Write these files/, choose: 'write' },
-      { expect: /Register this server/, confirm: false },
-    ]);
+    const r = await wizard(
+      ['--root', root, '--server-version', '2.0.2'],
+      [
+        { expect: /Public hostname/, text: [''] },
+        { expect: /Nextcloud URL/, text: [''] },
+        { expect: /other settings/, choose: 'customize' },
+        { expect: /NATS/, choose: 'loopback' },
+        { expect: /MCU/, choose: 'none' },
+        { expect: /nginx in front/, choose: 'site' },
+        { expect: /TLS certificate/, text: [''] },
+        { expect: /TLS private key/, text: [''] },
+        { expect: /listens/, text: ['127.0.0.1:9090'] },
+        { expect: /Rotate secrets/, pick: [] },
+        { expect: /Write these files/, choose: 'write' },
+        { expect: /Register this server/, confirm: false },
+      ],
+    );
     expect(r.code).toBe(0);
     const plan = r.prompter.shown.find((s) => s.startsWith('Plan:'))!;
     expect(plan).toContain('server.conf');
@@ -122,28 +184,95 @@ describe('wizard flow (scripted prompts)', () => {
   it('goes back from the review to change a part, and can rotate a secret on purpose', async () => {
     const root = scratch();
     const { out } = output();
-    expect(await runSetup(parseSetupArgs(['--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes', '--root', root, '--server-version', '2.0.2']), { out, toolVersion: 'test' })).toBe(0);
+    expect(
+      await runSetup(
+        parseSetupArgs([
+          '--hostname',
+          'hpb.example.org',
+          '--nextcloud',
+          'https://cloud.example.org',
+          '--yes',
+          '--root',
+          root,
+          '--server-version',
+          '2.0.2',
+        ]),
+        { out, toolVersion: 'test' },
+      ),
+    ).toBe(0);
     const before = secretValues(root);
-    const r = await wizard(['--root', root, '--server-version', '2.0.2', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org'], [
-      { expect: /other settings/, choose: 'keep' },
-    ]);
+    const r = await wizard(
+      [
+        '--root',
+        root,
+        '--server-version',
+        '2.0.2',
+        '--hostname',
+        'hpb.example.org',
+        '--nextcloud',
+        'https://cloud.example.org',
+      ],
+      [{ expect: /other settings/, choose: 'keep' }],
+    );
     expect(r.code).toBe(0);
     expect(r.prompter.shown.at(-1)).toContain('No changes');
-    const r2 = await wizard(['--root', root, '--server-version', '2.0.2', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--listen', '127.0.0.1:8080', '--nats', 'loopback', '--janus', 'none', '--nginx', 'site'], [
-      { expect: /other settings/, choose: 'keep' },
-    ]);
+    const r2 = await wizard(
+      [
+        '--root',
+        root,
+        '--server-version',
+        '2.0.2',
+        '--hostname',
+        'hpb.example.org',
+        '--nextcloud',
+        'https://cloud.example.org',
+        '--listen',
+        '127.0.0.1:8080',
+        '--nats',
+        'loopback',
+        '--janus',
+        'none',
+        '--nginx',
+        'site',
+      ],
+      [{ expect: /other settings/, choose: 'keep' }],
+    );
     expect(r2.code).toBe(0);
-    const r3 = await wizard(['--root', root, '--server-version', '2.0.2', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--listen', '127.0.0.1:8080', '--nats', 'loopback', '--janus', 'none', '--nginx', 'site', '--rotate', 'blockkey'], [
-      { expect: /Write these files/, choose: 'edit' },
-      { expect: /Change which part/, choose: 'hostname' },
-      { expect: /Public hostname/, text: ['hpb2.example.org'] },
-      { expect: /Write these files/, choose: 'write' },
-      { expect: /Register this server/, confirm: false },
-    ]);
+    const r3 = await wizard(
+      [
+        '--root',
+        root,
+        '--server-version',
+        '2.0.2',
+        '--hostname',
+        'hpb.example.org',
+        '--nextcloud',
+        'https://cloud.example.org',
+        '--listen',
+        '127.0.0.1:8080',
+        '--nats',
+        'loopback',
+        '--janus',
+        'none',
+        '--nginx',
+        'site',
+        '--rotate',
+        'blockkey',
+      ],
+      [
+        { expect: /Write these files/, choose: 'edit' },
+        { expect: /Change which part/, choose: 'hostname' },
+        { expect: /Public hostname/, text: ['hpb2.example.org'] },
+        { expect: /Write these files/, choose: 'write' },
+        { expect: /Register this server/, confirm: false },
+      ],
+    );
     expect(r3.code).toBe(0);
     const after = secretValues(root);
     expect(after.filter((s) => !before.includes(s))).toHaveLength(1); // only the block key changed
-    expect(readFileSync(path.join(root, 'etc/nginx/sites-available/spreed-signaling.conf'), 'utf8')).toContain('server_name hpb2.example.org;');
+    expect(readFileSync(path.join(root, 'etc/nginx/sites-available/spreed-signaling.conf'), 'utf8')).toContain(
+      'server_name hpb2.example.org;',
+    );
   });
 
   it('--answers-out saves a replayable answers file without secrets', async () => {
@@ -155,7 +284,9 @@ describe('wizard flow (scripted prompts)', () => {
     for (const s of secretValues(root)) expect(text).not.toContain(s);
     const twin = scratch();
     const { out } = output();
-    expect(await runSetup(parseSetupArgs(['--answers', answers, '--yes', '--root', twin]), { out, toolVersion: 'test' })).toBe(0);
+    expect(
+      await runSetup(parseSetupArgs(['--answers', answers, '--yes', '--root', twin]), { out, toolVersion: 'test' }),
+    ).toBe(0);
     expect(treeWithoutSecrets(twin)).toEqual(treeWithoutSecrets(root));
   });
 });
@@ -171,15 +302,33 @@ describe('wizard: external NATS is probed for its INFO line before it is accepte
     const silentUrl = `nats://127.0.0.1:${(silent.address() as { port: number }).port}`;
     try {
       const root = scratch();
-      const r = await wizard(['--root', root, '--server-version', '2.0.2', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--janus', 'none', '--nginx', 'site', '--listen', '127.0.0.1:8080'], [
-        { expect: /other settings/, choose: 'customize' },
-        { expect: /NATS \(message bus/, choose: 'external' },
-        { expect: /NATS URLs/, text: ['http://x', silentUrl] },
-        { expect: /NATS did not answer/, choose: 'retry' },
-        { expect: /NATS URLs/, text: [natsUrl] },
-        { expect: /Write these files/, choose: 'write' },
-        { expect: /Register this server/, confirm: false },
-      ]);
+      const r = await wizard(
+        [
+          '--root',
+          root,
+          '--server-version',
+          '2.0.2',
+          '--hostname',
+          'hpb.example.org',
+          '--nextcloud',
+          'https://cloud.example.org',
+          '--janus',
+          'none',
+          '--nginx',
+          'site',
+          '--listen',
+          '127.0.0.1:8080',
+        ],
+        [
+          { expect: /other settings/, choose: 'customize' },
+          { expect: /NATS \(message bus/, choose: 'external' },
+          { expect: /NATS URLs/, text: ['http://x', silentUrl] },
+          { expect: /NATS did not answer/, choose: 'retry' },
+          { expect: /NATS URLs/, text: [natsUrl] },
+          { expect: /Write these files/, choose: 'write' },
+          { expect: /Register this server/, confirm: false },
+        ],
+      );
       expect(r.code).toBe(0);
       expect(r.prompter.validationErrors[0]).toContain('is not a nats:// or tls:// URL');
       expect(r.prompter.shown.join('\n')).toContain(`${silentUrl}: no NATS INFO line`);
@@ -198,8 +347,16 @@ describe('wizard follow-ups', () => {
     const { out } = output();
     const seen: string[] = [];
     const code = await runWizard(parseSetupArgs(['--root', root, '--server-version', '2.0.2']), {
-      prompter, out, toolVersion: 'test', environment: machine,
-      followUps: { register: async (p) => { seen.push(`${p.deployment.hostname} ${p.target.root}`); return 0; } },
+      prompter,
+      out,
+      toolVersion: 'test',
+      environment: machine,
+      followUps: {
+        register: async (p) => {
+          seen.push(`${p.deployment.hostname} ${p.target.root}`);
+          return 0;
+        },
+      },
     });
     expect(code).toBe(0);
     expect(seen).toEqual([`hpb.example.org ${root}`]);

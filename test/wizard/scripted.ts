@@ -29,12 +29,24 @@ export class ScriptedPrompter implements Prompter {
   get remaining(): number {
     return this.steps.length;
   }
-  intro(t: string) { this.shown.push(t); }
-  note(m: string, t?: string) { this.shown.push(`${t ?? ''}\n${m}`); }
-  info(m: string) { this.shown.push(m); }
-  warn(m: string) { this.shown.push(m); }
-  error(m: string) { this.shown.push(m); }
-  outro(m: string) { this.shown.push(m); }
+  intro(t: string) {
+    this.shown.push(t);
+  }
+  note(m: string, t?: string) {
+    this.shown.push(`${t ?? ''}\n${m}`);
+  }
+  info(m: string) {
+    this.shown.push(m);
+  }
+  warn(m: string) {
+    this.shown.push(m);
+  }
+  error(m: string) {
+    this.shown.push(m);
+  }
+  outro(m: string) {
+    this.shown.push(m);
+  }
   async text(o: { message: string; defaultValue?: string; validate?: (v: string) => string | undefined }) {
     const step = this.next(o.message);
     if ('cancel' in step) return CANCELLED;
@@ -61,7 +73,10 @@ export class ScriptedPrompter implements Prompter {
     if ('cancel' in step) return CANCELLED;
     if (!('choose' in step)) throw new Error(`prompt "${o.message}" is a select`);
     const c = o.options.find((x) => String(x.value) === step.choose);
-    if (!c) throw new Error(`no option ${step.choose} in "${o.message}": ${o.options.map((x) => String(x.value)).join(', ')}`);
+    if (!c)
+      throw new Error(
+        `no option ${step.choose} in "${o.message}": ${o.options.map((x) => String(x.value)).join(', ')}`,
+      );
     return c.value;
   }
   async multiselect<T>(o: { message: string; options: Choice<T>[] }) {
@@ -71,6 +86,10 @@ export class ScriptedPrompter implements Prompter {
     return o.options.filter((x) => step.pick.includes(String(x.value))).map((x) => x.value);
   }
   spinner() {
-    return { start: (m: string) => this.shown.push(m), message: (m: string) => this.shown.push(m), stop: (m: string) => this.shown.push(m) };
+    return {
+      start: (m: string) => this.shown.push(m),
+      message: (m: string) => this.shown.push(m),
+      stop: (m: string) => this.shown.push(m),
+    };
   }
 }

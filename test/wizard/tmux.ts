@@ -15,8 +15,20 @@ export class TmuxSession {
   constructor(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
     const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
     const cmd = ['node', BIN, ...args].map(q).join(' ');
-    const env = Object.entries({ NO_COLOR: '1', ...(opts.env ?? {}) }).map(([k, v]) => `${k}=${q(v)}`).join(' ');
-    this.tmux('new-session', '-d', '-x', '120', '-y', '50', '-c', opts.cwd ?? process.cwd(), `env ${env} ${cmd}; echo $? > ${this.exitFile}; sleep 5`);
+    const env = Object.entries({ NO_COLOR: '1', ...(opts.env ?? {}) })
+      .map(([k, v]) => `${k}=${q(v)}`)
+      .join(' ');
+    this.tmux(
+      'new-session',
+      '-d',
+      '-x',
+      '120',
+      '-y',
+      '50',
+      '-c',
+      opts.cwd ?? process.cwd(),
+      `env ${env} ${cmd}; echo $? > ${this.exitFile}; sleep 5`,
+    );
   }
 
   private tmux(...args: string[]): string {

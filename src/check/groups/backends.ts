@@ -22,16 +22,43 @@ export function backendChecks(g: GroupContext<BackendsIO>): CheckDef[] {
         if (!r.ok) {
           const n = noAnswer(r, first);
           if (n.kind === 'tls') {
-            return fail(`x509: this host does not trust ${first}'s certificate (${r.message})`, 'install its CA on this host (update-ca-certificates), or set [backend] skipverify = true for a self-signed Nextcloud');
+            return fail(
+              `x509: this host does not trust ${first}'s certificate (${r.message})`,
+              'install its CA on this host (update-ca-certificates), or set [backend] skipverify = true for a self-signed Nextcloud',
+            );
           }
-          return fail(`Nextcloud not reachable from this host: ${n.detail}`, `make ${hostOf(first)} reachable from here (firewall; with hairpin NAT an /etc/hosts entry for its internal address)`);
+          return fail(
+            `Nextcloud not reachable from this host: ${n.detail}`,
+            `make ${hostOf(first)} reachable from here (firewall; with hairpin NAT an /etc/hosts entry for its internal address)`,
+          );
         }
-        if (r.status >= 300 && r.status < 400) return fail(`${first} redirects (HTTP ${r.status}): the server does not follow redirects`, `set [${b.id}] url to Nextcloud's final base URL (its overwrite.cli.url)`);
-        if (r.status === 404) return fail(`no Nextcloud capabilities at ${first} (404): not Nextcloud's base URL`, `set [${b.id}] url to Nextcloud's base URL (its overwrite.cli.url)`);
-        if (r.status !== 200) return fail(`${first} answers HTTP ${r.status} for its capabilities`, 'check Nextcloud (maintenance mode? occ maintenance:mode --off)');
-        if (!r.version) return fail(`${first} does not answer like Nextcloud (no version in its capabilities)`, `set [${b.id}] url to Nextcloud's base URL`);
+        if (r.status >= 300 && r.status < 400)
+          return fail(
+            `${first} redirects (HTTP ${r.status}): the server does not follow redirects`,
+            `set [${b.id}] url to Nextcloud's final base URL (its overwrite.cli.url)`,
+          );
+        if (r.status === 404)
+          return fail(
+            `no Nextcloud capabilities at ${first} (404): not Nextcloud's base URL`,
+            `set [${b.id}] url to Nextcloud's base URL (its overwrite.cli.url)`,
+          );
+        if (r.status !== 200)
+          return fail(
+            `${first} answers HTTP ${r.status} for its capabilities`,
+            'check Nextcloud (maintenance mode? occ maintenance:mode --off)',
+          );
+        if (!r.version)
+          return fail(
+            `${first} does not answer like Nextcloud (no version in its capabilities)`,
+            `set [${b.id}] url to Nextcloud's base URL`,
+          );
         const data = { major: r.version.major, date: r.date };
-        if (!r.spreed) return fail(`Nextcloud ${r.version.string} at ${first} has no Talk capabilities: Talk is not installed or not enabled`, 'occ app:install spreed (or occ app:enable spreed)', data);
+        if (!r.spreed)
+          return fail(
+            `Nextcloud ${r.version.string} at ${first} has no Talk capabilities: Talk is not installed or not enabled`,
+            'occ app:install spreed (or occ app:enable spreed)',
+            data,
+          );
         return pass(`Nextcloud ${r.version.string}, Talk ${r.spreed.version ?? '?'} reachable from this host`, data);
       },
     });
@@ -41,17 +68,40 @@ export function backendChecks(g: GroupContext<BackendsIO>): CheckDef[] {
       title: `Talk's secret ${b.id}`,
       needs: [`backend.${b.id}.nextcloud`],
       async run(ctx) {
-        if (!secret) return fail(`no secret for backend ${b.id} in server.conf or secrets/backend-${b.id}`, `spreed-setup setup --rotate backend-${b.id} --yes, then spreed-setup register`);
+        if (!secret)
+          return fail(
+            `no secret for backend ${b.id} in server.conf or secrets/backend-${b.id}`,
+            `spreed-setup setup --rotate backend-${b.id} --yes, then spreed-setup register`,
+          );
         // Exactly one signed probe per backend and run: Nextcloud counts a mismatch as brute force.
         const r = await io.talkSecret(first, { secret, insecure: skipVerify, timeoutMs: ctx.left() });
-        if (!r.ok) return fail(`probe to Talk's backend endpoint failed: ${noAnswer(r, first).detail}`, 'check Nextcloud and the firewall');
-        if (r.code === 'unknown_type') return pass(`Talk at ${first} accepts requests signed with backend-${b.id}'s secret`);
+        if (!r.ok)
+          return fail(
+            `probe to Talk's backend endpoint failed: ${noAnswer(r, first).detail}`,
+            'check Nextcloud and the firewall',
+          );
+        if (r.code === 'unknown_type')
+          return pass(`Talk at ${first} accepts requests signed with backend-${b.id}'s secret`);
         if (r.code === 'invalid_request') {
-          return fail(`invalid_request: Talk's signaling secret differs from [${b.id}] secret (Nextcloud counted one failed attempt from this host)`, `set Talk's secret to this backend's: spreed-setup register (or Talk's admin page, High-performance backend, Shared secret = content of secrets/backend-${b.id})`);
+          return fail(
+            `invalid_request: Talk's signaling secret differs from [${b.id}] secret (Nextcloud counted one failed attempt from this host)`,
+            `set Talk's secret to this backend's: spreed-setup register (or Talk's admin page, High-performance backend, Shared secret = content of secrets/backend-${b.id})`,
+          );
         }
-        if (r.status === 429) return fail(`Nextcloud throttles this host (HTTP 429) after failed attempts`, 'wait, or on Nextcloud: occ security:bruteforce:reset <this host IP>');
-        if (r.status === 404) return fail(`Talk's backend endpoint is missing at ${first} (404): Talk too old or not enabled`, 'occ app:enable spreed, and update Talk');
-        return fail(`unexpected answer from Talk's backend endpoint: HTTP ${r.status}${r.code ? ` ${r.code}` : ''}`, 'check Nextcloud');
+        if (r.status === 429)
+          return fail(
+            `Nextcloud throttles this host (HTTP 429) after failed attempts`,
+            'wait, or on Nextcloud: occ security:bruteforce:reset <this host IP>',
+          );
+        if (r.status === 404)
+          return fail(
+            `Talk's backend endpoint is missing at ${first} (404): Talk too old or not enabled`,
+            'occ app:enable spreed, and update Talk',
+          );
+        return fail(
+          `unexpected answer from Talk's backend endpoint: HTTP ${r.status}${r.code ? ` ${r.code}` : ''}`,
+          'check Nextcloud',
+        );
       },
     });
 
@@ -71,9 +121,15 @@ export function backendChecks(g: GroupContext<BackendsIO>): CheckDef[] {
               `${restartFix}; the url must be exactly Nextcloud's base URL (overwrite.cli.url), the secret the same as Talk's`,
             );
           }
-          if (r.status !== 400) return fail(`signed room request for ${url}: HTTP ${r.status}, expected 400 (accepted, nothing changed)`, restartFix);
+          if (r.status !== 400)
+            return fail(
+              `signed room request for ${url}: HTTP ${r.status}, expected 400 (accepted, nothing changed)`,
+              restartFix,
+            );
         }
-        return pass(`signed requests from ${b.urls.join(', ')} accepted (400 Unsupported request type: nothing changed)`);
+        return pass(
+          `signed requests from ${b.urls.join(', ')} accepted (400 Unsupported request type: nothing changed)`,
+        );
       },
     });
   }

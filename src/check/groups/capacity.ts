@@ -26,7 +26,10 @@ export function capacityChecks(g: GroupContext<CapacityIO>): CheckDef[] {
         nginxN = nginxParticipants(limits);
         n = Math.min(n, nginxN);
         parts.push(`nginx ${limits.workerProcesses} × ${limits.workerConnections} connections → ${nginxN}`);
-        if (nginxN < min) fixes.push(`in ${nginxConf}: events { worker_connections 4096; } and worker_rlimit_nofile 8192; then systemctl reload nginx`);
+        if (nginxN < min)
+          fixes.push(
+            `in ${nginxConf}: events { worker_connections 4096; } and worker_rlimit_nofile 8192; then systemctl reload nginx`,
+          );
       } else {
         parts.push(`nginx limits unknown (cannot read ${nginxConf})`);
       }
@@ -43,10 +46,12 @@ export function capacityChecks(g: GroupContext<CapacityIO>): CheckDef[] {
         if (serverN < min) fixes.push(`systemctl edit ${unit}: [Service] LimitNOFILE=65536, then restart it`);
       }
       if (serverN === undefined) parts.push('server open-files limit unknown (process not found)');
-      if (nginxN === undefined && serverN === undefined) return warn(parts.join('; '), 'run check on the signaling host as root to read the limits');
+      if (nginxN === undefined && serverN === undefined)
+        return warn(parts.join('; '), 'run check on the signaling host as root to read the limits');
       const detail = `about ${n} concurrent participants (${parts.join('; ')})`;
       if (n < min) return warn(detail, fixes[0] ?? 'raise the limits');
-      if (nginxN === undefined || serverN === undefined) return warn(detail, 'run check on the signaling host as root to read both limits (or pass --nginx-conf PATH)');
+      if (nginxN === undefined || serverN === undefined)
+        return warn(detail, 'run check on the signaling host as root to read both limits (or pass --nginx-conf PATH)');
       return pass(detail);
     },
   });

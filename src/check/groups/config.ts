@@ -2,7 +2,7 @@
 // the one setup rendered for). It reads the parsed setup only: no IO.
 import { getValue, splitList } from '../../goconf/parse.js';
 import { nextcloudUrlProblem } from '../../model/urls.js';
-import { compareVersions, formatVersion, parseVersion, traitsFor, TRAIT_SINCE, type Version } from '../../model/versions.js';
+import { formatVersion, parseVersion, traitsFor, TRAIT_SINCE, type Version } from '../../model/versions.js';
 import { BLOCKKEY, HASHKEY, PUBLIC_PLACEHOLDERS } from '../../secrets/secrets.js';
 import type { CheckContext, CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
@@ -25,28 +25,46 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
     id: 'config',
     title: 'Config',
     async run(ctx) {
-      if (!setup.doc) return fail(`${setup.configPath} ${setup.parseError ?? 'does not parse'}`, 'correct that line (the server cannot start with it), or run spreed-setup setup');
+      if (!setup.doc)
+        return fail(
+          `${setup.configPath} ${setup.parseError ?? 'does not parse'}`,
+          'correct that line (the server cannot start with it), or run spreed-setup setup',
+        );
       const doc = setup.doc;
       const problems: { detail: string; fix: string }[] = [];
       const warnings: { detail: string; fix: string }[] = [];
-      for (const p of setup.reading?.problems ?? []) problems.push({ detail: p, fix: 'correct it in server.conf, or run spreed-setup setup' });
-      for (const [name, section, key] of [['hashkey', 'sessions', 'hashkey'], ['blockkey', 'sessions', 'blockkey'], ['internalsecret', 'clients', 'internalsecret']] as const) {
+      for (const p of setup.reading?.problems ?? [])
+        problems.push({ detail: p, fix: 'correct it in server.conf, or run spreed-setup setup' });
+      for (const [name, section, key] of [
+        ['hashkey', 'sessions', 'hashkey'],
+        ['blockkey', 'sessions', 'blockkey'],
+        ['internalsecret', 'clients', 'internalsecret'],
+      ] as const) {
         const v = setup.secrets.get(name);
         if (v === undefined || v.trim() === '') {
           problems.push({
-            detail: name === 'internalsecret' ? '[clients] internalsecret is empty: internal clients get invalid_client_type' : `[${section}] ${key} is missing`,
+            detail:
+              name === 'internalsecret'
+                ? '[clients] internalsecret is empty: internal clients get invalid_client_type'
+                : `[${section}] ${key} is missing`,
             fix: `spreed-setup setup --rotate ${name} --yes (generates it), then ${restartFix.split(': ')[1]}`,
           });
           continue;
         }
         if (PUBLIC_PLACEHOLDERS.has(v.trim())) {
-          problems.push({ detail: `[${section}] ${key} still holds the upstream template's public placeholder`, fix: `spreed-setup setup --rotate ${name} --yes (a private random value), then restart the server` });
+          problems.push({
+            detail: `[${section}] ${key} still holds the upstream template's public placeholder`,
+            fix: `spreed-setup setup --rotate ${name} --yes (a private random value), then restart the server`,
+          });
           continue;
         }
         const spec = name === 'hashkey' ? HASHKEY : name === 'blockkey' ? BLOCKKEY : undefined;
         const lengthProblem = spec?.check(v);
         if (lengthProblem) {
-          (name === 'blockkey' ? problems : warnings).push({ detail: `[${section}] ${key} ${lengthProblem}`, fix: `spreed-setup setup --rotate ${name} --yes` });
+          (name === 'blockkey' ? problems : warnings).push({
+            detail: `[${section}] ${key} ${lengthProblem}`,
+            fix: `spreed-setup setup --rotate ${name} --yes`,
+          });
         }
       }
       const { version, source } = await serverVersion(ctx);
@@ -55,28 +73,47 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
       const ids = splitList(getValue(doc, 'backend', 'backends')).map((s) => s.toLowerCase());
       const common = getValue(doc, 'backend', 'secret');
       if (ids.length === 0 && getValue(doc, 'backend', 'allowall') !== 'true') {
-        problems.push({ detail: '[backend] backends names no backend: every client gets invalid_backend', fix: 'spreed-setup setup --nextcloud https://cloud.example.org --yes' });
+        problems.push({
+          detail: '[backend] backends names no backend: every client gets invalid_backend',
+          fix: 'spreed-setup setup --nextcloud https://cloud.example.org --yes',
+        });
       }
       for (const id of ids) {
         const urls = getValue(doc, id, 'urls');
         const url = getValue(doc, id, 'url');
         const secret = getValue(doc, id, 'secret');
         if (!doc.sections.has(id) || (!urls && !url)) {
-          problems.push({ detail: `backend "${id}" has no section or no url: the server logs "Backend ${id} is missing or incomplete, skipping"`, fix: `add [${id}] with url = <Nextcloud base URL> and secret, or run spreed-setup setup` });
+          problems.push({
+            detail: `backend "${id}" has no section or no url: the server logs "Backend ${id} is missing or incomplete, skipping"`,
+            fix: `add [${id}] with url = <Nextcloud base URL> and secret, or run spreed-setup setup`,
+          });
           continue;
         }
         if (urls && !url && t && !t.backendUrls) {
-          problems.push({ detail: `[${id}] urls is read only from ${TRAIT_SINCE.backendUrls}; server ${vText} ignores it, so the backend is incomplete`, fix: `write url = ${splitList(urls)[0]} instead (spreed-setup setup renders it for the installed version)` });
+          problems.push({
+            detail: `[${id}] urls is read only from ${TRAIT_SINCE.backendUrls}; server ${vText} ignores it, so the backend is incomplete`,
+            fix: `write url = ${splitList(urls)[0]} instead (spreed-setup setup renders it for the installed version)`,
+          });
         }
         if (!secret && (!common || (t && !t.backendSecretFallback))) {
-          problems.push({ detail: `[${id}] has no secret${common ? ` (the common [backend] secret is used only from ${TRAIT_SINCE.backendSecretFallback}; server ${vText})` : ''}`, fix: `add secret = … to [${id}] (spreed-setup setup generates one)` });
+          problems.push({
+            detail: `[${id}] has no secret${common ? ` (the common [backend] secret is used only from ${TRAIT_SINCE.backendSecretFallback}; server ${vText})` : ''}`,
+            fix: `add secret = … to [${id}] (spreed-setup setup generates one)`,
+          });
         }
         for (const u of splitList(urls ?? url)) {
           const bad = nextcloudUrlProblem(u);
-          if (bad) problems.push({ detail: `[${id}] url ${u} ${bad}`, fix: `set [${id}] url to Nextcloud's base URL (as in its overwrite.cli.url)` });
+          if (bad)
+            problems.push({
+              detail: `[${id}] url ${u} ${bad}`,
+              fix: `set [${id}] url to Nextcloud's base URL (as in its overwrite.cli.url)`,
+            });
           const host = /^[a-z]+:\/\/([^/:?#]+)/i.exec(u)?.[1];
           if (host && host !== host.toLowerCase()) {
-            warnings.push({ detail: `[${id}] url ${u}: the server compares host names case-sensitively, and Nextcloud sends "${host.toLowerCase()}"`, fix: `write the host in lower case: ${u.replace(host, host.toLowerCase())}` });
+            warnings.push({
+              detail: `[${id}] url ${u}: the server compares host names case-sensitively, and Nextcloud sends "${host.toLowerCase()}"`,
+              fix: `write the host in lower case: ${u.replace(host, host.toLowerCase())}`,
+            });
           }
         }
       }
@@ -84,18 +121,33 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
       if (natsUrl !== undefined && t) {
         const list = splitList(natsUrl);
         if (t.natsLoopbackUrl === ':loopback:' && list.some((u) => /^nats:\/\/loopback\/?$/i.test(u))) {
-          problems.push({ detail: `[nats] url = ${natsUrl}: server ${vText} resolves "loopback" as a host name and hangs`, fix: 'write url = :loopback: for 0.4.1 (or install 2.0 or newer)' });
+          problems.push({
+            detail: `[nats] url = ${natsUrl}: server ${vText} resolves "loopback" as a host name and hangs`,
+            fix: 'write url = :loopback: for 0.4.1 (or install 2.0 or newer)',
+          });
         } else if (t.natsLoopbackUrl !== ':loopback:' && list.includes(':loopback:')) {
-          warnings.push({ detail: `[nats] url = :loopback: is 0.4.1's spelling; server ${vText} uses nats://loopback`, fix: `write url = ${t.natsLoopbackUrl}` });
+          warnings.push({
+            detail: `[nats] url = :loopback: is 0.4.1's spelling; server ${vText} uses nats://loopback`,
+            fix: `write url = ${t.natsLoopbackUrl}`,
+          });
         }
       }
-      for (const w of setup.reading?.notices ?? []) if (/allowall/.test(w)) warnings.push({ detail: w, fix: 'set [backend] allowall = false outside development' });
+      for (const w of setup.reading?.notices ?? [])
+        if (/allowall/.test(w)) warnings.push({ detail: w, fix: 'set [backend] allowall = false outside development' });
       if (problems.length) {
-        const more = problems.length + warnings.length > 1 ? ` (+${problems.length + warnings.length - 1} more: ${[...problems, ...warnings].slice(1).map((p) => p.detail).join('; ')})` : '';
+        const more =
+          problems.length + warnings.length > 1
+            ? ` (+${problems.length + warnings.length - 1} more: ${[...problems, ...warnings]
+                .slice(1)
+                .map((p) => p.detail)
+                .join('; ')})`
+            : '';
         return fail(problems[0]!.detail + more, problems[0]!.fix);
       }
       if (warnings.length) return warn(warnings.map((w) => w.detail).join('; '), warnings[0]!.fix);
-      return pass(`${setup.configPath} parses as the server reads it; keys valid; ${ids.length} backend(s) complete${vText ? ` for ${vText}` : ''}`);
+      return pass(
+        `${setup.configPath} parses as the server reads it; keys valid; ${ids.length} backend(s) complete${vText ? ` for ${vText}` : ''}`,
+      );
     },
   });
   return defs;

@@ -70,7 +70,8 @@ function localAddress(listen: string): string {
   const i = listen.lastIndexOf(':');
   const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
   const port = listen.slice(i + 1);
-  const reach = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : net.isIPv6(host) ? `[${host}]` : host;
+  const reach =
+    host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : net.isIPv6(host) ? `[${host}]` : host;
   return `${reach}:${port}`;
 }
 

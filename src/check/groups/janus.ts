@@ -29,10 +29,14 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
         );
       }
       const local = await ctx.outcome('server');
-      const features = local?.status === 'pass' || local?.status === 'warn' ? ((local.data?.features as string[]) ?? []) : undefined;
+      const features =
+        local?.status === 'pass' || local?.status === 'warn' ? ((local.data?.features as string[]) ?? []) : undefined;
       const version = typeof info.info.version_string === 'string' ? info.info.version_string : '?';
       if (features && !features.includes('mcu')) {
-        return fail(`Janus ${version} answers at ${url}, but the server's features lack "mcu": it runs without Janus`, `${restartFix} (after Janus is up)`);
+        return fail(
+          `Janus ${version} answers at ${url}, but the server's features lack "mcu": it runs without Janus`,
+          `${restartFix} (after Janus is up)`,
+        );
       }
       return pass(`Janus ${version} answers at ${url}${features ? '; the server reports "mcu"' : ''}`);
     },

@@ -18,7 +18,8 @@ export function registrationChecks(g: GroupContext<RegistrationIO>): CheckDef[] 
     title: 'Registration in Talk',
     timeoutFix: 'occ did not finish in time: run it by hand to see why (database, locks)',
     async run(ctx) {
-      if (!inputs.occ || inputs.occ.length === 0) return skip('not checked: pass --occ "sudo -u www-data php /var/www/nextcloud/occ" to read Talk\'s settings');
+      if (!inputs.occ || inputs.occ.length === 0)
+        return skip('not checked: pass --occ "sudo -u www-data php /var/www/nextcloud/occ" to read Talk\'s settings');
       if (!publicUrl) return skip('skipped: no public URL to look for');
       const exec = inputs.occExec ?? io.occ;
       const occ = inputs.occ;
@@ -28,23 +29,34 @@ export function registrationChecks(g: GroupContext<RegistrationIO>): CheckDef[] 
         exec([...occ, 'config:app:get', 'spreed', 'signaling_mode', '--no-warnings'], ctx.left()),
         exec([...occ, 'config:system:get', 'overwrite.cli.url', '--no-warnings'], ctx.left()),
       ]);
-      const occFix = 'run occ as the owner of config/config.php, e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"';
+      const occFix =
+        'run occ as the owner of config/config.php, e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"';
       if (list.notFound) return fail(`occ command not found: ${occ[0]}`, occFix);
       if (list.timedOut) return fail('occ talk:signaling:list did not finish in time', 'run it by hand to see why');
       if (list.exitCode !== 0) return fail(`occ talk:signaling:list failed: ${occComplaint(list)}`, occFix);
       const parsed = parseSignalingList(list.stdout);
-      if (!parsed) return fail('occ talk:signaling:list printed no JSON', 'is Talk (spreed) enabled? occ app:enable spreed');
+      if (!parsed)
+        return fail('occ talk:signaling:list printed no JSON', 'is Talk (spreed) enabled? occ app:enable spreed');
       const ours = talkServerUrlKey(publicUrl);
       const listed = parsed.servers.map((s) => s.server);
       if (!parsed.servers.some((s) => talkServerUrlKey(s.server) === ours)) {
-        return fail(`Talk does not list ${publicUrl} (it lists: ${listed.length ? listed.join(', ') : 'nothing'})`, 'spreed-setup register');
+        return fail(
+          `Talk does not list ${publicUrl} (it lists: ${listed.length ? listed.join(', ') : 'nothing'})`,
+          'spreed-setup register',
+        );
       }
       const secrets = setup.backends.map((b) => setup.secrets.get(`backend-${b.id}`)).filter((s): s is string => !!s);
       if (parsed.secret !== undefined && secrets.length && !secrets.includes(parsed.secret)) {
-        return fail("Talk's signaling secret (from occ) differs from the backend secret in server.conf", 'spreed-setup register (Talk keeps one secret for all servers)');
+        return fail(
+          "Talk's signaling secret (from occ) differs from the backend secret in server.conf",
+          'spreed-setup register (Talk keeps one secret for all servers)',
+        );
       }
       if (mode.exitCode === 0 && mode.stdout.trim() === 'internal') {
-        return fail('signaling_mode = internal: Talk ignores every external signaling server', 'occ config:app:delete spreed signaling_mode --no-warnings');
+        return fail(
+          'signaling_mode = internal: Talk ignores every external signaling server',
+          'occ config:app:delete spreed signaling_mode --no-warnings',
+        );
       }
       // Nextcloud's own idea of its URL (cron and occ use it): the server must find a backend for it.
       const ncUrl = cli.exitCode === 0 ? cli.stdout.trim() : '';
@@ -58,7 +70,9 @@ export function registrationChecks(g: GroupContext<RegistrationIO>): CheckDef[] 
         }
       }
       const verify = parsed.servers.find((s) => talkServerUrlKey(s.server) === ours)?.verify;
-      return pass(`Talk lists ${publicUrl}${verify === false ? ' (certificate not verified)' : ''}; signaling mode ${mode.exitCode === 0 && mode.stdout.trim() ? mode.stdout.trim() : 'default'}`);
+      return pass(
+        `Talk lists ${publicUrl}${verify === false ? ' (certificate not verified)' : ''}; signaling mode ${mode.exitCode === 0 && mode.stdout.trim() ? mode.stdout.trim() : 'default'}`,
+      );
     },
   });
   return defs;

@@ -20,7 +20,11 @@ export function serverChecks(g: GroupContext<ServerIO>): CheckDef[] {
     title: 'Local server',
     timeoutFix: `the server accepts connections on ${setup.listen ?? '[http] listen'} but does not answer: ${restartFix}`,
     async run(ctx) {
-      if (!localBase) return fail('server.conf has no [http] listen address: nginx has nothing to forward to', 'add [http] listen = 127.0.0.1:8080, or run spreed-setup setup');
+      if (!localBase)
+        return fail(
+          'server.conf has no [http] listen address: nginx has nothing to forward to',
+          'add [http] listen = 127.0.0.1:8080, or run spreed-setup setup',
+        );
       const w = await io.welcome(localBase, { timeoutMs: ctx.left() });
       if (!w.ok) {
         const n = noAnswer(w, localBase);
@@ -33,19 +37,31 @@ export function serverChecks(g: GroupContext<ServerIO>): CheckDef[] {
       }
       const json = w.json as { 'nextcloud-spreed-signaling'?: unknown; version?: unknown } | undefined;
       if (w.status !== 200 || json?.['nextcloud-spreed-signaling'] !== 'Welcome') {
-        return fail(`${localBase} answers HTTP ${w.status} but not as the signaling server: another program holds [http] listen ${setup.listen}`, `stop that program or choose another [http] listen port (and the nginx upstream with it)`);
+        return fail(
+          `${localBase} answers HTTP ${w.status} but not as the signaling server: another program holds [http] listen ${setup.listen}`,
+          `stop that program or choose another [http] listen port (and the nginx upstream with it)`,
+        );
       }
       const reported = typeof json.version === 'string' ? json.version : 'unknown';
       const version = parseVersion(reported) ?? parseVersion(versionFromFeatures(w.features))!;
-      const versionText = parseVersion(reported) ? reported : `"${reported}" (features say ${formatVersion(version)} or newer)`;
+      const versionText = parseVersion(reported)
+        ? reported
+        : `"${reported}" (features say ${formatVersion(version)} or newer)`;
       const data = { features: w.features, version, reported, date: w.date };
       if (w.date) {
         const skew = Math.round((Date.parse(w.date) - Date.now()) / 1000);
         if (Math.abs(skew) > CLOCK_SKEW_LIMIT_S) {
-          return fail(`server's clock is ${skew} s off this host's (Date header)`, 'synchronise the clocks: timedatectl set-ntp true', data);
+          return fail(
+            `server's clock is ${skew} s off this host's (Date header)`,
+            'synchronise the clocks: timedatectl set-ntp true',
+            data,
+          );
         }
       }
-      return pass(`welcome on ${setup.listen}; version ${versionText}; features: ${w.features.join(', ') || 'none'}`, data);
+      return pass(
+        `welcome on ${setup.listen}; version ${versionText}; features: ${w.features.join(', ') || 'none'}`,
+        data,
+      );
     },
   });
 
@@ -68,19 +84,32 @@ export function serverChecks(g: GroupContext<ServerIO>): CheckDef[] {
         if (serverDate && ncDate) {
           const skew = Math.round((Date.parse(ncDate) - Date.parse(serverDate)) / 1000);
           if (Math.abs(skew) > CLOCK_SKEW_LIMIT_S) {
-            return fail(`Nextcloud's clock and the signaling server's differ by ${skew} s (Talk flags more than ${CLOCK_SKEW_LIMIT_S} s; hello v2 tokens fail)`, 'synchronise both clocks: timedatectl set-ntp true on each host');
+            return fail(
+              `Nextcloud's clock and the signaling server's differ by ${skew} s (Talk flags more than ${CLOCK_SKEW_LIMIT_S} s; hello v2 tokens fail)`,
+              'synchronise both clocks: timedatectl set-ntp true on each host',
+            );
           }
         }
       }
       if (verdict.missingRequired.length) {
         const lacks = verdict.missingRequired.join(', ');
         if (major !== undefined) {
-          return fail(`UPDATE_REQUIRED: Talk on Nextcloud ${major} needs ${lacks}, which server ${reported} lacks`, UPDATE_FIX);
+          return fail(
+            `UPDATE_REQUIRED: Talk on Nextcloud ${major} needs ${lacks}, which server ${reported} lacks`,
+            UPDATE_FIX,
+          );
         }
-        return warn(`Nextcloud's version is unknown (its capabilities were not read); Talk on Nextcloud 30 or newer would show UPDATE_REQUIRED: server ${reported} lacks ${lacks}`, UPDATE_FIX);
+        return warn(
+          `Nextcloud's version is unknown (its capabilities were not read); Talk on Nextcloud 30 or newer would show UPDATE_REQUIRED: server ${reported} lacks ${lacks}`,
+          UPDATE_FIX,
+        );
       }
-      const opt = verdict.missingOptional.length ? `; optional features missing: ${verdict.missingOptional.join(', ')}` : '';
-      return pass(`${major !== undefined ? `Talk on Nextcloud ${major}` : "Current Talk (Nextcloud's version unknown)"} accepts server ${reported}: all required features present${opt}`);
+      const opt = verdict.missingOptional.length
+        ? `; optional features missing: ${verdict.missingOptional.join(', ')}`
+        : '';
+      return pass(
+        `${major !== undefined ? `Talk on Nextcloud ${major}` : "Current Talk (Nextcloud's version unknown)"} accepts server ${reported}: all required features present${opt}`,
+      );
     },
   });
   return defs;

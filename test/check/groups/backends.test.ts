@@ -34,7 +34,10 @@ describe('backend.ID.nextcloud', () => {
 
   it('does not verify the certificate with [backend] skipverify = true, as the server', async () => {
     const seen: { insecure?: boolean }[] = [];
-    const run = checks({ capabilities: async (_url, opts) => (seen.push(opts), { ok: true, ...caps() }) }, { doc: parseGoconf('[backend]\nskipverify = true\n') });
+    const run = checks(
+      { capabilities: async (_url, opts) => (seen.push(opts), { ok: true, ...caps() }) },
+      { doc: parseGoconf('[backend]\nskipverify = true\n') },
+    );
     await run('backend.cloud.nextcloud');
     expect(seen[0]!.insecure).toBe(true);
   });
@@ -50,11 +53,21 @@ describe('backend.ID.nextcloud', () => {
 
   it('fails on a redirect: the server does not follow it', async () => {
     const run = checks({ capabilities: async () => ({ ok: true, ...caps({ status: 301, version: undefined }) }) });
-    expect(shown(await run('backend.cloud.nextcloud'))).toEqual({ status: 'fail', detail: `${NEXTCLOUD} redirects (HTTP 301): the server does not follow redirects`, fix: "set [cloud] url to Nextcloud's final base URL (its overwrite.cli.url)" });
+    expect(shown(await run('backend.cloud.nextcloud'))).toEqual({
+      status: 'fail',
+      detail: `${NEXTCLOUD} redirects (HTTP 301): the server does not follow redirects`,
+      fix: "set [cloud] url to Nextcloud's final base URL (its overwrite.cli.url)",
+    });
   });
 
   it('fails on an untrusted certificate with the skipverify way out', async () => {
-    const run = checks({ capabilities: async () => ({ ok: false, code: 'tls_failed', message: 'DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate' }) });
+    const run = checks({
+      capabilities: async () => ({
+        ok: false,
+        code: 'tls_failed',
+        message: 'DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate',
+      }),
+    });
     expect(shown(await run('backend.cloud.nextcloud'))).toEqual({
       status: 'fail',
       detail: `x509: this host does not trust ${NEXTCLOUD}'s certificate (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate)`,
@@ -75,8 +88,15 @@ describe('backend.ID.nextcloud', () => {
 describe("backend.ID.secret: Talk's secret", () => {
   it('passes on unknown_type, with one probe signed with the backend secret', async () => {
     const secrets: string[] = [];
-    const run = checks({ talkSecret: async (_url, opts) => (secrets.push(opts.secret), { ok: true, status: 200, code: 'unknown_type', body: '' }) });
-    expect(shown(await run('backend.cloud.secret'))).toEqual({ status: 'pass', detail: `Talk at ${NEXTCLOUD} accepts requests signed with backend-cloud's secret` });
+    const run = checks({
+      talkSecret: async (_url, opts) => (
+        secrets.push(opts.secret), { ok: true, status: 200, code: 'unknown_type', body: '' }
+      ),
+    });
+    expect(shown(await run('backend.cloud.secret'))).toEqual({
+      status: 'pass',
+      detail: `Talk at ${NEXTCLOUD} accepts requests signed with backend-cloud's secret`,
+    });
     expect(secrets).toEqual([BACKEND_SECRET]);
   });
 
@@ -84,24 +104,43 @@ describe("backend.ID.secret: Talk's secret", () => {
     const run = checks({ talkSecret: async () => ({ ok: true, status: 200, code: 'invalid_request', body: '' }) });
     expect(shown(await run('backend.cloud.secret'))).toEqual({
       status: 'fail',
-      detail: "invalid_request: Talk's signaling secret differs from [cloud] secret (Nextcloud counted one failed attempt from this host)",
+      detail:
+        "invalid_request: Talk's signaling secret differs from [cloud] secret (Nextcloud counted one failed attempt from this host)",
       fix: "set Talk's secret to this backend's: spreed-setup register (or Talk's admin page, High-performance backend, Shared secret = content of secrets/backend-cloud)",
     });
   });
 
   it('fails on throttling (429)', async () => {
     const run = checks({ talkSecret: async () => ({ ok: true, status: 429, body: '' }) });
-    expect(shown(await run('backend.cloud.secret'))).toEqual({ status: 'fail', detail: 'Nextcloud throttles this host (HTTP 429) after failed attempts', fix: 'wait, or on Nextcloud: occ security:bruteforce:reset <this host IP>' });
+    expect(shown(await run('backend.cloud.secret'))).toEqual({
+      status: 'fail',
+      detail: 'Nextcloud throttles this host (HTTP 429) after failed attempts',
+      fix: 'wait, or on Nextcloud: occ security:bruteforce:reset <this host IP>',
+    });
   });
 
   it('fails when the probe gets no answer', async () => {
-    const run = checks({ talkSecret: async () => ({ ok: false, code: 'timeout', message: 'no answer from cloud.example.org within 1000 ms' }) });
-    expect(shown(await run('backend.cloud.secret'))).toEqual({ status: 'fail', detail: `probe to Talk's backend endpoint failed: ${NEXTCLOUD} accepts connections but never answers`, fix: 'check Nextcloud and the firewall' });
+    const run = checks({
+      talkSecret: async () => ({
+        ok: false,
+        code: 'timeout',
+        message: 'no answer from cloud.example.org within 1000 ms',
+      }),
+    });
+    expect(shown(await run('backend.cloud.secret'))).toEqual({
+      status: 'fail',
+      detail: `probe to Talk's backend endpoint failed: ${NEXTCLOUD} accepts connections but never answers`,
+      fix: 'check Nextcloud and the firewall',
+    });
   });
 
   it('fails without a secret, without probing', async () => {
     const run = checks({}, { secrets: new Map() });
-    expect(shown(await run('backend.cloud.secret'))).toEqual({ status: 'fail', detail: 'no secret for backend cloud in server.conf or secrets/backend-cloud', fix: 'spreed-setup setup --rotate backend-cloud --yes, then spreed-setup register' });
+    expect(shown(await run('backend.cloud.secret'))).toEqual({
+      status: 'fail',
+      detail: 'no secret for backend cloud in server.conf or secrets/backend-cloud',
+      fix: 'spreed-setup setup --rotate backend-cloud --yes, then spreed-setup register',
+    });
   });
 });
 
@@ -110,14 +149,28 @@ describe('backend.ID.server: the server accepts the backend', () => {
 
   it('passes when every URL gets 400 (accepted, nothing changed)', async () => {
     const asked: { base: string; backend: string; secret: string }[] = [];
-    const run = checks({ roomRequest: async (base, opts) => (asked.push({ base, backend: opts.backend, secret: opts.secret }), { ok: true, status: 400, body: 'Unsupported request type' }) }, { backends: [{ id: 'cloud', urls: URLS }] });
-    expect(shown(await run('backend.cloud.server'))).toEqual({ status: 'pass', detail: `signed requests from ${URLS.join(', ')} accepted (400 Unsupported request type: nothing changed)` });
+    const run = checks(
+      {
+        roomRequest: async (base, opts) => (
+          asked.push({ base, backend: opts.backend, secret: opts.secret }),
+          { ok: true, status: 400, body: 'Unsupported request type' }
+        ),
+      },
+      { backends: [{ id: 'cloud', urls: URLS }] },
+    );
+    expect(shown(await run('backend.cloud.server'))).toEqual({
+      status: 'pass',
+      detail: `signed requests from ${URLS.join(', ')} accepted (400 Unsupported request type: nothing changed)`,
+    });
     expect(asked).toEqual(URLS.map((backend) => ({ base: 'http://127.0.0.1:8080', backend, secret: BACKEND_SECRET })));
   });
 
   it('fails on 403 and stops at the first refusal', async () => {
     let calls = 0;
-    const run = checks({ roomRequest: async () => (calls++, { ok: true, status: 403, body: 'Authentication check failed' }) }, { backends: [{ id: 'cloud', urls: URLS }] });
+    const run = checks(
+      { roomRequest: async () => (calls++, { ok: true, status: 403, body: 'Authentication check failed' }) },
+      { backends: [{ id: 'cloud', urls: URLS }] },
+    );
     expect(shown(await run('backend.cloud.server'))).toEqual({
       status: 'fail',
       detail: `403 Authentication check failed: the running server refuses requests for ${NEXTCLOUD} signed with [cloud] secret (it has another secret or URL loaded)`,
@@ -128,11 +181,26 @@ describe('backend.ID.server: the server accepts the backend', () => {
 
   it('fails on an unexpected status', async () => {
     const run = checks({ roomRequest: async () => ({ ok: true, status: 200, body: '' }) });
-    expect(shown(await run('backend.cloud.server'))).toEqual({ status: 'fail', detail: `signed room request for ${NEXTCLOUD}: HTTP 200, expected 400 (accepted, nothing changed)`, fix: RESTART_FIX });
+    expect(shown(await run('backend.cloud.server'))).toEqual({
+      status: 'fail',
+      detail: `signed room request for ${NEXTCLOUD}: HTTP 200, expected 400 (accepted, nothing changed)`,
+      fix: RESTART_FIX,
+    });
   });
 
   it('fails when the request cannot be sent', async () => {
-    const run = checks({ roomRequest: async () => ({ ok: false, code: 'request_failed', message: 'Invalid character in header content ["Spreed-Signaling-Backend"]' }) });
-    expect(shown(await run('backend.cloud.server'))).toEqual({ status: 'fail', detail: 'signed room request failed: http://127.0.0.1:8080: Invalid character in header content ["Spreed-Signaling-Backend"]', fix: RESTART_FIX });
+    const run = checks({
+      roomRequest: async () => ({
+        ok: false,
+        code: 'request_failed',
+        message: 'Invalid character in header content ["Spreed-Signaling-Backend"]',
+      }),
+    });
+    expect(shown(await run('backend.cloud.server'))).toEqual({
+      status: 'fail',
+      detail:
+        'signed room request failed: http://127.0.0.1:8080: Invalid character in header content ["Spreed-Signaling-Backend"]',
+      fix: RESTART_FIX,
+    });
   });
 });

@@ -38,18 +38,24 @@ async function configCheck(text: string, outcomes: Record<string, Outcome> = {})
   writeFileSync(path.join(root, CONF_PATH), text);
   // What setup rendered for is recorded in its state file beside server.conf.
   const version = /for server version (\d+\.\d+\.\d+)/.exec(text)?.[1];
-  if (version) writeFileSync(path.join(root, path.dirname(CONF_PATH), 'spreed-setup.yaml'), `renderedFor: ${version}\n`);
+  if (version)
+    writeFileSync(path.join(root, path.dirname(CONF_PATH), 'spreed-setup.yaml'), `renderedFor: ${version}\n`);
   const setup = readCheckSetup({ root });
   return runOne(configChecks(context(checkInputs({ setup }), {})), 'config', outcomes);
 }
 
 describe('config', () => {
   it('passes a complete file for the version it was rendered for', async () => {
-    expect(shown(await configCheck(conf('2.0.2')))).toEqual({ status: 'pass', detail: `${CONF_PATH} parses as the server reads it; keys valid; 1 backend(s) complete for 2.0.2 (what setup rendered for)` });
+    expect(shown(await configCheck(conf('2.0.2')))).toEqual({
+      status: 'pass',
+      detail: `${CONF_PATH} parses as the server reads it; keys valid; 1 backend(s) complete for 2.0.2 (what setup rendered for)`,
+    });
   });
 
   it('judges by the running server before what setup rendered for', async () => {
-    const o = await configCheck(conf('2.0.2'), { server: { status: 'pass', detail: '', data: { version: [1, 2, 4] } } });
+    const o = await configCheck(conf('2.0.2'), {
+      server: { status: 'pass', detail: '', data: { version: [1, 2, 4] } },
+    });
     expect(o.detail).toContain('for 1.2.4 (the running server)');
   });
 
@@ -64,13 +70,19 @@ describe('config', () => {
   it("warns on 0.4.1's NATS spelling for a newer server", async () => {
     expect(shown(await configCheck(conf('2.0.2', { nats: ':loopback:' })))).toEqual({
       status: 'warn',
-      detail: "[nats] url = :loopback: is 0.4.1's spelling; server 2.0.2 (what setup rendered for) uses nats://loopback",
+      detail:
+        "[nats] url = :loopback: is 0.4.1's spelling; server 2.0.2 (what setup rendered for) uses nats://loopback",
       fix: 'write url = nats://loopback',
     });
   });
 
   it('counts further problems into the first one', async () => {
-    const o = await configCheck(conf('2.0.2', { sessions: `hashkey = ${HASH}`, backend: '[cloud]\nurl = https://Cloud.example.org\nsecret = s3cr3t-value' }));
+    const o = await configCheck(
+      conf('2.0.2', {
+        sessions: `hashkey = ${HASH}`,
+        backend: '[cloud]\nurl = https://Cloud.example.org\nsecret = s3cr3t-value',
+      }),
+    );
     expect(o.status).toBe('fail');
     expect(o.detail).toBe(
       '[sessions] blockkey is missing (+1 more: [cloud] url https://Cloud.example.org: the server compares host names case-sensitively, and Nextcloud sends "cloud.example.org")',

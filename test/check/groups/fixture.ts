@@ -23,7 +23,12 @@ const LAYOUT: Layout = {
   serviceUser: '_signaling',
   serviceGroup: '_signaling',
   unit: UNIT,
-  nginx: { kind: 'debian', sitePath: SITE, upstreamPath: '/etc/nginx/conf.d/spreed-signaling-upstream.conf', snippetPath: '/etc/nginx/snippets/spreed-signaling.conf' },
+  nginx: {
+    kind: 'debian',
+    sitePath: SITE,
+    upstreamPath: '/etc/nginx/conf.d/spreed-signaling-upstream.conf',
+    snippetPath: '/etc/nginx/snippets/spreed-signaling.conf',
+  },
 };
 
 /** One backend `cloud` at NEXTCLOUD, listening on 127.0.0.1:8080, secrets present. */
@@ -71,8 +76,23 @@ export async function runOne(defs: CheckDef[], id: string, outcomes: Record<stri
 }
 
 /** What a check ended with, as a report shows it (data left out). */
-export const shown = (o: Outcome) => ({ status: o.status, detail: o.detail, ...(o.fix !== undefined ? { fix: o.fix } : {}) });
+export const shown = (o: Outcome) => ({
+  status: o.status,
+  detail: o.detail,
+  ...(o.fix !== undefined ? { fix: o.fix } : {}),
+});
 
-export const refused = (where: string) => ({ ok: false as const, code: 'connect_failed' as const, message: `connect ECONNREFUSED ${where}` });
+export const refused = (where: string) => ({
+  ok: false as const,
+  code: 'connect_failed' as const,
+  message: `connect ECONNREFUSED ${where}`,
+});
 
-export const occRun = (stdout: string, over: Partial<OccRun> = {}): OccRun => ({ exitCode: 0, stdout, stderr: '', timedOut: false, notFound: false, ...over });
+export const occRun = (stdout: string, over: Partial<OccRun> = {}): OccRun => ({
+  exitCode: 0,
+  stdout,
+  stderr: '',
+  timedOut: false,
+  notFound: false,
+  ...over,
+});

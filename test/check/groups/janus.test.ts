@@ -27,13 +27,19 @@ const INFO: JanusInfoResult = { ok: true, info: { janus: 'server_info', version_
 describe('janus', () => {
   it('passes when Janus answers and the server reports "mcu"', async () => {
     const j = janus({ type: 'janus', url: JANUS_URL }, INFO);
-    expect(shown(await j.run({ server: serverWith(['mcu', 'hello-v2']) }))).toEqual({ status: 'pass', detail: `Janus 1.1.2 answers at ${JANUS_URL}; the server reports "mcu"` });
+    expect(shown(await j.run({ server: serverWith(['mcu', 'hello-v2']) }))).toEqual({
+      status: 'pass',
+      detail: `Janus 1.1.2 answers at ${JANUS_URL}; the server reports "mcu"`,
+    });
     expect(j.asked).toEqual([JANUS_URL]);
   });
 
   it('passes on Janus alone when the local server did not answer', async () => {
     const j = janus({ type: 'janus' }, INFO);
-    expect(shown(await j.run({ server: { status: 'fail', detail: '' } }))).toEqual({ status: 'pass', detail: `Janus 1.1.2 answers at ${JANUS_URL}` });
+    expect(shown(await j.run({ server: { status: 'fail', detail: '' } }))).toEqual({
+      status: 'pass',
+      detail: `Janus 1.1.2 answers at ${JANUS_URL}`,
+    });
   });
 
   it('fails when Janus is not running', async () => {
@@ -55,8 +61,17 @@ describe('janus', () => {
   });
 
   it('skips without an MCU and in proxy mode', async () => {
-    expect(shown(await janus({ type: 'none' }, INFO).run())).toEqual({ status: 'skip', detail: 'no MCU configured: calls run peer-to-peer' });
-    expect(shown(await janus(undefined, INFO).run())).toEqual({ status: 'skip', detail: 'no MCU configured: calls run peer-to-peer' });
-    expect(shown(await janus({ type: 'proxy' } as CheckSetup['mcu'], INFO).run())).toEqual({ status: 'skip', detail: 'MCU proxy mode: the proxies are not probed' });
+    expect(shown(await janus({ type: 'none' }, INFO).run())).toEqual({
+      status: 'skip',
+      detail: 'no MCU configured: calls run peer-to-peer',
+    });
+    expect(shown(await janus(undefined, INFO).run())).toEqual({
+      status: 'skip',
+      detail: 'no MCU configured: calls run peer-to-peer',
+    });
+    expect(shown(await janus({ type: 'proxy' } as CheckSetup['mcu'], INFO).run())).toEqual({
+      status: 'skip',
+      detail: 'MCU proxy mode: the proxies are not probed',
+    });
   });
 });

@@ -6,7 +6,19 @@ import type { CheckIO } from '../../../src/check/io.js';
 import type { CheckInputs } from '../../../src/check/groups/context.js';
 import type { CertificateInfo } from '../../../src/probe/tls.js';
 import type { InternalHelloResult, WelcomeAnswer } from '../../../src/probe/signaling.js';
-import { checkInputs, context, INTERNAL_SECRET, NEXTCLOUD, PUBLIC_URL, refused, RESTART_FIX, runOne, shown, SITE, UNIT } from './fixture.js';
+import {
+  checkInputs,
+  context,
+  INTERNAL_SECRET,
+  NEXTCLOUD,
+  PUBLIC_URL,
+  refused,
+  RESTART_FIX,
+  runOne,
+  shown,
+  SITE,
+  UNIT,
+} from './fixture.js';
 
 const WS = 'wss://hpb.example.org/standalone-signaling/spreed';
 const DAY = 86_400_000;
@@ -21,8 +33,13 @@ function checks(io: Partial<CheckIO>, inputs: Partial<CheckInputs> = {}, setup =
 describe('public.dns', () => {
   it('passes with the addresses the name resolves to', async () => {
     const asked: string[] = [];
-    const run = checks({ resolveDns: async (host) => (asked.push(host), { ok: true, addresses: ['192.0.2.10', '2001:db8::10'] }) });
-    expect(shown(await run('public.dns'))).toEqual({ status: 'pass', detail: 'hpb.example.org resolves to 192.0.2.10, 2001:db8::10' });
+    const run = checks({
+      resolveDns: async (host) => (asked.push(host), { ok: true, addresses: ['192.0.2.10', '2001:db8::10'] }),
+    });
+    expect(shown(await run('public.dns'))).toEqual({
+      status: 'pass',
+      detail: 'hpb.example.org resolves to 192.0.2.10, 2001:db8::10',
+    });
     expect(asked).toEqual(['hpb.example.org']);
   });
 
@@ -32,22 +49,44 @@ describe('public.dns', () => {
   });
 
   it("fails naming the resolver's code", async () => {
-    const run = checks({ resolveDns: async () => ({ ok: false, code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND hpb.example.org' }) });
-    expect(shown(await run('public.dns'))).toEqual({ status: 'fail', detail: 'hpb.example.org does not resolve (ENOTFOUND)', fix: 'add a DNS A/AAAA record for hpb.example.org pointing at this server' });
+    const run = checks({
+      resolveDns: async () => ({ ok: false, code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND hpb.example.org' }),
+    });
+    expect(shown(await run('public.dns'))).toEqual({
+      status: 'fail',
+      detail: 'hpb.example.org does not resolve (ENOTFOUND)',
+      fix: 'add a DNS A/AAAA record for hpb.example.org pointing at this server',
+    });
   });
 
   it('fails without a public URL', async () => {
     const run = checks({}, { publicUrl: undefined });
-    expect(shown(await run('public.dns'))).toEqual({ status: 'fail', detail: 'no public URL known (no state file from spreed-setup setup)', fix: 'pass --url https://HOST/standalone-signaling' });
+    expect(shown(await run('public.dns'))).toEqual({
+      status: 'fail',
+      detail: 'no public URL known (no state file from spreed-setup setup)',
+      fix: 'pass --url https://HOST/standalone-signaling',
+    });
   });
 });
 
 describe('public.tls', () => {
-  const cert = (over: Partial<CertificateInfo> = {}): CertificateInfo => ({ authorized: true, selfSigned: false, validFrom: new Date(Date.now() - 10 * DAY), validTo: new Date(Date.now() + 60.5 * DAY), subject: 'hpb.example.org', issuer: 'R11', ...over });
-  const tlsWith = (c: CertificateInfo, inputs: Partial<CheckInputs> = {}) => checks({ tlsCertificate: async () => ({ ok: true, cert: c }) }, inputs);
+  const cert = (over: Partial<CertificateInfo> = {}): CertificateInfo => ({
+    authorized: true,
+    selfSigned: false,
+    validFrom: new Date(Date.now() - 10 * DAY),
+    validTo: new Date(Date.now() + 60.5 * DAY),
+    subject: 'hpb.example.org',
+    issuer: 'R11',
+    ...over,
+  });
+  const tlsWith = (c: CertificateInfo, inputs: Partial<CheckInputs> = {}) =>
+    checks({ tlsCertificate: async () => ({ ok: true, cert: c }) }, inputs);
 
   it('passes a valid certificate with its days left', async () => {
-    expect(shown(await tlsWith(cert())('public.tls'))).toEqual({ status: 'pass', detail: 'valid for hpb.example.org, 60 days left (CN=hpb.example.org, issued by R11)' });
+    expect(shown(await tlsWith(cert())('public.tls'))).toEqual({
+      status: 'pass',
+      detail: 'valid for hpb.example.org, 60 days left (CN=hpb.example.org, issued by R11)',
+    });
   });
 
   it('warns when it expires within 14 days', async () => {
@@ -61,13 +100,21 @@ describe('public.tls', () => {
 
   it('fails an expired certificate, and only warns about it with --insecure', async () => {
     const c = cert({ authorized: false, error: 'CERT_HAS_EXPIRED', validTo: new Date('2020-02-01T00:00:00Z') });
-    const expected = { detail: 'certificate expired on 2020-02-01 (CN=hpb.example.org, issued by R11)', fix: 'renew it (certbot renew), then systemctl reload nginx' };
+    const expected = {
+      detail: 'certificate expired on 2020-02-01 (CN=hpb.example.org, issued by R11)',
+      fix: 'renew it (certbot renew), then systemctl reload nginx',
+    };
     expect(shown(await tlsWith(c)('public.tls'))).toEqual({ status: 'fail', ...expected });
     expect(shown(await tlsWith(c, { tls: { insecure: true } })('public.tls'))).toEqual({ status: 'warn', ...expected });
   });
 
   it('fails a self-signed certificate', async () => {
-    const c = cert({ authorized: false, selfSigned: true, error: 'DEPTH_ZERO_SELF_SIGNED_CERT', issuer: 'hpb.example.org' });
+    const c = cert({
+      authorized: false,
+      selfSigned: true,
+      error: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+      issuer: 'hpb.example.org',
+    });
     expect(shown(await tlsWith(c)('public.tls'))).toEqual({
       status: 'fail',
       detail: 'self-signed certificate (CN=hpb.example.org): browsers and Nextcloud refuse it',
@@ -79,36 +126,56 @@ describe('public.tls', () => {
     const c = cert({ authorized: false, error: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     expect(shown(await tlsWith(c)('public.tls'))).toEqual({
       status: 'fail',
-      detail: 'certificate chain incomplete or from an unknown CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE) (CN=hpb.example.org, issued by R11)',
+      detail:
+        'certificate chain incomplete or from an unknown CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE) (CN=hpb.example.org, issued by R11)',
       fix: 'point ssl_certificate at fullchain.pem (not cert.pem), or pass --ca FILE for a private CA',
     });
   });
 
   it('fails when nothing listens on the HTTPS port', async () => {
     const run = checks({ tlsCertificate: async () => refused('192.0.2.10:443') });
-    expect(shown(await run('public.tls'))).toEqual({ status: 'fail', detail: 'nothing listening at hpb.example.org (connection refused)', fix: 'start nginx (systemctl start nginx) and open port 443 in the firewall' });
+    expect(shown(await run('public.tls'))).toEqual({
+      status: 'fail',
+      detail: 'nothing listening at hpb.example.org (connection refused)',
+      fix: 'start nginx (systemctl start nginx) and open port 443 in the firewall',
+    });
   });
 
   it('warns about plain HTTP without a handshake', async () => {
     const run = checks({}, { publicUrl: 'http://hpb.example.org/standalone-signaling' });
-    expect(shown(await run('public.tls'))).toEqual({ status: 'warn', detail: 'http://hpb.example.org/standalone-signaling is plain HTTP: browsers need wss:// for Talk', fix: 'serve it over HTTPS (the nginx site spreed-setup writes does)' });
+    expect(shown(await run('public.tls'))).toEqual({
+      status: 'warn',
+      detail: 'http://hpb.example.org/standalone-signaling is plain HTTP: browsers need wss:// for Talk',
+      fix: 'serve it over HTTPS (the nginx site spreed-setup writes does)',
+    });
   });
 
   it('hands --ca and --insecure to the probe', async () => {
     const seen: unknown[] = [];
     const ca = Buffer.from('PEM');
-    const run = checks({ tlsCertificate: async (url, opts) => (seen.push({ url, opts }), { ok: true, cert: cert() }) }, { tls: { ca, insecure: true } });
+    const run = checks(
+      { tlsCertificate: async (url, opts) => (seen.push({ url, opts }), { ok: true, cert: cert() }) },
+      { tls: { ca, insecure: true } },
+    );
     await run('public.tls');
     expect(seen).toEqual([{ url: PUBLIC_URL, opts: { ca, insecure: true, timeoutMs: 1000 } }]);
   });
 });
 
 describe('public.welcome', () => {
-  const answer = (status: number, body: string, json?: unknown): WelcomeAnswer => ({ status, headers: {}, body, ...(json !== undefined ? { json } : {}), features: [] });
+  const answer = (status: number, body: string, json?: unknown): WelcomeAnswer => ({
+    status,
+    headers: {},
+    body,
+    ...(json !== undefined ? { json } : {}),
+    features: [],
+  });
   const welcomeWith = (w: WelcomeAnswer) => checks({ welcome: async () => ({ ok: true, ...w }) });
 
   it('passes when the welcome comes through the proxy', async () => {
-    expect(shown(await welcomeWith(answer(200, '{}', { 'nextcloud-spreed-signaling': 'Welcome' }))('public.welcome'))).toEqual({ status: 'pass', detail: `${PUBLIC_URL}/api/v1/welcome answers through the proxy` });
+    expect(
+      shown(await welcomeWith(answer(200, '{}', { 'nextcloud-spreed-signaling': 'Welcome' }))('public.welcome')),
+    ).toEqual({ status: 'pass', detail: `${PUBLIC_URL}/api/v1/welcome answers through the proxy` });
   });
 
   it("fails on the server's own 404: the proxy keeps the prefix", async () => {
@@ -128,20 +195,32 @@ describe('public.welcome', () => {
   });
 
   it('fails on 502 with the proxy-down fix', async () => {
-    expect(shown(await welcomeWith(answer(502, 'bad gateway'))('public.welcome'))).toEqual({ status: 'fail', detail: 'HTTP 502 from the proxy: the signaling server behind it is down or listens elsewhere', fix: PROXY_DOWN });
+    expect(shown(await welcomeWith(answer(502, 'bad gateway'))('public.welcome'))).toEqual({
+      status: 'fail',
+      detail: 'HTTP 502 from the proxy: the signaling server behind it is down or listens elsewhere',
+      fix: PROXY_DOWN,
+    });
   });
 
   it('fails when nginx is not listening', async () => {
     const run = checks({ welcome: async () => refused('192.0.2.10:443') });
-    expect(shown(await run('public.welcome'))).toEqual({ status: 'fail', detail: 'nothing listening at hpb.example.org (connection refused)', fix: 'start nginx (systemctl start nginx) and open the HTTPS port in the firewall' });
+    expect(shown(await run('public.welcome'))).toEqual({
+      status: 'fail',
+      detail: 'nothing listening at hpb.example.org (connection refused)',
+      fix: 'start nginx (systemctl start nginx) and open the HTTPS port in the firewall',
+    });
   });
 });
 
 describe('public.route', () => {
-  const routeWith = (status: number, body = '', headers: Record<string, string> = {}) => checks({ request: async () => ({ ok: true, status, headers, body }) });
+  const routeWith = (status: number, body = '', headers: Record<string, string> = {}) =>
+    checks({ request: async () => ({ ok: true, status, headers, body }) });
 
   it("passes on the server's 400 with Sec-Websocket-Version", async () => {
-    expect(shown(await routeWith(400, 'Bad Request', { 'sec-websocket-version': '13' })('public.route'))).toEqual({ status: 'pass', detail: `${PUBLIC_URL}/spreed reaches the server (400 with Sec-Websocket-Version, as without an upgrade)` });
+    expect(shown(await routeWith(400, 'Bad Request', { 'sec-websocket-version': '13' })('public.route'))).toEqual({
+      status: 'pass',
+      detail: `${PUBLIC_URL}/spreed reaches the server (400 with Sec-Websocket-Version, as without an upgrade)`,
+    });
   });
 
   it("fails on the server's 404 for /spreed", async () => {
@@ -153,12 +232,22 @@ describe('public.route', () => {
   });
 
   it('fails on 504 with the proxy-down fix', async () => {
-    expect(shown(await routeWith(504)('public.route'))).toEqual({ status: 'fail', detail: `HTTP 504 from the proxy for ${PUBLIC_URL}/spreed: the signaling server behind it is down`, fix: PROXY_DOWN });
+    expect(shown(await routeWith(504)('public.route'))).toEqual({
+      status: 'fail',
+      detail: `HTTP 504 from the proxy for ${PUBLIC_URL}/spreed: the signaling server behind it is down`,
+      fix: PROXY_DOWN,
+    });
   });
 
   it('fails on a hung proxy', async () => {
-    const run = checks({ request: async () => ({ ok: false, code: 'timeout', message: 'no answer from hpb.example.org within 1000 ms' }) });
-    expect(shown(await run('public.route'))).toEqual({ status: 'fail', detail: 'hpb.example.org accepts connections but never answers', fix: 'check nginx and the firewall' });
+    const run = checks({
+      request: async () => ({ ok: false, code: 'timeout', message: 'no answer from hpb.example.org within 1000 ms' }),
+    });
+    expect(shown(await run('public.route'))).toEqual({
+      status: 'fail',
+      detail: 'hpb.example.org accepts connections but never answers',
+      fix: 'check nginx and the firewall',
+    });
   });
 });
 
@@ -171,31 +260,62 @@ describe('public.upgrade', () => {
   });
 
   it('fails on 400: the proxy drops the Upgrade headers', async () => {
-    const run = checks({ websocketUpgrade: async () => ({ ok: false, code: 'upgrade_failed', message: 'HTTP 400 instead of 101 Switching Protocols', status: 400, body: '' }) });
-    expect(shown(await run('public.upgrade'))).toEqual({ status: 'fail', detail: `${WS}: 400 instead of 101: the proxy drops the Upgrade/Connection headers`, fix: UPGRADE_FIX });
+    const run = checks({
+      websocketUpgrade: async () => ({
+        ok: false,
+        code: 'upgrade_failed',
+        message: 'HTTP 400 instead of 101 Switching Protocols',
+        status: 400,
+        body: '',
+      }),
+    });
+    expect(shown(await run('public.upgrade'))).toEqual({
+      status: 'fail',
+      detail: `${WS}: 400 instead of 101: the proxy drops the Upgrade/Connection headers`,
+      fix: UPGRADE_FIX,
+    });
   });
 
   it('fails with the transport message when no HTTP answer came', async () => {
-    const run = checks({ websocketUpgrade: async () => ({ ok: false, code: 'tls_failed', message: 'DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate' }) });
-    expect(shown(await run('public.upgrade'))).toEqual({ status: 'fail', detail: `${WS}: DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate`, fix: 'check nginx and the firewall' });
+    const run = checks({
+      websocketUpgrade: async () => ({
+        ok: false,
+        code: 'tls_failed',
+        message: 'DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate',
+      }),
+    });
+    expect(shown(await run('public.upgrade'))).toEqual({
+      status: 'fail',
+      detail: `${WS}: DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate`,
+      fix: 'check nginx and the firewall',
+    });
   });
 });
 
 describe('hello', () => {
   const helloWith = (answer: InternalHelloResult, setup = {}) => {
     const asked: { url: string; secret: string; backend: string }[] = [];
-    const run = checks({ internalHello: async (url, opts) => (asked.push({ url, secret: opts.secret, backend: opts.backend }), answer) }, {}, setup);
+    const run = checks(
+      { internalHello: async (url, opts) => (asked.push({ url, secret: opts.secret, backend: opts.backend }), answer) },
+      {},
+      setup,
+    );
     return { run: () => run('hello'), asked };
   };
 
   it('passes with a session for every backend, signed with the internal secret', async () => {
     const h = helloWith({ ok: true, sessionId: 'S1' });
-    expect(shown(await h.run())).toEqual({ status: 'pass', detail: `session established for ${NEXTCLOUD}: websocket path, internal secret and backend URL accepted` });
+    expect(shown(await h.run())).toEqual({
+      status: 'pass',
+      detail: `session established for ${NEXTCLOUD}: websocket path, internal secret and backend URL accepted`,
+    });
     expect(h.asked).toEqual([{ url: WS, secret: INTERNAL_SECRET, backend: NEXTCLOUD }]);
   });
 
   it('fails on invalid_token: the running server has another secret', async () => {
-    expect(shown(await helloWith({ ok: false, code: 'invalid_token', message: 'The passed token is invalid.' }).run())).toEqual({
+    expect(
+      shown(await helloWith({ ok: false, code: 'invalid_token', message: 'The passed token is invalid.' }).run()),
+    ).toEqual({
       status: 'fail',
       detail: "invalid_token: the running server's [clients] internalsecret is not server.conf's",
       fix: `${RESTART_FIX}; if that does not help, another config file is in use (systemctl cat ${UNIT})`,
@@ -203,7 +323,11 @@ describe('hello', () => {
   });
 
   it('fails on invalid_backend naming the backend URL', async () => {
-    expect(shown(await helloWith({ ok: false, code: 'invalid_backend', message: 'The backend URL is not supported.' }).run())).toEqual({
+    expect(
+      shown(
+        await helloWith({ ok: false, code: 'invalid_backend', message: 'The backend URL is not supported.' }).run(),
+      ),
+    ).toEqual({
       status: 'fail',
       detail: `invalid_backend: the running server has no backend for ${NEXTCLOUD} (scheme, host case, port and path must match its url exactly)`,
       fix: `make [cloud] url exactly Nextcloud's base URL (lower-case host, same scheme), then systemctl restart ${UNIT}`,
@@ -211,17 +335,37 @@ describe('hello', () => {
   });
 
   it('fails on a refused upgrade with the upgrade fix', async () => {
-    expect(shown(await helloWith({ ok: false, code: 'upgrade_failed:404', message: 'HTTP 404 instead of 101 Switching Protocols', status: 404 }).run())).toEqual({ status: 'fail', detail: 'websocket upgrade refused (404)', fix: UPGRADE_FIX });
+    expect(
+      shown(
+        await helloWith({
+          ok: false,
+          code: 'upgrade_failed:404',
+          message: 'HTTP 404 instead of 101 Switching Protocols',
+          status: 404,
+        }).run(),
+      ),
+    ).toEqual({ status: 'fail', detail: 'websocket upgrade refused (404)', fix: UPGRADE_FIX });
   });
 
   it("names other server errors with the server's message, if any", async () => {
-    expect(shown(await helloWith({ ok: false, code: 'room_join_failed', message: 'no' }).run())).toEqual({ status: 'fail', detail: 'hello refused: room_join_failed (no)', fix: RESTART_FIX });
-    expect(shown(await helloWith({ ok: false, code: 'room_join_failed', message: '' }).run())).toEqual({ status: 'fail', detail: 'hello refused: room_join_failed', fix: RESTART_FIX });
+    expect(shown(await helloWith({ ok: false, code: 'room_join_failed', message: 'no' }).run())).toEqual({
+      status: 'fail',
+      detail: 'hello refused: room_join_failed (no)',
+      fix: RESTART_FIX,
+    });
+    expect(shown(await helloWith({ ok: false, code: 'room_join_failed', message: '' }).run())).toEqual({
+      status: 'fail',
+      detail: 'hello refused: room_join_failed',
+      fix: RESTART_FIX,
+    });
   });
 
   it('skips without an internal secret, without connecting', async () => {
     const h = helloWith({ ok: true, sessionId: 'S1' }, { secrets: new Map() });
-    expect(shown(await h.run())).toEqual({ status: 'skip', detail: 'skipped: no [clients] internalsecret to sign with' });
+    expect(shown(await h.run())).toEqual({
+      status: 'skip',
+      detail: 'skipped: no [clients] internalsecret to sign with',
+    });
     expect(h.asked).toEqual([]);
   });
 });

@@ -8,11 +8,29 @@ import type { ProbeResult } from '../../../src/probe/result.js';
 import type { WelcomeAnswer } from '../../../src/probe/signaling.js';
 import { checkInputs, context, refused, RESTART_FIX, runOne, shown, UNIT } from './fixture.js';
 
-const FEATURES = ['audio-video-permissions', 'incall-all', 'hello-v2', 'switchto', 'federation', 'dialout', 'join-features', 'chat-relay', 'mcu'];
+const FEATURES = [
+  'audio-video-permissions',
+  'incall-all',
+  'hello-v2',
+  'switchto',
+  'federation',
+  'dialout',
+  'join-features',
+  'chat-relay',
+  'mcu',
+];
 
 function welcome(over: Partial<WelcomeAnswer> = {}): WelcomeAnswer {
   const body = '{"nextcloud-spreed-signaling":"Welcome","version":"2.0.2"}';
-  return { status: 200, headers: {}, body, json: JSON.parse(body), features: FEATURES, date: new Date().toUTCString(), ...over };
+  return {
+    status: 200,
+    headers: {},
+    body,
+    json: JSON.parse(body),
+    features: FEATURES,
+    date: new Date().toUTCString(),
+    ...over,
+  };
 }
 
 function server(answer: ProbeResult<WelcomeAnswer>, setup: Partial<CheckSetup> = {}) {
@@ -32,7 +50,10 @@ describe('server: the welcome on [http] listen', () => {
   it('passes with version and features, and asks the listen address within the time left', async () => {
     const { defs, calls } = server({ ok: true, ...welcome() });
     const o = await runOne(defs, 'server');
-    expect(shown(o)).toEqual({ status: 'pass', detail: `welcome on 127.0.0.1:8080; version 2.0.2; features: ${FEATURES.join(', ')}` });
+    expect(shown(o)).toEqual({
+      status: 'pass',
+      detail: `welcome on 127.0.0.1:8080; version 2.0.2; features: ${FEATURES.join(', ')}`,
+    });
     expect(o.data).toMatchObject({ features: FEATURES, reported: '2.0.2', version: [2, 0, 2] });
     expect(calls).toEqual([{ url: 'http://127.0.0.1:8080', opts: { timeoutMs: 1000 } }]);
   });
@@ -47,10 +68,15 @@ describe('server: the welcome on [http] listen', () => {
 
   it('names a version the server does not report by its features', async () => {
     const body = '{"nextcloud-spreed-signaling":"Welcome","version":"unknown"}';
-    const { defs } = server({ ok: true, ...welcome({ body, json: JSON.parse(body), features: ['hello-v2', 'switchto', 'federation'] }) });
+    const { defs } = server({
+      ok: true,
+      ...welcome({ body, json: JSON.parse(body), features: ['hello-v2', 'switchto', 'federation'] }),
+    });
     const o = await runOne(defs, 'server');
     expect(o.status).toBe('pass');
-    expect(o.detail).toMatch(/^welcome on 127\.0\.0\.1:8080; version "unknown" \(features say \d+\.\d+\.\d+ or newer\); features: hello-v2, switchto, federation$/);
+    expect(o.detail).toMatch(
+      /^welcome on 127\.0\.0\.1:8080; version "unknown" \(features say \d+\.\d+\.\d+ or newer\); features: hello-v2, switchto, federation$/,
+    );
   });
 
   it('fails when nothing listens, with the way to start it', async () => {
@@ -64,14 +90,19 @@ describe('server: the welcome on [http] listen', () => {
 
   it('fails on a hung server with the restart fix', async () => {
     const { defs } = server({ ok: false, code: 'timeout', message: 'no answer from 127.0.0.1:8080 within 1000 ms' });
-    expect(shown(await runOne(defs, 'server'))).toEqual({ status: 'fail', detail: 'signaling server not running: http://127.0.0.1:8080 accepts connections but never answers', fix: RESTART_FIX });
+    expect(shown(await runOne(defs, 'server'))).toEqual({
+      status: 'fail',
+      detail: 'signaling server not running: http://127.0.0.1:8080 accepts connections but never answers',
+      fix: RESTART_FIX,
+    });
   });
 
   it('fails when another program holds the port', async () => {
     const { defs } = server({ ok: true, ...welcome({ status: 404, body: 'nope', json: undefined }) });
     expect(shown(await runOne(defs, 'server'))).toEqual({
       status: 'fail',
-      detail: 'http://127.0.0.1:8080 answers HTTP 404 but not as the signaling server: another program holds [http] listen 127.0.0.1:8080',
+      detail:
+        'http://127.0.0.1:8080 answers HTTP 404 but not as the signaling server: another program holds [http] listen 127.0.0.1:8080',
       fix: 'stop that program or choose another [http] listen port (and the nginx upstream with it)',
     });
   });
@@ -86,46 +117,80 @@ describe('server: the welcome on [http] listen', () => {
 
   it('fails without [http] listen, without probing', async () => {
     const { defs, calls } = server({ ok: true, ...welcome() }, { listen: undefined });
-    expect(shown(await runOne(defs, 'server'))).toEqual({ status: 'fail', detail: 'server.conf has no [http] listen address: nginx has nothing to forward to', fix: 'add [http] listen = 127.0.0.1:8080, or run spreed-setup setup' });
+    expect(shown(await runOne(defs, 'server'))).toEqual({
+      status: 'fail',
+      detail: 'server.conf has no [http] listen address: nginx has nothing to forward to',
+      fix: 'add [http] listen = 127.0.0.1:8080, or run spreed-setup setup',
+    });
     expect(calls).toEqual([]);
   });
 });
 
 describe('server.talk: what Talk would say of the server', () => {
-  const local = (features: string[], reported = '2.0.2', date?: string) => ({ status: 'pass' as const, detail: '', data: { features, reported, ...(date ? { date } : {}) } });
-  const nextcloud = (major: number, date?: string) => ({ status: 'pass' as const, detail: '', data: { major, ...(date ? { date } : {}) } });
+  const local = (features: string[], reported = '2.0.2', date?: string) => ({
+    status: 'pass' as const,
+    detail: '',
+    data: { features, reported, ...(date ? { date } : {}) },
+  });
+  const nextcloud = (major: number, date?: string) => ({
+    status: 'pass' as const,
+    detail: '',
+    data: { major, ...(date ? { date } : {}) },
+  });
   const { defs } = server({ ok: true, ...welcome() });
 
   it('passes when every required feature is there', async () => {
     const o = await runOne(defs, 'server.talk', { server: local(FEATURES), 'backend.cloud.nextcloud': nextcloud(30) });
-    expect(shown(o)).toEqual({ status: 'pass', detail: 'Talk on Nextcloud 30 accepts server 2.0.2: all required features present' });
+    expect(shown(o)).toEqual({
+      status: 'pass',
+      detail: 'Talk on Nextcloud 30 accepts server 2.0.2: all required features present',
+    });
   });
 
   it('names missing optional features in a pass', async () => {
-    const o = await runOne(defs, 'server.talk', { server: local(['audio-video-permissions', 'incall-all', 'hello-v2', 'switchto']), 'backend.cloud.nextcloud': nextcloud(29) });
-    expect(shown(o)).toEqual({ status: 'pass', detail: 'Talk on Nextcloud 29 accepts server 2.0.2: all required features present; optional features missing: dialout, join-features, chat-relay' });
+    const o = await runOne(defs, 'server.talk', {
+      server: local(['audio-video-permissions', 'incall-all', 'hello-v2', 'switchto']),
+      'backend.cloud.nextcloud': nextcloud(29),
+    });
+    expect(shown(o)).toEqual({
+      status: 'pass',
+      detail:
+        'Talk on Nextcloud 29 accepts server 2.0.2: all required features present; optional features missing: dialout, join-features, chat-relay',
+    });
   });
 
   it('fails with UPDATE_REQUIRED for a known Nextcloud', async () => {
-    const o = await runOne(defs, 'server.talk', { server: local(['audio-video-permissions', 'incall-all', 'hello-v2', 'switchto'], '1.2.4'), 'backend.cloud.nextcloud': nextcloud(30) });
-    expect(shown(o)).toEqual({ status: 'fail', detail: 'UPDATE_REQUIRED: Talk on Nextcloud 30 needs federation, which server 1.2.4 lacks', fix: UPDATE_FIX });
+    const o = await runOne(defs, 'server.talk', {
+      server: local(['audio-video-permissions', 'incall-all', 'hello-v2', 'switchto'], '1.2.4'),
+      'backend.cloud.nextcloud': nextcloud(30),
+    });
+    expect(shown(o)).toEqual({
+      status: 'fail',
+      detail: 'UPDATE_REQUIRED: Talk on Nextcloud 30 needs federation, which server 1.2.4 lacks',
+      fix: UPDATE_FIX,
+    });
   });
 
   it("only warns when Nextcloud's version is unknown", async () => {
     const o = await runOne(defs, 'server.talk', { server: local(['hello-v2'], '0.4.1') });
     expect(shown(o)).toEqual({
       status: 'warn',
-      detail: "Nextcloud's version is unknown (its capabilities were not read); Talk on Nextcloud 30 or newer would show UPDATE_REQUIRED: server 0.4.1 lacks audio-video-permissions, incall-all, switchto, federation",
+      detail:
+        "Nextcloud's version is unknown (its capabilities were not read); Talk on Nextcloud 30 or newer would show UPDATE_REQUIRED: server 0.4.1 lacks audio-video-permissions, incall-all, switchto, federation",
       fix: UPDATE_FIX,
     });
   });
 
   it("fails when Nextcloud's clock and the server's differ", async () => {
     const t = Date.parse('2025-01-01T12:00:00Z');
-    const o = await runOne(defs, 'server.talk', { server: local(FEATURES, '2.0.2', new Date(t).toUTCString()), 'backend.cloud.nextcloud': nextcloud(30, new Date(t + 60_000).toUTCString()) });
+    const o = await runOne(defs, 'server.talk', {
+      server: local(FEATURES, '2.0.2', new Date(t).toUTCString()),
+      'backend.cloud.nextcloud': nextcloud(30, new Date(t + 60_000).toUTCString()),
+    });
     expect(shown(o)).toEqual({
       status: 'fail',
-      detail: "Nextcloud's clock and the signaling server's differ by 60 s (Talk flags more than 45 s; hello v2 tokens fail)",
+      detail:
+        "Nextcloud's clock and the signaling server's differ by 60 s (Talk flags more than 45 s; hello v2 tokens fail)",
       fix: 'synchronise both clocks: timedatectl set-ntp true on each host',
     });
   });
