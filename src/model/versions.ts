@@ -14,7 +14,7 @@ export interface ServerTraits {
   backendUrls: boolean;
   /** `[app] trustedproxies` (1.3.0+). */
   trustedProxies: boolean;
-  /** `[stats] allowed_ips` accepts CIDR ranges (1.0.0+); 0.4.1 compares exact IPs. */
+  /** `[stats] allowed_ips` accepts CIDR ranges (1.1.3+); before, exact IPs only. */
   statsCidr: boolean;
   /** The server greets with a `welcome` message on the websocket (1.0.0+). */
   welcomeMessage: boolean;
@@ -24,10 +24,33 @@ export interface ServerTraits {
   federation: boolean;
   /** A backend without its own secret uses `[backend] secret` (1.2.0+). */
   backendSecretFallback: boolean;
+  /** `[grpc]` and `[etcd]` sections (1.0.0+; etcd keys lived in `[mcu]` before). */
+  grpcEtcdSections: boolean;
+  /** `GET /api/v1/serverinfo` (2.0.3+). */
+  serverInfo: boolean;
+  /** An empty `[sessions] hashkey` stops the server (2.1.0+; a warning before). */
+  emptyHashkeyFatal: boolean;
 }
+
+/** The releases the model knows, oldest first (facts sheet, "server.conf keys by version"). */
+export const RELEASES = [
+  '0.4.1',
+  '0.5.0',
+  '1.0.0',
+  '1.1.3',
+  '1.2.0',
+  '1.3.0',
+  '2.0.0',
+  '2.0.2',
+  '2.0.3',
+  '2.0.4',
+  '2.1.0',
+  '2.1.1',
+] as const;
 
 /** Oldest version current Talk accepts: the safe assumption when nothing is detected. */
 export const BASELINE_VERSION = '2.0.0';
+/** Releases the tests run for real (2.1.1 is modelled: its module is not served here). */
 export const TESTED_VERSIONS = ['0.4.1', '1.2.4', '2.0.2'] as const;
 
 /** Parses "2.0.2", "0.4.1+dfsg1-4+b4", "1:2.0.2-2+b2", "v1.2.4". Undefined when no x.y.z. */
@@ -56,12 +79,15 @@ export const TRAIT_SINCE = {
   natsLoopbackSpelling: '1.0.0',
   backendUrls: '2.0.4',
   trustedProxies: '1.3.0',
-  statsCidr: '1.0.0',
+  statsCidr: '1.1.3',
   welcomeMessage: '1.0.0',
   talkCompatible: '2.0.0',
   federation: '2.0.0',
   /** A backend section without `secret` uses `[backend] secret`. */
   backendSecretFallback: '1.2.0',
+  grpcEtcdSections: '1.0.0',
+  serverInfo: '2.0.3',
+  emptyHashkeyFatal: '2.1.0',
 } as const;
 
 export function traitsFor(versionText: string | undefined): ServerTraits {
@@ -79,6 +105,9 @@ export function traitsFor(versionText: string | undefined): ServerTraits {
     talkCompatible: since('talkCompatible'),
     federation: since('federation'),
     backendSecretFallback: since('backendSecretFallback'),
+    grpcEtcdSections: since('grpcEtcdSections'),
+    serverInfo: since('serverInfo'),
+    emptyHashkeyFatal: since('emptyHashkeyFatal'),
   };
 }
 
@@ -104,4 +133,41 @@ export function versionFromFeatures(features: string[]): string {
     if (since && compareVersions(since, best) > 0) best = since;
   }
   return formatVersion(best);
+}
+
+/**
+ * server.conf keys (or whole sections, key "*") that only some releases read, with the first one
+ * that does: a key written for an older server would be silently ignored. `*backend*` stands for
+ * every backend section. Keys every release reads are not listed.
+ */
+export const KEY_SINCE: ReadonlyArray<{ section: string; key: string; since: string }> = [
+  { section: 'app', key: 'trustedproxies', since: TRAIT_SINCE.trustedProxies },
+  { section: 'mcu', key: 'dnsdiscovery', since: '0.5.0' },
+  { section: 'mcu', key: 'allowedcandidates', since: '2.0.4' },
+  { section: 'mcu', key: 'blockedcandidates', since: '2.0.4' },
+  { section: 'backend', key: 'backendtype', since: '1.0.0' },
+  { section: 'backend', key: 'backendprefix', since: '1.0.0' },
+  { section: '*backend*', key: 'urls', since: TRAIT_SINCE.backendUrls },
+  { section: 'grpc', key: '*', since: TRAIT_SINCE.grpcEtcdSections },
+  { section: 'etcd', key: '*', since: TRAIT_SINCE.grpcEtcdSections },
+  { section: 'federation', key: '*', since: TRAIT_SINCE.federation },
+];
+
+/** The first release that reads `[section] key`, when that release is newer than `version`. */
+export function keyIgnoredBy(
+  version: string,
+  section: string,
+  key: string,
+  backendIds: ReadonlySet<string>,
+): string | undefined {
+  const v = parseVersion(version);
+  if (!v) return undefined;
+  const s = section.toLowerCase();
+  const k = key.toLowerCase();
+  for (const e of KEY_SINCE) {
+    const sectionMatches = e.section === s || (e.section === '*backend*' && backendIds.has(s));
+    if (sectionMatches && (e.key === '*' || e.key === k) && compareVersions(v, parseVersion(e.since)!) < 0)
+      return e.since;
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@
 // then reads the result back with the server's own parsing rules to prove it says what we meant.
 import { isDeepStrictEqual } from 'node:util';
 import { DeploymentSchema, type Deployment } from '../model/deployment.js';
-import { TRAIT_SINCE, type ServerTraits } from '../model/versions.js';
+import { keyIgnoredBy, TRAIT_SINCE, type ServerTraits } from '../model/versions.js';
 import { parseGoconf } from '../goconf/parse.js';
 import { deploymentFromConf } from '../goconf/toModel.js';
 import {
@@ -40,8 +40,19 @@ export function compatibilityProblems(d: Deployment, t: ServerTraits): string[] 
     out.push(
       `server ${t.version} compares stats allowed IPs exactly; ${cidr.join(', ')} would never match (CIDR needs ${TRAIT_SINCE.statsCidr})`,
     );
-  if (d.extra.federation && !t.federation)
-    out.push(`server ${t.version} has no federation support; the [federation] section would be ignored`);
+  if ((d.grpc || d.etcd) && !t.grpcEtcdSections) {
+    out.push(
+      `server ${t.version} has no [grpc] or [etcd] section (both are read from ${TRAIT_SINCE.grpcEtcdSections}); they would be ignored`,
+    );
+  }
+  // Every pass-through key, against the releases that read it.
+  const backendIds = new Set(d.backends.map((b) => b.id));
+  for (const [section, keys] of Object.entries(d.extra)) {
+    for (const key of Object.keys(keys)) {
+      const since = keyIgnoredBy(t.version, section, key, backendIds);
+      if (since) out.push(`[${section}] ${key} is read only from ${since}; server ${t.version} would ignore it`);
+    }
+  }
   return out;
 }
 
