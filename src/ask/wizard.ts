@@ -154,8 +154,9 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
   if (base.problems.length) throw new UserError(base.problems);
   const answers: Input = { ...base.input };
   const reconfigure = Boolean(ctx.existing.reading?.input.backends?.length);
-  ctx.detectedVersion ??= (await import('../detect/version.js')).detectServerVersion(
-    ctx.layout.binary,
+  ctx.detectedVersion ??= (await import('../detect/version.js')).detectInstalledVersion(
+    ctx.target,
+    ctx.layout,
     answers.listen ?? DEFAULT_LISTEN,
   );
   p.note(

@@ -24,11 +24,13 @@ export function statePath(layout: Layout): string {
  * Only what server.conf does not hold (model/placement.ts), so hand edits of server.conf always
  * win; plus the server version the files were rendered for.
  */
-export function renderState(d: Deployment, renderedFor?: string): string {
+export function renderState(d: Deployment, rendered: { version?: string; installed?: string } = {}): string {
   const state: Record<string, unknown> = Object.fromEntries(
     STATE_FIELDS.filter((f) => d[f] !== undefined).map((f) => [f, d[f]]),
   );
-  if (renderedFor) state.renderedFor = renderedFor;
+  // What the files were rendered for, and which server was installed then (to notice a change).
+  if (rendered.version) state.renderedFor = rendered.version;
+  if (rendered.installed) state.installedWhenRendered = rendered.installed;
   return `# Written by spreed-setup: the settings server.conf cannot hold. No secrets here.\n${stringifyYaml(state)}`;
 }
 
@@ -36,6 +38,8 @@ export interface StateReading {
   input: Partial<DeploymentInput>;
   /** The server version the installed files were rendered for, when recorded. */
   renderedFor?: string;
+  /** The installed server's version when they were rendered (none: nothing was detected). */
+  installedWhenRendered?: string;
   problems: Problem[];
 }
 
@@ -60,7 +64,14 @@ export function readState(target: Target, layout: Layout): StateReading {
     ) as Partial<DeploymentInput>;
     const renderedFor =
       typeof data.renderedFor === 'string' && parseVersion(data.renderedFor) ? data.renderedFor : undefined;
-    return { input, ...(renderedFor ? { renderedFor } : {}), problems: [] };
+    const installed = data.installedWhenRendered;
+    const installedWhenRendered = typeof installed === 'string' && parseVersion(installed) ? installed : undefined;
+    return {
+      input,
+      ...(renderedFor ? { renderedFor } : {}),
+      ...(installedWhenRendered ? { installedWhenRendered } : {}),
+      problems: [],
+    };
   } catch {
     return {
       input: {},

@@ -19,10 +19,10 @@ const UPSTREAM = {
 };
 
 export function detectNginxLayout(target: Target): NginxLayout {
-  const debian =
-    target.exists('/etc/nginx/sites-available') ||
-    existsSync('/etc/nginx/sites-available') ||
-    !existsSync('/etc/nginx/conf.d');
+  // Under --root the staged tree's layout; otherwise the host's.
+  const debian = target.root
+    ? target.exists('/etc/nginx/sites-available') || !target.exists('/etc/nginx/conf.d')
+    : existsSync('/etc/nginx/sites-available') || !existsSync('/etc/nginx/conf.d');
   const binary = which('nginx');
   const common = {
     upstreamPath: '/etc/nginx/conf.d/spreed-signaling-upstream.conf',
@@ -42,16 +42,20 @@ export function detectNginxLayout(target: Target): NginxLayout {
 /** configOverride: --config PATH (a custom layout, service names taken from whichever is installed). */
 export function detectLayout(target: Target, configOverride?: string): Layout {
   const nginx = detectNginxLayout(target);
+  // Under --root only the staged tree says what is installed.
+  const installed = (p: string) => (target.root ? target.exists(p) : existsSync(p));
   const upstreamInstalled =
-    target.exists(UPSTREAM.configPath) || (!existsSync(DEBIAN.binary) && existsSync(UPSTREAM.binary));
+    target.exists(UPSTREAM.configPath) || (!installed(DEBIAN.binary) && installed(UPSTREAM.binary));
   const base =
     upstreamInstalled && !target.exists(DEBIAN.configPath)
       ? { kind: 'upstream' as const, ...UPSTREAM }
       : { kind: 'debian' as const, ...DEBIAN };
   const configPath = configOverride ? path.resolve(configOverride) : base.configPath;
-  const binary = existsSync(base.binary)
+  const binary = installed(base.binary)
     ? base.binary
-    : (which('nextcloud-spreed-signaling-server') ?? which('signaling'));
+    : target.root
+      ? undefined
+      : (which('nextcloud-spreed-signaling-server') ?? which('signaling'));
   return {
     kind: configOverride ? 'custom' : base.kind,
     configPath,

@@ -2,6 +2,8 @@
 // then a running server's welcome. Version strings lie (Debian's 0.4.1 says "unreleased").
 import { execa } from 'execa';
 import { parseVersion, formatVersion, versionFromFeatures } from '../model/versions.js';
+import type { Target } from '../io/target.js';
+import type { Layout } from '../model/layout.js';
 
 export interface DetectedVersion {
   version: string;
@@ -53,4 +55,20 @@ export async function detectServerVersion(
     }
   }
   return undefined;
+}
+
+/**
+ * The installed server's version as this run may see it. Under --root only the staged tree counts:
+ * its binary, if one was staged; never the host's packages or the host's listening ports.
+ */
+export function detectInstalledVersion(
+  target: Target,
+  layout: Layout,
+  listen: string,
+): Promise<DetectedVersion | undefined> {
+  if (target.root)
+    return detectServerVersion(layout.binary ? target.path(layout.binary) : undefined, undefined, {
+      packageManager: false,
+    });
+  return detectServerVersion(layout.binary, listen);
 }

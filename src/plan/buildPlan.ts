@@ -23,6 +23,8 @@ export interface PlanContext {
   /** Secret values to take over on purpose (see resolveSecrets). */
   adopt?: ReadonlyMap<string, string>;
   toolVersion: string;
+  /** The installed server's version, as detected now (recorded with what was rendered). */
+  installedVersion?: string;
 }
 
 export interface BuiltPlan {
@@ -123,7 +125,10 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     {
       path: statePath(ctx.layout),
       role: 'state',
-      content: renderState(d, ctx.traits.known ? ctx.traits.version : undefined),
+      content: renderState(d, {
+        ...(ctx.traits.known ? { version: ctx.traits.version } : {}),
+        ...(ctx.installedVersion ? { installed: ctx.installedVersion } : {}),
+      }),
       ownership: PUBLIC_FILE,
     },
   ];

@@ -7,7 +7,7 @@ import { detectLayout } from '../detect/layout.js';
 import { Target } from '../io/target.js';
 import type { Layout } from '../model/layout.js';
 import { readExistingInstall, type ExistingInstall } from '../detect/existing.js';
-import { detectServerVersion, type DetectedVersion } from '../detect/version.js';
+import { detectInstalledVersion, type DetectedVersion } from '../detect/version.js';
 import { readState } from '../detect/installed.js';
 import { DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
@@ -39,6 +39,8 @@ export interface SetupContext {
   existing: ExistingInstall;
   /** state file + existing server.conf (server.conf wins) */
   installedInput: Partial<DeploymentInput>;
+  /** What the installed files were rendered for, from the state file. */
+  rendered: { version?: string; installed?: string };
   answersInput: Partial<DeploymentInput>;
   problems: Problem[];
   notices: string[];
@@ -63,6 +65,10 @@ export function detectSetupContext(
     existing,
     // The state file holds what server.conf cannot; server.conf itself wins for everything else.
     installedInput: mergeInputs(state.input, existing.reading?.input ?? {}),
+    rendered: {
+      ...(state.renderedFor ? { version: state.renderedFor } : {}),
+      ...(state.installedWhenRendered ? { installed: state.installedWhenRendered } : {}),
+    },
     answersInput: answers.input,
     problems,
     notices: [...(existing.reading?.notices ?? [])],
@@ -114,15 +120,26 @@ export async function planDeployment(
   const deployment = parsed.data;
   const { layout, target, existing } = ctx;
 
+  // Asked for > what the files were rendered for (while the installed server is the same one) >
+  // the installed server.
+  ctx.detectedVersion ??= detectInstalledVersion(target, layout, deployment.listen);
+  const detected = await ctx.detectedVersion;
   let versionText = deployment.serverVersion;
   let versionSource = versionText ? (opts.serverVersionFlag ? '--server-version' : 'answers file') : '';
-  if (!versionText) {
-    ctx.detectedVersion ??= detectServerVersion(layout.binary, deployment.listen);
-    const detected = await ctx.detectedVersion;
-    if (detected) {
-      versionText = detected.version;
-      versionSource = detected.source;
+  const rendered = ctx.rendered;
+  if (!versionText && rendered.version) {
+    if (detected && detected.version !== rendered.installed) {
+      notices.push(
+        `the installed server changed since the last run (${rendered.installed ?? 'none'} -> ${detected.version}, ${detected.source}): rendering for ${detected.version}, not ${rendered.version} (use --server-version to choose)`,
+      );
+    } else {
+      versionText = rendered.version;
+      versionSource = 'as rendered before (state file)';
     }
+  }
+  if (!versionText && detected) {
+    versionText = detected.version;
+    versionSource = detected.source;
   }
   const traits = traitsFor(versionText);
   if (!traits.known) {
@@ -144,6 +161,7 @@ export async function planDeployment(
     rotate: opts.rotate,
     ...(opts.adopt ? { adopt: opts.adopt } : {}),
     toolVersion: ctx.toolVersion,
+    ...(detected ? { installedVersion: detected.version } : {}),
   });
   if (built.problems.length) throw new UserError(built.problems);
   notices.push(...built.notices);
