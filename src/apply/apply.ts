@@ -14,6 +14,7 @@ import {
   unlinkSync,
   existsSync,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { Target } from '../io/target.js';
@@ -23,10 +24,8 @@ export interface ApplyOptions {
   target: Target;
   /** Timestamp for the backup folder, e.g. 20261124T150102Z */
   stamp: string;
-  /** Runs after the files are written; a failure rolls back the files it names (all when empty). */
-  validate?: (
-    written: FileChange[],
-  ) => Promise<{ ok: true } | { ok: false; message: string; rollback: 'nginx' | 'all' }>;
+  /** Runs after the files are written; a failure puts every file of the plan back (one transaction). */
+  validate?: (written: FileChange[]) => Promise<{ ok: true } | { ok: false; message: string }>;
   onProgress?: (line: string) => void;
 }
 
@@ -51,15 +50,25 @@ interface Undo {
   backup?: string;
 }
 
+/** The run's own backup folder: the timestamp, plus a counter when a run in the same second has one. */
 export function backupDirFor(target: Target, stamp: string): string {
-  return target.path(`/var/backups/spreed-setup/${stamp}`);
+  const base = target.path(`/var/backups/spreed-setup/${stamp}`);
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? base : `${base}-${n}`;
+    if (!existsSync(dir)) return dir;
+  }
 }
 
-function ensureDir(dir: string, change: FileChange): void {
-  if (existsSync(dir)) return;
+/** A temporary name beside `real` that no other run (nor an earlier crashed one) uses. */
+const tempBeside = (real: string, what: string) =>
+  `${real}.spreed-setup-${what}-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/** Makes the directory; returns the topmost one it created (to remove on rollback), if any. */
+function ensureDir(dir: string, change: FileChange): string | undefined {
+  if (existsSync(dir)) return undefined;
   // Secret directories are closed to others from the start.
   const mode = change.role !== 'secret' ? 0o755 : change.ownership.mode & 0o040 ? 0o750 : 0o700;
-  mkdirSync(dir, { recursive: true, mode });
+  const created = mkdirSync(dir, { recursive: true, mode });
   if (change.role === 'secret' && change.ownership.gid !== undefined) {
     try {
       chownSync(dir, change.ownership.uid ?? 0, change.ownership.gid);
@@ -67,18 +76,22 @@ function ensureDir(dir: string, change: FileChange): void {
       /* not root: the mode alone protects it */
     }
   }
+  return created;
 }
 
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const { target } = opts;
   const todo = plan.changes.filter((c) => c.action !== 'unchanged');
   const undo: Undo[] = [];
+  /** Directories this run created, outermost first: a rollback removes them too. */
+  const createdDirs: string[] = [];
   const backups: string[] = [];
   const backupDir = backupDirFor(target, opts.stamp);
   try {
     for (const change of todo) {
       const real = target.path(change.path);
-      ensureDir(path.dirname(real), change);
+      const createdDir = ensureDir(path.dirname(real), change);
+      if (createdDir) createdDirs.push(createdDir);
       let backup: string | undefined;
       if (change.action === 'modify') {
         backup = path.join(backupDir, change.path);
@@ -100,8 +113,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       }
       undo.push({ change, ...(backup ? { backup } : {}) });
       if (change.linkTarget !== undefined) {
-        const tmp = `${real}.spreed-setup-${process.pid}`;
-        rmSync(tmp, { force: true });
+        const tmp = tempBeside(real, 'link');
         symlinkSync(change.linkTarget, tmp);
         renameSync(tmp, real);
       } else {
@@ -115,7 +127,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       opts.onProgress?.(`${change.action === 'create' ? 'created' : 'updated'} ${change.path}`);
     }
   } catch (err) {
-    const rolled = rollback(undo, target);
+    const rolled = rollback(undo, target, createdDirs);
     throw new ApplyError(
       `writing failed: ${(err as Error).message}`,
       'check permissions and free space, then run again (every file was put back)',
@@ -125,8 +137,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   if (opts.validate && todo.length) {
     const res = await opts.validate(todo);
     if (!res.ok) {
-      const subset = res.rollback === 'nginx' ? undo.filter((u) => u.change.role === 'nginx') : undo;
-      const rolled = rollback(subset, target);
+      // All or nothing: server.conf, secrets and the state file go back with the nginx files.
+      const rolled = rollback(undo, target, createdDirs);
       throw new ApplyError(res.message, 'fix the problem nginx names above, then run again', rolled);
     }
   }
@@ -134,7 +146,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
 }
 
 /** Restores from backups, removes what was created; returns the paths put back. */
-function rollback(undo: Undo[], target: Target): string[] {
+function rollback(undo: Undo[], target: Target, createdDirs: string[]): string[] {
   const done: string[] = [];
   for (const { change, backup } of [...undo].reverse()) {
     const real = target.path(change.path);
@@ -145,7 +157,7 @@ function rollback(undo: Undo[], target: Target): string[] {
           rmSync(real, { force: true });
           symlinkSync(change.before ?? '', real);
         } else {
-          const tmp = `${real}.spreed-setup-restore`;
+          const tmp = tempBeside(real, 'restore');
           copyFileSync(backup, tmp);
           chmodSync(tmp, statSync(backup).mode & 0o777);
           try {
@@ -163,6 +175,8 @@ function rollback(undo: Undo[], target: Target): string[] {
       /* keep going: put back as much as possible */
     }
   }
+  // What this run created from nothing goes too (the lock keeps other runs out meanwhile).
+  for (const dir of [...createdDirs].reverse()) rmSync(dir, { recursive: true, force: true });
   return done;
 }
 

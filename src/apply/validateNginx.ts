@@ -9,7 +9,7 @@ import type { Layout } from '../model/layout.js';
 import type { Target } from '../io/target.js';
 import type { FileChange } from '../plan/plan.js';
 
-export type NginxValidation = { ok: true; skipped?: string } | { ok: false; message: string; rollback: 'nginx' };
+export type NginxValidation = { ok: true; skipped?: string } | { ok: false; message: string };
 
 export async function validateNginx(target: Target, layout: Layout, written: FileChange[]): Promise<NginxValidation> {
   const nginxFiles = written.filter((c) => c.role === 'nginx');
@@ -20,7 +20,7 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
     const r = await execa(bin, ['-t'], { reject: false, timeout: 20000 });
     return r.exitCode === 0
       ? { ok: true }
-      : { ok: false, message: `nginx -t failed: ${lastLines(String(r.stderr ?? ''))}`, rollback: 'nginx' };
+      : { ok: false, message: `nginx -t failed: ${lastLines(String(r.stderr ?? ''))}` };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'spreed-setup-nginx-'));
   try {
@@ -53,7 +53,6 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
       message: `nginx rejects the written files: ${lastLines(String(r.stderr ?? ''))
         .split(dir)
         .join('<tmp>')}`,
-      rollback: 'nginx',
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

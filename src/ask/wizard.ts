@@ -29,6 +29,7 @@ const fieldCheck =
   };
 import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
 import { applyPrepared, nextSteps } from '../apply/applySetup.js';
+import { withSetupLock } from '../apply/lock.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { backendSecretName, secretSpecsFor } from '../secrets/secrets.js';
 
@@ -129,7 +130,7 @@ function must<T>(a: Answer<T>): T {
 export async function runWizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
   const p = env.prompter;
   try {
-    return await wizard(flags, env);
+    return await withSetupLock(flags, () => wizard(flags, env));
   } catch (err) {
     if (err instanceof Cancelled) {
       p.outro('Cancelled: nothing was changed.');

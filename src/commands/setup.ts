@@ -7,6 +7,7 @@ import { writeAnswersOut } from '../inputs/inputs.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { prepareSetup } from '../plan/prepare.js';
 import { applyPrepared, nextSteps } from '../apply/applySetup.js';
+import { withSetupLock } from '../apply/lock.js';
 
 export interface SetupEnv {
   out: Output;
@@ -14,6 +15,10 @@ export interface SetupEnv {
 }
 
 export async function runSetup(flags: SetupFlags, env: SetupEnv): Promise<number> {
+  return withSetupLock(flags, () => runSetupLocked(flags, env));
+}
+
+async function runSetupLocked(flags: SetupFlags, env: SetupEnv): Promise<number> {
   const { out } = env;
   const p = await prepareSetup(flags, env.toolVersion);
   const { plan } = p.built;

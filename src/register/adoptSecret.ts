@@ -8,10 +8,19 @@ import { toolVersion } from '../io/toolVersion.js';
 import type { Output } from '../io/output.js';
 import { prepareSetup, type Prepared } from '../plan/prepare.js';
 import { applyPrepared } from '../apply/applySetup.js';
+import { withSetupLock } from '../apply/lock.js';
 import { hasChanges, summarize } from '../plan/plan.js';
 import { backendSecretName } from '../secrets/secrets.js';
 
-export async function adoptBackendSecret(
+export function adoptBackendSecret(
+  where: { root?: string; config?: string },
+  backendId: string,
+  value: string,
+): Promise<string[]> {
+  return withSetupLock(where, () => adoptLocked(where, backendId, value));
+}
+
+async function adoptLocked(
   where: { root?: string; config?: string },
   backendId: string,
   value: string,

@@ -1,0 +1,146 @@
+// One lock per install: a run takes it before it reads the installed files and holds it until its
+// apply ends, so two runs can never interleave their secrets and files. A second run waits
+// briefly, then says who holds it. A lock left by a run that died is taken over.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EXIT, UserError, problem } from '../errors.js';
+import { Target } from '../io/target.js';
+import { detectLayout } from '../detect/layout.js';
+
+interface Holder {
+  pid: number;
+  since: string;
+}
+
+/** Locks this process holds, by file, with how many times (a run inside a run, e.g. the wizard's register step). */
+const held = new Map<string, number>();
+
+/** Where the lock of the install whose server.conf is `configPath` lives (under --root: in the root). */
+export function lockPath(target: Target, configPath: string): string {
+  const dir = target.root ?? (existsSync('/run/lock') ? '/run/lock' : os.tmpdir());
+  const key = createHash('sha256')
+    .update(path.resolve(target.path(configPath)))
+    .digest('hex')
+    .slice(0, 16);
+  return path.join(dir, `spreed-setup-${key}.lock`);
+}
+
+/** Alive and not a zombie (a reaped-late process still answers kill -0). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function readHolder(file: string): Holder | undefined {
+  try {
+    const h = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
+    return typeof h.pid === 'number' ? { pid: h.pid, since: String(h.since ?? '?') } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function release(file: string): void {
+  const n = (held.get(file) ?? 0) - 1;
+  if (n > 0) {
+    held.set(file, n);
+    return;
+  }
+  held.delete(file);
+  if (readHolder(file)?.pid === process.pid) {
+    try {
+      unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+// A run stopped by a signal or process.exit still frees its locks.
+process.once('exit', () => {
+  for (const file of held.keys()) if (readHolder(file)?.pid === process.pid) rmQuiet(file);
+});
+function rmQuiet(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* gone */
+  }
+}
+
+/** Runs `fn` holding the install's lock; waits up to `waitMs` for another run to finish. */
+export async function withInstallLock<T>(
+  target: Target,
+  configPath: string,
+  fn: () => Promise<T>,
+  opts: { waitMs?: number } = {},
+): Promise<T> {
+  const file = lockPath(target, configPath);
+  if (held.has(file)) {
+    held.set(file, held.get(file)! + 1);
+    try {
+      return await fn();
+    } finally {
+      release(file);
+    }
+  }
+  const deadline = Date.now() + (opts.waitMs ?? 3000);
+  for (;;) {
+    try {
+      writeFileSync(file, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }) + '\n', {
+        flag: 'wx',
+        mode: 0o644,
+      });
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') {
+        throw new UserError(
+          [
+            problem(
+              `cannot take the lock ${file}: ${code ?? (err as Error).message}`,
+              'run as root (sudo), or make its directory writable',
+            ),
+          ],
+          EXIT.failed,
+        );
+      }
+    }
+    const holder = readHolder(file);
+    if (!holder || !alive(holder.pid)) {
+      rmQuiet(file); // left by a run that died
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new UserError(
+        [
+          problem(
+            `another spreed-setup run (pid ${holder.pid}, since ${holder.since}) is changing ${path.dirname(configPath)}`,
+            'wait for it to finish, then run again',
+          ),
+        ],
+        EXIT.failed,
+      );
+    }
+    await sleep(100);
+  }
+  held.set(file, 1);
+  try {
+    return await fn();
+  } finally {
+    release(file);
+  }
+}
+
+/** The lock of the install that `--root` / `--config` point at. */
+export function withSetupLock<T>(where: { root?: string; config?: string }, fn: () => Promise<T>): Promise<T> {
+  const target = new Target(where.root);
+  return withInstallLock(target, detectLayout(target, where.config).configPath, fn);
+}
