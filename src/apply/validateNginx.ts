@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { execa } from 'execa';
 import type { Layout } from '../model/layout.js';
 import type { Target } from '../io/target.js';
@@ -93,6 +94,9 @@ async function withUsableCertificates(target: Target, sitePath: string, dir: str
       (_m, k: string, p: string) => `${k} ${target.path(p)};`,
     );
   }
+  // Unprivileged staging: nginx -t binds every listen address, and a normal user may not bind 80
+  // or 443. Only then, the copy listens on free loopback ports; every other byte is the site's.
+  if (process.getuid?.() !== 0) text = await onFreeLoopbackPorts(text);
   const out = path.join(dir, 'site.conf');
   writeFileSync(out, text);
   return out;
@@ -100,4 +104,30 @@ async function withUsableCertificates(target: Target, sitePath: string, dir: str
 
 function lastLines(s: string, n = 3): string {
   return s.trim().split('\n').slice(-n).join(' | ');
+}
+
+/** A free TCP port on loopback, for a test bind that must not clash. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Each `listen` address of a config moved to a free loopback port (one per original port). */
+async function onFreeLoopbackPorts(text: string): Promise<string> {
+  const ports = new Map<string, number>();
+  for (const m of text.matchAll(/^\s*listen\s+(\S+?)(?=[\s;])/gm)) {
+    const port = /(\d+)$/.exec(m[1]!)?.[1];
+    if (port && !ports.has(port)) ports.set(port, await freePort());
+  }
+  return text.replace(/^(\s*listen\s+)(\S+?)(?=[\s;])/gm, (whole, head: string, addr: string) => {
+    const port = /(\d+)$/.exec(addr)?.[1];
+    if (!port) return whole;
+    return `${head}${addr.startsWith('[') ? '[::1]' : '127.0.0.1'}:${ports.get(port)}`;
+  });
 }

@@ -1,0 +1,44 @@
+// The README's unprivileged staging: `setup ... --yes --root DIR` as a normal user writes the whole
+// install, the nginx site included (its validation binds no privileged port), and exits 0.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../harness/tmp.js';
+import { BIN } from './run.js';
+
+const asRoot = process.getuid?.() === 0;
+const requireRoot = Boolean(process.env.CI) || asRoot;
+
+describe.skipIf(!requireRoot)('staging as a normal user', () => {
+  it('writes server.conf, the secrets and the nginx site, and exits 0', () => {
+    expect(asRoot, 'this test switches to the user nobody, which needs root').toBe(true);
+    const dir = tempDir('spreed-unpriv-');
+    chmodSync(dir, 0o777);
+    const stage = path.join(dir, 'stage');
+    const out = execFileSync(
+      'su',
+      [
+        '-s',
+        '/bin/sh',
+        'nobody',
+        '-c',
+        `HOME=${dir} NO_COLOR=1 node ${BIN} setup --hostname hpb.example.org --nextcloud https://cloud.example.org --yes --root ${stage} 2>&1; echo "exit=$?"`,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(out).toContain('exit=0');
+    expect(out).not.toContain('error:');
+    for (const f of [
+      'etc/nextcloud-spreed-signaling/server.conf',
+      'etc/nginx/sites-available/spreed-signaling.conf',
+      'etc/nginx/sites-enabled/spreed-signaling.conf',
+    ]) {
+      expect(existsSync(path.join(stage, f)), f).toBe(true);
+    }
+    // The site as written still listens where it should: only the validation copy moved.
+    expect(readFileSync(path.join(stage, 'etc/nginx/sites-available/spreed-signaling.conf'), 'utf8')).toMatch(
+      /^\s*listen 443 ssl/m,
+    );
+  });
+});
