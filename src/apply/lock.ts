@@ -21,7 +21,8 @@ const held = new Map<string, number>();
 /** Where the lock of the install whose server.conf is `configPath` lives (under --root: in the root). */
 export function lockPath(target: Target, configPath: string): string {
   // Under --root in the root (when it exists yet), else the system's lock directory.
-  const dir = target.root && existsSync(target.root) ? target.root : existsSync('/run/lock') ? '/run/lock' : os.tmpdir();
+  const dir =
+    target.root && existsSync(target.root) ? target.root : existsSync('/run/lock') ? '/run/lock' : os.tmpdir();
   const key = createHash('sha256')
     .update(path.resolve(target.path(configPath)))
     .digest('hex')

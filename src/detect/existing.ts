@@ -1,6 +1,6 @@
 // Reads what an existing install already says: its server.conf (by the server's own rules) and
 // its secret files. Unreadable or unparsable files are problems: nothing is written over them.
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { parseGoconf, GoconfSyntaxError } from '../goconf/parse.js';
 import { deploymentFromConf, type ConfReading } from '../goconf/toModel.js';
@@ -24,6 +24,16 @@ export function readExistingInstall(
   const confPath = target.path(layout.configPath);
   let text: string | undefined;
   try {
+    // Never read (and so never rewrite) server.conf through a link: it may lead anywhere.
+    if (lstatSync(confPath, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      problems.push(
+        problem(
+          `${layout.configPath} is a symbolic link (to ${readlinkSync(confPath)}): spreed-setup writes no file through a link`,
+          'replace the link by the file itself, then run again',
+        ),
+      );
+      return { existing, problems };
+    }
     text = readFileSync(confPath, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -29,6 +29,12 @@ export interface HostFacts {
   nginxVersion?: string;
   /** What is at a system path; undefined when nothing is. Throws UnreadableFile. */
   file(systemPath: string): FileFact | undefined;
+  /**
+   * The first directory on the way to a system path that is a symbolic link, with its target
+   * (under --root: counted from the root, which itself may be anywhere). Nothing is ever written
+   * through a link: it could lead out of the root or out of the directories we manage.
+   */
+  linkOnPath(systemPath: string): { path: string; target: string } | undefined;
 }
 
 /** The group database as name -> gid (real system, never the staged tree). */
@@ -68,6 +74,19 @@ export function systemHost(target: Target, opts: { nginxVersion?: string } = {})
       return groups.get(name);
     },
     ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
+    linkOnPath: (p) => {
+      const parts = p.split('/').filter(Boolean);
+      for (let i = 1; i < parts.length; i++) {
+        const dir = `/${parts.slice(0, i).join('/')}`;
+        try {
+          const real = target.path(dir);
+          if (lstatSync(real).isSymbolicLink()) return { path: dir, target: readlinkSync(real) };
+        } catch {
+          return undefined; // missing: nothing below it exists either
+        }
+      }
+      return undefined;
+    },
     file: (p) => {
       if (seen.has(p)) return seen.get(p);
       const real = target.path(p);
@@ -116,5 +135,13 @@ export function memoryHost(opts: {
     groupId: (name) => opts.groups?.[name],
     ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
     file: (p) => files.get(p),
+    linkOnPath: (p) => {
+      const parts = p.split('/').filter(Boolean);
+      for (let i = 1; i < parts.length; i++) {
+        const f = files.get(`/${parts.slice(0, i).join('/')}`);
+        if (f?.kind === 'link') return { path: `/${parts.slice(0, i).join('/')}`, target: f.target };
+      }
+      return undefined;
+    },
   };
 }

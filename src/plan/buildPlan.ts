@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Deployment } from '../model/deployment.js';
 import type { ServerTraits } from '../model/versions.js';
 import type { Layout } from '../model/layout.js';
-import { UnreadableFile, type HostFacts } from '../io/host.js';
+import { UnreadableFile, type FileFact, type HostFacts } from '../io/host.js';
 import type { ExistingInstall } from '../detect/existing.js';
 import { resolveSecrets, secretSpecsFor, TURN_SECRET, type Secrets } from '../secrets/secrets.js';
 import { compatibilityProblems, readBackDifferences, renderServerConf } from '../render/serverConf.js';
@@ -73,6 +73,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
       try {
         const f = ctx.host.file(file);
         if (f?.kind === 'file') return f.content.trim();
+        if (f?.kind === 'link') return undefined; // refused below with the other links
         if (f)
           fileRead.push(
             problem(`cannot read secret file ${file}: not a regular file`, 'make it a regular file, or move it away'),
@@ -178,10 +179,52 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     }
   }
 
+  problems.push(...linkProblems(ctx.host, desired));
+  if (problems.length) return { plan: { changes: [], secretValues: [] }, secrets: resolved.secrets, notices, problems };
+
   const secretValues = [
     ...[...resolved.secrets.values()].map((s) => s.value),
     ...(ctx.existing.reading ? [...ctx.existing.reading.secrets.values()] : []),
     ...ctx.existing.secretFiles.values(),
   ];
   return { plan: planChanges(ctx.host, desired, secretValues), secrets: resolved.secrets, notices, problems };
+}
+
+/** Where backups go; nothing may lead there through a link either. */
+const BACKUP_ROOT = '/var/backups/spreed-setup';
+
+/**
+ * Every file is written where it is, never through a symbolic link: a link on the way (or a link
+ * where a file belongs) could lead out of --root or out of the directories we manage. Our own
+ * sites-enabled link is the one link we write.
+ */
+function linkProblems(host: HostFacts, desired: DesiredFile[]): Problem[] {
+  const out: Problem[] = [];
+  const seen = new Set<string>();
+  const report = (p: string, to: string, what: string) => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    out.push(
+      problem(
+        `${p} is a symbolic link (to ${to}): spreed-setup writes no ${what} through a link`,
+        `replace the link by the ${what === 'file' ? 'file' : 'directory'} itself, then run again`,
+      ),
+    );
+  };
+  for (const d of [
+    ...desired.map((f) => ({ path: f.path, isLink: f.linkTarget !== undefined })),
+    { path: `${BACKUP_ROOT}/x`, isLink: false },
+  ]) {
+    const on = host.linkOnPath(d.path);
+    if (on) report(on.path, on.target, 'directory');
+    if (d.isLink || d.path.startsWith(`${BACKUP_ROOT}/`)) continue;
+    let f: FileFact | undefined;
+    try {
+      f = host.file(d.path);
+    } catch {
+      continue; // unreadable: reported where it is read
+    }
+    if (f?.kind === 'link') report(d.path, f.target, 'file');
+  }
+  return out;
 }
