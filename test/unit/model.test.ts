@@ -113,7 +113,13 @@ describe("version from a running server's features", async () => {
         'transient-data',
         'welcome',
       ]),
-    ).toBe('1.0.0');
+    ).toBe('1.2.0');
     expect(versionFromFeatures(['audio-video-permissions', 'federation', 'hello-v2', 'welcome'])).toBe('2.0.0');
+  });
+
+  it('knows the features of 2.0.2 and 2.1.x, and skips one no release has', () => {
+    expect(versionFromFeatures(['federation', 'join-features', 'offer-codecs'])).toBe('2.0.2');
+    expect(versionFromFeatures(['federation', 'serverinfo', 'chat-relay', 'transient-sessiondata'])).toBe('2.1.0');
+    expect(versionFromFeatures(['hello-v2', 'changed-users'])).toBe('1.0.0');
   });
 });
