@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 import { DEFAULT_BASE_PATH, DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS } from './defaults.js';
-import { isValidHostname, nextcloudUrlProblem } from './urls.js';
+import { basePathProblem, isValidHostname, nextcloudUrlProblem } from './urls.js';
 
 /** Section names the server already uses: a backend id equal to one would collide. */
 export const RESERVED_BACKEND_IDS = [
@@ -129,6 +129,10 @@ export const DeploymentSchema = z
     basePath: z
       .string()
       .regex(/^\/[A-Za-z0-9._~/-]*[^/]$|^\/[A-Za-z0-9._~-]+$/, 'must start with / and not end with /')
+      .superRefine((p, ctx) => {
+        const problem = basePathProblem(p);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default(DEFAULT_BASE_PATH),
     listen: HostPortSchema.default(DEFAULT_LISTEN),
     backends: z.array(BackendSchema).min(1, 'at least one Nextcloud (--nextcloud URL) is needed'),

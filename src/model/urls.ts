@@ -84,4 +84,24 @@ export function talkServerUrlKey(url: string): string {
   return u;
 }
 
+/**
+ * Why a base path would fail for Talk, or undefined: Talk lower-cases the whole server URL before
+ * it calls it, while nginx locations and the server's paths are case-sensitive.
+ */
+export function basePathProblem(basePath: string): string | undefined {
+  if (basePath === basePath.toLowerCase()) return undefined;
+  return `has upper-case letters: Talk lower-cases the server URL before it calls it, so ${basePath} would answer 404 for Talk; use ${basePath.toLowerCase()}`;
+}
+
+/** The URL Talk would call instead, when a server URL's path has upper-case letters; else undefined. */
+export function talkLowerCasedPath(url: string): string | undefined {
+  let path: string;
+  try {
+    path = new URL(url.trim()).pathname;
+  } catch {
+    return undefined;
+  }
+  return /[A-Z]/.test(path) ? talkServerUrlKey(url) : undefined;
+}
+
 export const sameTalkServer = (a: string, b: string): boolean => talkServerUrlKey(a) === talkServerUrlKey(b);

@@ -113,13 +113,27 @@ export function traitsFor(versionText: string | undefined): ServerTraits {
 
 /**
  * The release that first lists each feature in the X-Spreed-Signaling-Features header (facts
- * sheet: `api_signaling.go` at each tag). Only the ones that tell releases apart are needed.
+ * sheet: `api_signaling.go` at each tag); null: in no released server yet. Talk's demands name
+ * these releases, and a running server's header tells its version by them.
  */
-export const FEATURE_SINCE: Readonly<Record<string, string>> = {
+export const FEATURE_SINCE: Readonly<Record<string, string | null>> = {
   'audio-video-permissions': '0.4.1',
+  'incall-all': '0.5.0',
+  'update-sdp': '0.5.0',
+  'transient-data': '0.5.0',
   welcome: '1.0.0',
   'hello-v2': '1.0.0',
+  switchto: '1.1.0',
+  dialout: '1.2.0',
   federation: '2.0.0',
+  'join-features': '2.0.2',
+  'recipient-call': '2.0.2',
+  'offer-codecs': '2.0.2',
+  serverinfo: '2.0.3',
+  'chat-relay': '2.1.0',
+  'transient-sessiondata': '2.1.0',
+  /** Talk 24.0.3+ asks for it; strukturag/nextcloud-spreed-signaling has it in no release. */
+  'changed-users': null,
 };
 
 /**

@@ -98,7 +98,9 @@ describe("Talk's feature demands", () => {
     expect(judgeFeatures(f124, 30).missingRequired).toEqual(['federation']);
     expect(judgeFeatures(f124, 29).missingRequired).toEqual([]);
     expect(judgeFeatures(f202, 31).missingRequired).toEqual([]);
-    expect(judgeFeatures(f202, 31).missingOptional).toEqual(['chat-relay']);
+    // Talk 21 (Nextcloud 31) asks for dialout and join-features only; chat-relay from Talk 23.
+    expect(judgeFeatures(f202, 31).missingOptional).toEqual([]);
+    expect(judgeFeatures(f202, 33).missingOptional).toEqual(['chat-relay']);
     expect(judgeFeatures(f124, undefined).missingRequired).toEqual(['federation']);
   });
 });
@@ -287,5 +289,24 @@ describe("the server's backend URL matching, and overwrite.cli.url through occ",
     expect(o.detail).toContain('overwrite.cli.url http://Cloud.example.org matches no backend url');
     expect(o.detail).not.toContain('s3cr3t-value');
     expect(calls.every((c) => c.includes('--no-warnings'))).toBe(true);
+  });
+});
+
+describe("Talk's demands table", () => {
+  it('picks the row of a Talk release, prereleases by their x.y.z, the newest when unknown', async () => {
+    const { talkDemands, serverReleaseFor } = await import('../../src/check/talk.js');
+    const { parseVersion } = await import('../../src/model/versions.js');
+    const optional = (v?: string) => talkDemands(v ? parseVersion(v) : undefined).optional;
+    expect(optional('19.0.12')).toEqual(['dialout']);
+    expect(optional('22.0.3-rc.1')).toEqual(['dialout', 'join-features', 'chat-relay']);
+    expect(optional('22.0.10')).toEqual(['dialout', 'join-features']);
+    expect(optional('24.0.3')).toContain('changed-users');
+    expect(optional()).toEqual(optional('24.0.3'));
+    expect(talkDemands(parseVersion('19.0.0')).required).not.toContain('federation');
+    expect([
+      serverReleaseFor('chat-relay'),
+      serverReleaseFor('changed-users'),
+      serverReleaseFor('join-features'),
+    ]).toEqual(['2.1.0', 'none yet', '2.0.2']);
   });
 });

@@ -22,6 +22,7 @@ export interface FakeNextcloudOptions {
   version?: { major: number; minor: number; micro: number } | null;
   /** Talk installed and enabled (capabilities.spreed present, backend endpoint routed). */
   talk?: boolean;
+  /** Talk's version in its capabilities (`spreed.version`); default Talk N.1.0 for Nextcloud N+10. */
   talkVersion?: string;
   /** Talk's signaling secret (talk:signaling:add's secret). */
   secret: string;
@@ -103,7 +104,9 @@ export async function startFakeNextcloud(opts: FakeNextcloudOptions): Promise<Fa
           capabilities.spreed = {
             features: ['audio', 'video', 'chat-v2', 'federation-v1'],
             config: { signaling: { 'session-ping-limit': 200 } },
-            version: opts.talkVersion ?? '20.1.0',
+            // Talk's app version (lib/Capabilities.php: appManager->getAppVersion('spreed')); Talk N
+            // runs on Nextcloud N+10.
+            version: opts.talkVersion ?? `${version ? version.major - 10 : 20}.1.0`,
           };
         }
         const data: Record<string, unknown> = { capabilities };

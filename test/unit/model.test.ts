@@ -99,6 +99,15 @@ describe('server version traits', () => {
   });
 });
 
+describe('base path and Talk', () => {
+  it('refuses a mixed-case base path, saying why and what to use', () => {
+    expect(issues({ ...base, basePath: '/Standalone-Signaling' })).toEqual([
+      'basePath: has upper-case letters: Talk lower-cases the server URL before it calls it, so /Standalone-Signaling would answer 404 for Talk; use /standalone-signaling',
+    ]);
+    expect(issues({ ...base, basePath: '/signaling/v2' })).toEqual([]);
+  });
+});
+
 describe("version from a running server's features", async () => {
   const { versionFromFeatures } = await import('../../src/model/versions.js');
   it('maps the real feature lists (seen on 0.4.1, 1.2.4, 2.0.2) to a safe lower bound', () => {
@@ -113,7 +122,13 @@ describe("version from a running server's features", async () => {
         'transient-data',
         'welcome',
       ]),
-    ).toBe('1.0.0');
+    ).toBe('1.2.0');
     expect(versionFromFeatures(['audio-video-permissions', 'federation', 'hello-v2', 'welcome'])).toBe('2.0.0');
+  });
+
+  it('knows the features of 2.0.2 and 2.1.x, and skips one no release has', () => {
+    expect(versionFromFeatures(['federation', 'join-features', 'offer-codecs'])).toBe('2.0.2');
+    expect(versionFromFeatures(['federation', 'serverinfo', 'chat-relay', 'transient-sessiondata'])).toBe('2.1.0');
+    expect(versionFromFeatures(['hello-v2', 'changed-users'])).toBe('1.0.0');
   });
 });

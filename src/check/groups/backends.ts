@@ -59,7 +59,12 @@ export function backendChecks(g: GroupContext<BackendsIO>): CheckDef[] {
             'occ app:install spreed (or occ app:enable spreed)',
             data,
           );
-        return pass(`Nextcloud ${r.version.string}, Talk ${r.spreed.version ?? '?'} reachable from this host`, data);
+        // Talk's version (its capabilities' `version`, the app's) decides what it demands of the server.
+        const talk = typeof r.spreed.version === 'string' ? { talk: r.spreed.version } : {};
+        return pass(`Nextcloud ${r.version.string}, Talk ${r.spreed.version ?? '?'} reachable from this host`, {
+          ...data,
+          ...talk,
+        });
       },
     });
 

@@ -1,12 +1,16 @@
 // Registration in Talk, read through occ: Talk lists the public URL, holds the backend's secret,
-// is not in internal signaling mode, and calls itself by a URL a backend covers.
+// is not in internal signaling mode, and calls itself by a URL a backend covers; and what Talk's
+// setup check warns about (several servers, conversation_cluster) or Talk's lower-casing breaks.
 import { backendUrlCovers } from '../backendUrl.js';
 import type { CheckIO } from '../io.js';
 import { occComplaint, parseSignalingList } from '../occ.js';
-import { talkServerUrlKey } from '../../model/urls.js';
+import { talkLowerCasedPath, talkServerUrlKey } from '../../model/urls.js';
 import type { CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
-import { fail, pass, skip } from './outcome.js';
+import { fail, pass, skip, warn } from './outcome.js';
+
+const LOWER_CASE_FIX =
+  'use a lower-case path: basePath in the answers file (e.g. /standalone-signaling), spreed-setup setup, then spreed-setup register';
 
 export type RegistrationIO = Pick<CheckIO, 'occ'>;
 
@@ -18,8 +22,15 @@ export function registrationChecks(g: GroupContext<RegistrationIO>): CheckDef[] 
     title: 'Registration in Talk',
     timeoutFix: 'occ did not finish in time: run it by hand to see why (database, locks)',
     async run(ctx) {
-      if (!inputs.occ || inputs.occ.length === 0)
+      if (!inputs.occ || inputs.occ.length === 0) {
+        const lowered = publicUrl ? talkLowerCasedPath(publicUrl) : undefined;
+        if (lowered)
+          return warn(
+            `${publicUrl}'s path has upper-case letters: Talk lower-cases it and calls ${lowered}, which nginx does not serve (Talk's settings not read: no --occ)`,
+            LOWER_CASE_FIX,
+          );
         return skip('not checked: pass --occ "sudo -u www-data php /var/www/nextcloud/occ" to read Talk\'s settings');
+      }
       if (!publicUrl) return skip('skipped: no public URL to look for');
       const exec = inputs.occExec ?? io.occ;
       const occ = inputs.occ;
@@ -69,10 +80,45 @@ export function registrationChecks(g: GroupContext<RegistrationIO>): CheckDef[] 
           );
         }
       }
-      const verify = parsed.servers.find((s) => talkServerUrlKey(s.server) === ours)?.verify;
-      return pass(
-        `Talk lists ${publicUrl}${verify === false ? ' (certificate not verified)' : ''}; signaling mode ${mode.exitCode === 0 && mode.stdout.trim() ? mode.stdout.trim() : 'default'}`,
-      );
+      const entry = parsed.servers.find((s) => talkServerUrlKey(s.server) === ours)!;
+      const signalingMode = mode.exitCode === 0 ? mode.stdout.trim() : '';
+      const listedText = `Talk lists ${publicUrl}${entry.verify === false ? ' (certificate not verified)' : ''}; signaling mode ${signalingMode || 'default'}`;
+      // What Talk's own setup check (lib/SetupCheck/HighPerformanceBackend.php) warns about, in its order.
+      const warnings: { detail: string; fix: string }[] = [];
+      if (signalingMode === 'conversation_cluster') {
+        warnings.push({
+          detail:
+            "signaling_mode = conversation_cluster is deprecated (Talk's setup check warns; the server supports real clustering)",
+          fix: 'cluster the servers behind one load-balanced URL, register only that, then: occ config:app:delete spreed signaling_mode --no-warnings',
+        });
+      }
+      if (parsed.servers.length > 1) {
+        const others = listed.filter((u) => talkServerUrlKey(u) !== ours);
+        const first =
+          talkServerUrlKey(listed[0]!) === ours ? '' : `; its setup check tests only the first, ${listed[0]}`;
+        // talk:signaling:delete removes every entry with exactly that string; register adds ours once.
+        const steps = [...new Set(others)].map((u) => `occ talk:signaling:delete ${u}`);
+        if (listed.length - others.length > 1)
+          steps.push(`occ talk:signaling:delete ${entry.server} (every copy), then spreed-setup register`);
+        warnings.push({
+          detail: `Talk lists ${listed.length} signaling servers (${listed.join(', ')}): defining several is deprecated${first}`,
+          fix: `keep one URL (a cluster is one load-balanced URL): ${steps.join('; ')}`,
+        });
+      }
+      // Talk lower-cases the URL before it calls it; nginx and the server match paths case-sensitively.
+      const lowered = [entry.server, publicUrl].map(talkLowerCasedPath).find((u) => u !== undefined);
+      if (lowered) {
+        warnings.push({
+          detail: `the URL's path has upper-case letters: Talk lower-cases it and calls ${lowered}, which nginx does not serve`,
+          fix: LOWER_CASE_FIX,
+        });
+      }
+      if (warnings.length)
+        return warn(
+          `${listedText}, but ${warnings.map((w) => w.detail).join('; ')}`,
+          warnings.map((w) => w.fix).join('; '),
+        );
+      return pass(listedText);
     },
   });
   return defs;

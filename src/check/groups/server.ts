@@ -4,7 +4,7 @@ import { formatVersion, parseVersion } from '../../model/versions.js';
 import { versionFromFeatures } from '../../model/versions.js';
 import type { CheckIO } from '../io.js';
 import type { CheckDef } from '../runner.js';
-import { judgeFeatures, UPDATE_FIX } from '../talk.js';
+import { describeMissing, type FeatureVerdict, judgeFeatures, optionalFix, UPDATE_FIX } from '../talk.js';
 import type { GroupContext } from './context.js';
 import { fail, noAnswer, pass, warn } from './outcome.js';
 
@@ -65,7 +65,8 @@ export function serverChecks(g: GroupContext<ServerIO>): CheckDef[] {
     },
   });
 
-  // Version verdict: what Talk on the Nextcloud it serves would say.
+  // Version verdict: what Talk on each Nextcloud it serves would say, in Talk's order (required
+  // features, then the clocks, then optional features).
   defs.push({
     id: 'server.talk',
     title: 'Version for Talk',
@@ -75,9 +76,26 @@ export function serverChecks(g: GroupContext<ServerIO>): CheckDef[] {
       const features = (local.data?.features as string[]) ?? [];
       const reported = String(local.data?.reported ?? 'unknown');
       const ncs = await Promise.all(setup.backends.map((b) => ctx.outcome(`backend.${b.id}.nextcloud`)));
-      const majors = ncs.map((o) => o?.data?.major).filter((m): m is number => typeof m === 'number');
-      const major = majors.length ? Math.max(...majors) : undefined;
-      const verdict = judgeFeatures(features, major);
+      const known = ncs
+        .map((o) => ({ major: o?.data?.major, talk: o?.data?.talk }))
+        .filter((n): n is { major: number; talk: string | undefined } => typeof n.major === 'number')
+        .map((n) => judgeFeatures(features, n.major, typeof n.talk === 'string' ? n.talk : undefined));
+      const required = known.find((v) => v.verdict === 'UPDATE_REQUIRED');
+      if (required) {
+        return fail(
+          `UPDATE_REQUIRED: ${talkOn(required)} needs ${required.missingRequired.join(', ')}, which server ${reported} lacks`,
+          UPDATE_FIX,
+          { ...required },
+        );
+      }
+      if (!known.length) {
+        const newest = judgeFeatures(features, undefined);
+        if (newest.missingRequired.length)
+          return warn(
+            `Nextcloud's version is unknown (its capabilities were not read); Talk on Nextcloud 30 or newer would show UPDATE_REQUIRED: server ${reported} lacks ${newest.missingRequired.join(', ')}`,
+            UPDATE_FIX,
+          );
+      }
       const serverDate = local.data?.date as string | undefined;
       for (const o of ncs) {
         const ncDate = o?.data?.date as string | undefined;
@@ -91,26 +109,33 @@ export function serverChecks(g: GroupContext<ServerIO>): CheckDef[] {
           }
         }
       }
-      if (verdict.missingRequired.length) {
-        const lacks = verdict.missingRequired.join(', ');
-        if (major !== undefined) {
-          return fail(
-            `UPDATE_REQUIRED: Talk on Nextcloud ${major} needs ${lacks}, which server ${reported} lacks`,
-            UPDATE_FIX,
-          );
-        }
+      const optional = known.find((v) => v.verdict === 'UPDATE_OPTIONAL');
+      if (optional) {
         return warn(
-          `Nextcloud's version is unknown (its capabilities were not read); Talk on Nextcloud 30 or newer would show UPDATE_REQUIRED: server ${reported} lacks ${lacks}`,
-          UPDATE_FIX,
+          `UPDATE_OPTIONAL: ${talkOn(optional)} accepts server ${reported} but warns that it lacks ${describeMissing(optional.missingOptional)}`,
+          optionalFix(optional.missingOptional),
+          { ...optional },
         );
       }
-      const opt = verdict.missingOptional.length
-        ? `; optional features missing: ${verdict.missingOptional.join(', ')}`
+      if (known.length) {
+        return pass(
+          `${[...new Set(known.map(talkOn))].join(', ')} accepts server ${reported}: all required features present`,
+          { ...known[0]! },
+        );
+      }
+      const newest = judgeFeatures(features, undefined);
+      const opt = newest.missingOptional.length
+        ? `; optional features missing: ${describeMissing(newest.missingOptional)}`
         : '';
       return pass(
-        `${major !== undefined ? `Talk on Nextcloud ${major}` : "Current Talk (Nextcloud's version unknown)"} accepts server ${reported}: all required features present${opt}`,
+        `Current Talk (Nextcloud's version unknown) accepts server ${reported}: all required features present${opt}`,
       );
     },
   });
   return defs;
+}
+
+/** "Talk 24.0.3 on Nextcloud 34", or "Talk on Nextcloud 30" when only Nextcloud's version is known. */
+function talkOn(v: FeatureVerdict): string {
+  return `Talk${v.talk ? ` ${v.talk}` : ''} on Nextcloud ${v.nextcloudMajor}`;
 }

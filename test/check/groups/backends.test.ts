@@ -28,7 +28,7 @@ describe('backend.ID.nextcloud', () => {
     const run = checks({ capabilities: async (url, opts) => (seen.push({ url, opts }), { ok: true, ...caps() }) });
     const o = await run('backend.cloud.nextcloud');
     expect(shown(o)).toEqual({ status: 'pass', detail: 'Nextcloud 30.0.5, Talk 20.1.0 reachable from this host' });
-    expect(o.data).toEqual({ major: 30, date: 'Wed, 01 Jan 2025 12:00:00 GMT' });
+    expect(o.data).toEqual({ major: 30, date: 'Wed, 01 Jan 2025 12:00:00 GMT', talk: '20.1.0' });
     expect(seen).toEqual([{ url: NEXTCLOUD, opts: { insecure: false, timeoutMs: 1000 } }]);
   });
 

@@ -105,4 +105,56 @@ describe('registration', () => {
     });
     expect(o.calls).toEqual([]);
   });
+
+  it("warns as Talk's setup check does when several servers are listed, with the deletes", async () => {
+    const other = 'https://old.example.org/standalone-signaling';
+    const o = occ({ list: occRun(listed([other, PUBLIC_URL])) });
+    expect(shown(await o.run())).toEqual({
+      status: 'warn',
+      detail: `Talk lists ${PUBLIC_URL}; signaling mode default, but Talk lists 2 signaling servers (${other}, ${PUBLIC_URL}): defining several is deprecated; its setup check tests only the first, ${other}`,
+      fix: `keep one URL (a cluster is one load-balanced URL): occ talk:signaling:delete ${other}`,
+    });
+  });
+
+  it('warns on the same URL registered twice (talk:signaling:add appends), with the way back to one', async () => {
+    const o = occ({ list: occRun(listed([PUBLIC_URL, PUBLIC_URL])) });
+    const r = await o.run();
+    expect(r.status).toBe('warn');
+    expect(r.fix).toBe(
+      `keep one URL (a cluster is one load-balanced URL): occ talk:signaling:delete ${PUBLIC_URL} (every copy), then spreed-setup register`,
+    );
+  });
+
+  it('warns that conversation_cluster is deprecated', async () => {
+    const o = occ({ mode: occRun('conversation_cluster\n') });
+    expect(shown(await o.run())).toEqual({
+      status: 'warn',
+      detail: `Talk lists ${PUBLIC_URL}; signaling mode conversation_cluster, but signaling_mode = conversation_cluster is deprecated (Talk's setup check warns; the server supports real clustering)`,
+      fix: 'cluster the servers behind one load-balanced URL, register only that, then: occ config:app:delete spreed signaling_mode --no-warnings',
+    });
+  });
+
+  it('warns when the registered URL has upper-case letters in its path (Talk calls it lower-cased)', async () => {
+    const o = occ({ list: occRun(listed(['https://hpb.example.org/Standalone-Signaling'])) });
+    const r = await o.run();
+    expect(r.status).toBe('warn');
+    expect(r.detail).toContain(`Talk lower-cases it and calls ${PUBLIC_URL}, which nginx does not serve`);
+    expect(r.fix).toMatch(/^use a lower-case path/);
+  });
+
+  it('warns on an upper-case public URL path even without --occ', async () => {
+    const o = occ({}, { publicUrl: 'https://hpb.example.org/Standalone-Signaling' });
+    const r = await o.run();
+    expect(shown(r)).toEqual({
+      status: 'warn',
+      detail: `https://hpb.example.org/Standalone-Signaling's path has upper-case letters: Talk lower-cases it and calls ${PUBLIC_URL}, which nginx does not serve (Talk's settings not read: no --occ)`,
+      fix: 'use a lower-case path: basePath in the answers file (e.g. /standalone-signaling), spreed-setup setup, then spreed-setup register',
+    });
+    expect(o.calls).toEqual([]);
+  });
+
+  it('an upper-case host is no warning (hosts are case-insensitive)', async () => {
+    const o = occ({ list: occRun(listed(['https://HPB.Example.org/standalone-signaling'])) });
+    expect((await o.run()).status).toBe('pass');
+  });
 });
