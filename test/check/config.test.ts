@@ -157,7 +157,7 @@ describe('config check', () => {
     const o = await configCheck(conf('2.0.2', base(ENV_SECRETS)), { BLOCK_KEY: BLOCK });
     expect(o.status).toBe('fail');
     expect(o.detail).toContain('blockkey is 12 bytes');
-    expect(o.detail).toContain('[sessions] blockkey holds $(BLOCK_KEY), which server 2.0.2');
+    expect(o.detail).toContain('[sessions] blockkey holds $(BLOCK_KEY), which the server 2.0.2');
     expect(o.detail).toContain('takes literally (the environment is read there only from 2.0.3)');
   });
 
@@ -186,5 +186,11 @@ describe('config check', () => {
     );
     expect(o.status).toBe('fail');
     expect(o.detail).toContain('url https://cloud.example.org/ocs/v2.php');
+  });
+
+  it('warns where %(name)s makes the server read a value as empty', async () => {
+    const o = await configCheck(conf('2.0.2', base()).text.replace('[nats]\n', '[app]\nname = %(nope)s\n[nats]\n'));
+    expect(o.status).toBe('warn');
+    expect(o.detail).toContain('[app] name: %(nope)s names no non-empty key in [app] or [default]');
   });
 });

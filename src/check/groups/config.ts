@@ -3,6 +3,7 @@
 import {
   fromEnvironmentText,
   getValue,
+  interpolationProblem,
   readBool,
   readServerValue,
   splitList,
@@ -59,11 +60,20 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
       for (const p of reading?.problems ?? [])
         problems.push({ detail: p, fix: 'correct it in server.conf, or run spreed-setup setup' });
       for (const e of reading?.fromEnv ?? []) notes.push(`[${e.section}] ${e.key} ${fromEnvironmentText(e.names)}`);
+      for (const [section, entries] of doc.sections)
+        for (const key of entries.keys()) {
+          const unfold = interpolationProblem(doc, section, key);
+          if (unfold)
+            warnings.push({
+              detail: `[${section}] ${key}: ${unfold}`,
+              fix: `define the name in [${section}] or [default], or write the value itself`,
+            });
+        }
       const ids = splitList(getValue(doc, 'backend', 'backends')).map((s) => s.toLowerCase());
       for (const e of reading?.literalEnv ?? []) {
         const since = envExpansionSince(ids.includes(e.section) ? '*backend*' : e.section, e.key);
         warnings.push({
-          detail: `[${e.section}] ${e.key} holds ${e.names.map((n) => `$(${n})`).join(', ')}, which server ${vText ?? ''} takes literally (${since ? `the environment is read there only from ${since}` : 'no release reads the environment there'})`,
+          detail: `[${e.section}] ${e.key} holds ${e.names.map((n) => `$(${n})`).join(', ')}, which the server${vText ? ` ${vText}` : ''} takes literally (${since ? `the environment is read there only from ${since}` : 'no release reads the environment there'})`,
           fix: since ? `write the value itself, or install ${since} or newer` : 'write the value itself',
         });
       }
@@ -182,7 +192,8 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
         }
       }
       for (const w of reading?.notices ?? [])
-        if (/allowall/.test(w)) warnings.push({ detail: w, fix: 'set [backend] allowall = false outside development' });
+        if (w.startsWith('[backend] allowall = '))
+          warnings.push({ detail: w, fix: 'set [backend] allowall = false outside development' });
       if (problems.length) {
         const more =
           problems.length + warnings.length > 1
@@ -195,7 +206,7 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
       }
       if (warnings.length) return warn(warnings.map((w) => w.detail).join('; '), warnings[0]!.fix);
       return pass(
-        `${setup.configPath} parses as the server reads it; keys valid; ${ids.length} backend(s) complete${vText ? ` for ${vText}` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}`,
+        `${setup.configPath} parses as the server reads it; keys valid; ${ids.length} backend(s) complete${vText ? ` for ${vText}` : ''}${notes.length ? `; ${[...new Set(notes)].join('; ')}` : ''}`,
       );
     },
   });
