@@ -7,8 +7,8 @@ import { Target } from '../io/target.js';
 import type { Layout } from '../model/layout.js';
 import { readSecretFile } from '../detect/existing.js';
 import { readState } from '../detect/installed.js';
-import { GoconfSyntaxError, parseGoconf, type GoconfDocument } from '../goconf/parse.js';
-import { deploymentFromConf, type ConfReading } from '../goconf/toModel.js';
+import { GoconfSyntaxError, parseGoconf, type Environment, type GoconfDocument } from '../goconf/parse.js';
+import { deploymentFromConf, type ConfReading, type EnvSetting } from '../goconf/toModel.js';
 import type { DeploymentInput } from '../model/deployment.js';
 import { DEFAULT_BASE_PATH } from '../model/defaults.js';
 import { problem, UserError } from '../errors.js';
@@ -36,14 +36,21 @@ export interface CheckSetup {
   mcu?: DeploymentInput['mcu'];
   /** secret name (hashkey, blockkey, internalsecret, backend-<id>) -> value; never printed. */
   secrets: Map<string, string>;
+  /** Secrets the server takes from its environment, which `env` does not tell: name -> where. */
+  secretsFromEnv: Map<string, EnvSetting>;
+  /** The server's environment as far as the caller knows it (not this shell's). */
+  env: Environment;
   /** `https://HOST[:PORT]/standalone-signaling` from the state file, when known. */
   publicUrl?: string;
   /** The server version setup rendered the files for (recorded in the state file). */
   renderedFor?: string;
 }
 
-/** Reads the installed setup. Throws a UserError (exit 2) only when there is no server.conf at all. */
-export function readCheckSetup(opts: { root?: string; config?: string }): CheckSetup {
+/**
+ * Reads the installed setup as the server that setup rendered for reads it (`env`: the service's
+ * environment, when known). Throws a UserError (exit 2) only when there is no server.conf at all.
+ */
+export function readCheckSetup(opts: { root?: string; config?: string; env?: Environment }): CheckSetup {
   const target = new Target(opts.root);
   const layout = detectLayout(target, opts.config);
   const file = target.path(layout.configPath);
@@ -67,7 +74,15 @@ export function readCheckSetup(opts: { root?: string; config?: string }): CheckS
       ),
     ]);
   }
-  const setup: CheckSetup = { target, layout, configPath: layout.configPath, backends: [], secrets: new Map() };
+  const setup: CheckSetup = {
+    target,
+    layout,
+    configPath: layout.configPath,
+    backends: [],
+    secrets: new Map(),
+    secretsFromEnv: new Map(),
+    env: opts.env ?? {},
+  };
   const state = readState(target, layout);
   if (state.renderedFor) setup.renderedFor = state.renderedFor;
   try {
@@ -77,17 +92,22 @@ export function readCheckSetup(opts: { root?: string; config?: string }): CheckS
     setup.parseError = err.message;
     return setup;
   }
-  const reading = deploymentFromConf(setup.doc);
+  const reading = deploymentFromConf(setup.doc, { version: state.renderedFor, env: setup.env });
   setup.reading = reading;
   const input = reading.input;
   if (input.listen) setup.listen = input.listen;
-  setup.backends = (input.backends ?? []).map((b) => ({ id: b.id, urls: [...b.urls] }));
+  // A backend whose URL comes from the server's environment cannot be probed from here.
+  const urlFromEnv = new Set(reading.fromEnv.filter((e) => e.key === 'url' || e.key === 'urls').map((e) => e.section));
+  setup.backends = (input.backends ?? [])
+    .filter((b) => !urlFromEnv.has(b.id))
+    .map((b) => ({ id: b.id, urls: [...b.urls] }));
   if (input.nats) setup.nats = input.nats;
   if (input.mcu) setup.mcu = input.mcu;
   for (const [k, v] of reading.secrets) setup.secrets.set(k, v);
+  for (const e of reading.fromEnv) if (e.secret) setup.secretsFromEnv.set(e.secret, e);
   // Secret files fill what server.conf does not hold (never override it: the server reads server.conf).
   for (const { name } of secretSpecsFor({ backends: setup.backends, turn: input.turn })) {
-    if (setup.secrets.has(name)) continue;
+    if (setup.secrets.has(name) || setup.secretsFromEnv.has(name)) continue;
     try {
       const v = readSecretFile(target, layout.secretsDir, name);
       if (v !== undefined) setup.secrets.set(name, v);

@@ -2,7 +2,7 @@
 // its secret files. Unreadable or unparsable files are problems: nothing is written over them.
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { parseGoconf, GoconfSyntaxError } from '../goconf/parse.js';
+import { fromEnvironmentText, parseGoconf, GoconfSyntaxError } from '../goconf/parse.js';
 import { deploymentFromConf, type ConfReading } from '../goconf/toModel.js';
 import { problem, type Problem } from '../errors.js';
 import type { Layout } from '../model/layout.js';
@@ -53,6 +53,15 @@ export function readExistingInstall(
       existing.reading = reading;
       for (const p of reading.problems)
         problems.push(problem(`existing ${layout.configPath}: ${p}`, 'correct or remove that line, then run again'));
+      // A secret from the server's environment cannot be kept: a rewrite would replace it unseen.
+      for (const e of reading.fromEnv)
+        if (e.secret)
+          problems.push(
+            problem(
+              `existing ${layout.configPath}: [${e.section}] ${e.key} is ${fromEnvironmentText(e.names)}, which spreed-setup cannot read, so a rewrite would replace it`,
+              'write the value itself into server.conf (it is then kept), or remove the line to have a new one generated',
+            ),
+          );
     } catch (err) {
       if (!(err instanceof GoconfSyntaxError)) throw err;
       problems.push(

@@ -185,3 +185,46 @@ export function keyIgnoredBy(
   }
   return undefined;
 }
+
+/**
+ * The keys whose `$(VAR)` references the server replaces from its environment, and the first
+ * release that does (upstream `GetStringOptionWithEnv` callers at each tag). `*backend*` stands for
+ * every backend's own section, key `*` for every key of the section. Every other key, and every key
+ * in older releases, takes `$(VAR)` literally.
+ */
+export const ENV_EXPANSION: readonly { section: string; key: string; since: string }[] = [
+  { section: 'http', key: 'listen', since: '1.3.0' },
+  { section: 'https', key: 'listen', since: '1.3.0' },
+  { section: 'nats', key: 'url', since: '1.3.0' },
+  { section: 'mcu', key: 'url', since: '1.3.0' },
+  { section: 'geoip-overrides', key: '*', since: '1.3.0' },
+  { section: 'continent-overrides', key: '*', since: '1.3.0' },
+  { section: 'grpc', key: 'listen', since: '1.3.2' },
+  { section: 'sessions', key: 'hashkey', since: '2.0.3' },
+  { section: 'sessions', key: 'blockkey', since: '2.0.3' },
+  { section: 'clients', key: 'internalsecret', since: '2.0.3' },
+  { section: 'backend', key: 'secret', since: '2.0.3' },
+  { section: '*backend*', key: 'secret', since: '2.0.3' },
+  { section: '*backend*', key: 'url', since: '2.0.3' },
+  { section: '*backend*', key: 'urls', since: TRAIT_SINCE.backendUrls },
+  { section: 'turn', key: 'apikey', since: '2.0.3' },
+  { section: 'turn', key: 'secret', since: '2.0.3' },
+];
+
+/** The first release that expands `$(VAR)` in this key, or undefined when none does. */
+export function envExpansionSince(section: string, key: string): string | undefined {
+  const s = section.toLowerCase();
+  const k = key.toLowerCase();
+  return ENV_EXPANSION.find((r) => r.section === s && (r.key === k || r.key === '*'))?.since;
+}
+
+/**
+ * Whether this server version expands `$(VAR)` in the key. An unknown version (undefined or not
+ * x.y.z) may be any release, so it counts as expanding wherever some release does.
+ */
+export function expandsEnv(version: string | undefined, section: string, key: string): boolean {
+  const since = envExpansionSince(section, key);
+  if (since === undefined) return false;
+  const v = parseVersion(version);
+  return v === undefined || compareVersions(v, parseVersion(since)!) >= 0;
+}

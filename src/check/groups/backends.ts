@@ -3,7 +3,8 @@
 import type { CheckIO } from '../io.js';
 import type { CheckDef } from '../runner.js';
 import { hostOf, type GroupContext } from './context.js';
-import { fail, noAnswer, pass } from './outcome.js';
+import { fromEnvironmentText } from '../../goconf/parse.js';
+import { fail, noAnswer, pass, skip } from './outcome.js';
 
 export type BackendsIO = Pick<CheckIO, 'capabilities' | 'talkSecret' | 'roomRequest'>;
 
@@ -12,6 +13,11 @@ export function backendChecks(g: GroupContext<BackendsIO>): CheckDef[] {
   const defs: CheckDef[] = [];
   for (const b of setup.backends) {
     const secret = setup.secrets.get(`backend-${b.id}`);
+    const env = setup.secretsFromEnv.get(`backend-${b.id}`);
+    /** The secret is in the server's environment, which this check cannot see: nothing to sign with. */
+    const envSkip = env
+      ? skip(`skipped: [${env.section}] secret is ${fromEnvironmentText(env.names)}, which this check cannot see`)
+      : undefined;
     const first = b.urls[0]!;
     defs.push({
       id: `backend.${b.id}.nextcloud`,
@@ -73,6 +79,7 @@ export function backendChecks(g: GroupContext<BackendsIO>): CheckDef[] {
       title: `Talk's secret ${b.id}`,
       needs: [`backend.${b.id}.nextcloud`],
       async run(ctx) {
+        if (envSkip) return envSkip;
         if (!secret)
           return fail(
             `no secret for backend ${b.id} in server.conf or secrets/backend-${b.id}`,
@@ -115,6 +122,7 @@ export function backendChecks(g: GroupContext<BackendsIO>): CheckDef[] {
       title: `Server accepts ${b.id}`,
       needs: ['server'],
       async run(ctx) {
+        if (envSkip) return envSkip;
         if (!secret) return fail(`no secret for backend ${b.id}`, `spreed-setup setup --rotate backend-${b.id} --yes`);
         // One signed room request per URL, stopping at the first refusal (failures are throttled).
         for (const url of b.urls) {

@@ -1,8 +1,24 @@
 // The config check: server.conf judged by the server's own rules, for the version that runs (or
 // the one setup rendered for). It reads the parsed setup only: no IO.
-import { getValue, splitList } from '../../goconf/parse.js';
+import {
+  fromEnvironmentText,
+  getValue,
+  interpolationProblem,
+  readBool,
+  readServerValue,
+  splitList,
+  type ServerValue,
+} from '../../goconf/parse.js';
+import { deploymentFromConf } from '../../goconf/toModel.js';
 import { nextcloudUrlProblem } from '../../model/urls.js';
-import { formatVersion, parseVersion, traitsFor, TRAIT_SINCE, type Version } from '../../model/versions.js';
+import {
+  envExpansionSince,
+  formatVersion,
+  parseVersion,
+  traitsFor,
+  TRAIT_SINCE,
+  type Version,
+} from '../../model/versions.js';
 import { BLOCKKEY, HASHKEY, PUBLIC_PLACEHOLDERS } from '../../secrets/secrets.js';
 import type { CheckContext, CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
@@ -33,14 +49,42 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
       const doc = setup.doc;
       const problems: { detail: string; fix: string }[] = [];
       const warnings: { detail: string; fix: string }[] = [];
-      for (const p of setup.reading?.problems ?? [])
+      /** Facts worth a line in a passing verdict (values the server takes from its environment). */
+      const notes: string[] = [];
+      const { version, source } = await serverVersion(ctx);
+      const t = version ? traitsFor(formatVersion(version)) : undefined;
+      const vText = version ? `${formatVersion(version)} (${source})` : undefined;
+      // Read as the server of that version reads it (unknown: `$(VAR)` may be expanded).
+      const opts = { version: version ? formatVersion(version) : undefined, env: setup.env };
+      const reading = setup.reading ? deploymentFromConf(doc, opts) : undefined;
+      for (const p of reading?.problems ?? [])
         problems.push({ detail: p, fix: 'correct it in server.conf, or run spreed-setup setup' });
+      for (const e of reading?.fromEnv ?? []) notes.push(`[${e.section}] ${e.key} ${fromEnvironmentText(e.names)}`);
+      for (const [section, entries] of doc.sections)
+        for (const key of entries.keys()) {
+          const unfold = interpolationProblem(doc, section, key);
+          if (unfold)
+            warnings.push({
+              detail: `[${section}] ${key}: ${unfold}`,
+              fix: `define the name in [${section}] or [default], or write the value itself`,
+            });
+        }
+      const ids = splitList(getValue(doc, 'backend', 'backends')).map((s) => s.toLowerCase());
+      for (const e of reading?.literalEnv ?? []) {
+        const since = envExpansionSince(ids.includes(e.section) ? '*backend*' : e.section, e.key);
+        warnings.push({
+          detail: `[${e.section}] ${e.key} holds ${e.names.map((n) => `$(${n})`).join(', ')}, which the server${vText ? ` ${vText}` : ''} takes literally (${since ? `the environment is read there only from ${since}` : 'no release reads the environment there'})`,
+          fix: since ? `write the value itself, or install ${since} or newer` : 'write the value itself',
+        });
+      }
       for (const [name, section, key] of [
         ['hashkey', 'sessions', 'hashkey'],
         ['blockkey', 'sessions', 'blockkey'],
         ['internalsecret', 'clients', 'internalsecret'],
       ] as const) {
-        const v = setup.secrets.get(name);
+        // Set from the environment: its value (and length) cannot be judged from here.
+        if (reading?.fromEnv.some((e) => e.secret === name)) continue;
+        const v = reading?.secrets.get(name) ?? setup.secrets.get(name);
         if (v === undefined || v.trim() === '') {
           problems.push({
             detail:
@@ -67,21 +111,34 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
           });
         }
       }
-      const { version, source } = await serverVersion(ctx);
-      const t = version ? traitsFor(formatVersion(version)) : undefined;
-      const vText = version ? `${formatVersion(version)} (${source})` : undefined;
-      const ids = splitList(getValue(doc, 'backend', 'backends')).map((s) => s.toLowerCase());
-      const common = getValue(doc, 'backend', 'secret');
-      if (ids.length === 0 && getValue(doc, 'backend', 'allowall') !== 'true') {
+      const read = (section: string, key: string, backend = false) =>
+        readServerValue(doc, section, key, { ...opts, ...(backend ? { tableSection: '*backend*' } : {}) });
+      /** Set: a non-empty value, or one the server takes from its environment. */
+      const isSet = (v: ServerValue) => v.kind === 'env' || (v.kind === 'value' && v.value !== '');
+      const common = read('backend', 'secret');
+      const allowAll = readBool(doc, 'backend', 'allowall');
+      const allowed = reading?.allowedHosts ?? [];
+      if (ids.length === 0 && !allowAll && allowed.length === 0) {
         problems.push({
           detail: '[backend] backends names no backend: every client gets invalid_backend',
           fix: 'spreed-setup setup --nextcloud https://cloud.example.org --yes',
         });
       }
-      for (const id of ids) {
-        const urls = getValue(doc, id, 'urls');
-        const url = getValue(doc, id, 'url');
-        const secret = getValue(doc, id, 'secret');
+      if (allowed.length) {
+        if (!isSet(common))
+          problems.push({
+            detail: `[backend] allowed = ${allowed.join(', ')} (the legacy form) needs the common [backend] secret, which is empty`,
+            fix: 'add secret = … to [backend], or run spreed-setup setup (it writes [backend] backends)',
+          });
+        else notes.push(`legacy [backend] allowed = ${allowed.join(', ')} with the common secret`);
+      }
+      for (const id of allowAll ? [] : ids) {
+        const urlsValue = read(id, 'urls', true);
+        const urlValue = read(id, 'url', true);
+        const secret = read(id, 'secret', true);
+        const text = (v: ServerValue) => (v.kind === 'value' ? v.value : v.kind === 'env' ? v.written : '');
+        const urls = text(urlsValue);
+        const url = text(urlValue);
         if (!doc.sections.has(id) || (!urls && !url)) {
           problems.push({
             detail: `backend "${id}" has no section or no url: the server logs "Backend ${id} is missing or incomplete, skipping"`,
@@ -95,13 +152,15 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
             fix: `write url = ${splitList(urls)[0]} instead (spreed-setup setup renders it for the installed version)`,
           });
         }
-        if (!secret && (!common || (t && !t.backendSecretFallback))) {
+        if (!isSet(secret) && (!isSet(common) || (t && !t.backendSecretFallback))) {
           problems.push({
-            detail: `[${id}] has no secret${common ? ` (the common [backend] secret is used only from ${TRAIT_SINCE.backendSecretFallback}; server ${vText})` : ''}`,
+            detail: `[${id}] has no secret${isSet(common) ? ` (the common [backend] secret is used only from ${TRAIT_SINCE.backendSecretFallback}; server ${vText})` : ''}`,
             fix: `add secret = … to [${id}] (spreed-setup setup generates one)`,
           });
         }
-        for (const u of splitList(urls ?? url)) {
+        // A URL from the server's environment cannot be judged here (noted above).
+        if ((urls ? urlsValue : urlValue).kind === 'env') continue;
+        for (const u of splitList(urls || url)) {
           const bad = nextcloudUrlProblem(u);
           if (bad)
             problems.push({
@@ -132,8 +191,9 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
           });
         }
       }
-      for (const w of setup.reading?.notices ?? [])
-        if (/allowall/.test(w)) warnings.push({ detail: w, fix: 'set [backend] allowall = false outside development' });
+      for (const w of reading?.notices ?? [])
+        if (w.startsWith('[backend] allowall = '))
+          warnings.push({ detail: w, fix: 'set [backend] allowall = false outside development' });
       if (problems.length) {
         const more =
           problems.length + warnings.length > 1
@@ -146,7 +206,7 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
       }
       if (warnings.length) return warn(warnings.map((w) => w.detail).join('; '), warnings[0]!.fix);
       return pass(
-        `${setup.configPath} parses as the server reads it; keys valid; ${ids.length} backend(s) complete${vText ? ` for ${vText}` : ''}`,
+        `${setup.configPath} parses as the server reads it; keys valid; ${ids.length} backend(s) complete${vText ? ` for ${vText}` : ''}${notes.length ? `; ${[...new Set(notes)].join('; ')}` : ''}`,
       );
     },
   });

@@ -1,7 +1,7 @@
 // What every check group is built from: the inputs of the run, the IO it may use, and the facts
 // derived from them once (the unit's name, the public URL, the local address, trust options).
 import net from 'node:net';
-import { getValue } from '../../goconf/parse.js';
+import { readBool } from '../../goconf/parse.js';
 import type { TlsOptions } from '../../probe/http.js';
 import type { OccExec } from '../occ.js';
 import type { CheckContext } from '../runner.js';
@@ -36,7 +36,7 @@ export interface GroupContext<IO> {
   localBase?: string;
   /** The nginx site file, for fixes. */
   siteFile: string;
-  /** `[backend] skipverify = true`: the server does not verify Nextcloud's certificate. */
+  /** `[backend] skipverify` on (any goconf spelling): the server does not verify Nextcloud's certificate. */
   skipVerify: boolean;
   /** Trust options for the public URL, bounded by the check's time left. */
   tlsOpts(ctx: CheckContext): TlsOptions;
@@ -56,7 +56,7 @@ export function groupContext<IO>(inputs: CheckInputs, io: IO): GroupContext<IO> 
     ...(publicUrl !== undefined ? { publicUrl } : {}),
     ...(localBase !== undefined ? { localBase } : {}),
     siteFile: setup.layout.nginx.sitePath,
-    skipVerify: setup.doc ? getValue(setup.doc, 'backend', 'skipverify') === 'true' : false,
+    skipVerify: setup.doc ? readBool(setup.doc, 'backend', 'skipverify') : false,
     tlsOpts: (ctx) => ({
       ...(inputs.tls.ca !== undefined ? { ca: inputs.tls.ca } : {}),
       insecure: inputs.tls.insecure,

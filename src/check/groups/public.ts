@@ -4,6 +4,7 @@ import net from 'node:net';
 import type { CheckIO } from '../io.js';
 import type { CheckDef } from '../runner.js';
 import { hostOf, type GroupContext } from './context.js';
+import { fromEnvironmentText } from '../../goconf/parse.js';
 import { fail, noAnswer, pass, skip, warn } from './outcome.js';
 
 const CERT_WARN_DAYS = 14;
@@ -240,6 +241,11 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
       'no answer to the hello: right after failed attempts the server throttles this host (too_many_requests); wait a minute and run again',
     async run(ctx) {
       const secret = setup.secrets.get('internalsecret');
+      const env = setup.secretsFromEnv.get('internalsecret');
+      if (env)
+        return skip(
+          `skipped: [clients] internalsecret is ${fromEnvironmentText(env.names)}, which this check cannot see`,
+        );
       if (!secret) return skip('skipped: no [clients] internalsecret to sign with');
       if (setup.backends.length === 0) return skip('skipped: no backend URL to name in the hello');
       const ws = wsUrlOf(publicUrl!);

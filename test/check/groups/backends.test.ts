@@ -134,6 +134,32 @@ describe("backend.ID.secret: Talk's secret", () => {
     });
   });
 
+  it('skips, without probing, when the secret is set from the server environment', async () => {
+    const env = {
+      section: 'cloud',
+      key: 'secret',
+      written: '$(NC_SECRET)',
+      names: ['NC_SECRET'],
+      secret: 'backend-cloud',
+    };
+    const run = checks({}, { secrets: new Map(), secretsFromEnv: new Map([['backend-cloud', env]]) });
+    for (const id of ['backend.cloud.secret', 'backend.cloud.server'])
+      expect(shown(await run(id))).toEqual({
+        status: 'skip',
+        detail: 'skipped: [cloud] secret is set from the environment ($(NC_SECRET)), which this check cannot see',
+      });
+  });
+
+  it('does not verify the certificate with skipverify = Yes (any goconf spelling)', async () => {
+    const seen: { insecure?: boolean }[] = [];
+    const run = checks(
+      { capabilities: async (_url, opts) => (seen.push(opts), { ok: true, ...caps() }) },
+      { doc: parseGoconf('[backend]\nskipverify = Yes\n') },
+    );
+    await run('backend.cloud.nextcloud');
+    expect(seen[0]?.insecure).toBe(true);
+  });
+
   it('fails without a secret, without probing', async () => {
     const run = checks({}, { secrets: new Map() });
     expect(shown(await run('backend.cloud.secret'))).toEqual({

@@ -43,6 +43,8 @@ export function checkSetup(over: Partial<CheckSetup> = {}): CheckSetup {
       ['internalsecret', INTERNAL_SECRET],
       ['backend-cloud', BACKEND_SECRET],
     ]),
+    secretsFromEnv: new Map(),
+    env: {},
     ...over,
   };
 }
