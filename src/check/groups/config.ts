@@ -90,7 +90,9 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
             detail:
               name === 'internalsecret'
                 ? '[clients] internalsecret is empty: internal clients get invalid_client_type'
-                : `[${section}] ${key} is missing`,
+                : name === 'hashkey'
+                  ? `[sessions] hashkey is missing: ${t && !t.emptyHashkeyFatal ? `server ${vText} starts but cannot create session ids` : `the server exits ("hash key is not set"; fatal from ${TRAIT_SINCE.emptyHashkeyFatal})`}`
+                  : `[${section}] ${key} is missing`,
             fix: `spreed-setup setup --rotate ${name} --yes (generates it), then ${restartFix.split(': ')[1]}`,
           });
           continue;

@@ -89,3 +89,19 @@ describe('config', () => {
     );
   });
 });
+
+describe('an empty hashkey, by release', () => {
+  it('is fatal from 2.1.0 and named so; before, the server starts without session ids', async () => {
+    const noHash = { sessions: `hashkey =\nblockkey = ${BLOCK}` };
+    const fatal = await configCheck(conf('2.1.0', noHash));
+    expect(fatal.status).toBe('fail');
+    expect(fatal.detail).toContain(
+      '[sessions] hashkey is missing: the server exits ("hash key is not set"; fatal from 2.1.0)',
+    );
+    const older = await configCheck(conf('2.0.4', noHash));
+    expect(older.status).toBe('fail');
+    expect(older.detail).toContain(
+      '[sessions] hashkey is missing: server 2.0.4 (what setup rendered for) starts but cannot create session ids',
+    );
+  });
+});
