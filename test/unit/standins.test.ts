@@ -48,9 +48,11 @@ describe('stand-in Nextcloud: OCS formats', () => {
     };
     const xml = await caps({});
     expect(xml.type).toBe('application/xml; charset=utf-8');
-    expect(xml.text).toMatch(
-      /^<\?xml version="1\.0"\?>\n<ocs>\n <meta>\n  <status>ok<\/status>\n  <statuscode>200<\/statuscode>/,
-    );
+    expect(
+      xml.text.startsWith(
+        '<?xml version="1.0"?>\n<ocs>\n <meta>\n  <status>ok</status>\n  <statuscode>200</statuscode>',
+      ),
+    ).toBe(true);
     expect(xml.text).toContain('<string>30.0.5</string>');
     expect((await caps({ Accept: 'application/xml' })).text).toMatch(/^<\?xml/);
     expect((await caps({ Accept: 'text/html, */*' })).text).toMatch(/^<\?xml/);
