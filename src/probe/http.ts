@@ -22,10 +22,13 @@ export interface TlsOptions {
 /** Thrown by the HTTP probes when no HTTP answer was obtained. */
 export class ProbeError extends Error {
   readonly code: TransportErrorCode;
-  constructor(code: TransportErrorCode, message: string) {
+  /** This end's address of a connection that was made (what the peer saw), when there was one. */
+  localAddress?: string;
+  constructor(code: TransportErrorCode, message: string, localAddress?: string) {
     super(message);
     this.name = 'ProbeError';
     this.code = code;
+    if (localAddress !== undefined) this.localAddress = localAddress;
   }
 }
 
@@ -37,7 +40,13 @@ export async function asProbeResult<T extends object>(answer: Promise<T>): Promi
   try {
     return { ok: true, ...(await answer) };
   } catch (err) {
-    if (err instanceof ProbeError) return { ok: false, code: err.code, message: err.message };
+    if (err instanceof ProbeError)
+      return {
+        ok: false,
+        code: err.code,
+        message: err.message,
+        ...(err.localAddress !== undefined ? { localAddress: err.localAddress } : {}),
+      };
     return { ok: false, code: 'request_failed', message: (err as Error)?.message ?? String(err) };
   }
 }
@@ -68,6 +77,8 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** This end's address of the connection (what the server saw, unless NAT or a proxy sits between). */
+  localAddress?: string;
 }
 
 export type HttpRequestInit = {
@@ -111,6 +122,8 @@ export function httpRequest(urlString: string, init: HttpRequestInit): Promise<R
 
   return new Promise<RawResponse>((resolve, reject) => {
     let settled = false;
+    let localAddress: string | undefined;
+    const local = () => (localAddress !== undefined ? { localAddress } : {});
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
@@ -137,6 +150,7 @@ export function httpRequest(urlString: string, init: HttpRequestInit): Promise<R
             status: res.statusCode ?? 0,
             headers: flattenHeaders(res.headers),
             body: Buffer.concat(chunks).toString('utf8'),
+            ...local(),
           }),
         ),
       );
@@ -145,12 +159,21 @@ export function httpRequest(urlString: string, init: HttpRequestInit): Promise<R
       );
     });
     const timer = setTimeout(() => {
-      finish(() => reject(new ProbeError('timeout', `no answer from ${url.host} within ${timeoutMs} ms`)));
+      finish(() =>
+        reject(new ProbeError('timeout', `no answer from ${url.host} within ${timeoutMs} ms`, localAddress)),
+      );
       req.destroy();
     }, timeoutMs);
     req.on('error', (err) =>
       finish(() => reject(new ProbeError(classifyError(err), maskSecrets(errorText(err), secrets)))),
     );
+    req.on('socket', (socket) => {
+      const note = () => {
+        localAddress = socket.localAddress?.replace(/^::ffff:(?=\d+\.)/i, '');
+      };
+      socket.once(isHttps ? 'secureConnect' : 'connect', note);
+      if (!socket.connecting) note();
+    });
     if (bodyBuf) req.end(bodyBuf);
     else req.end();
   });

@@ -50,17 +50,28 @@ export interface TalkSecretAnswer {
   /** Talk's error message, secret redacted. */
   message?: string;
   body: string;
+  /** How long the answer took (ms). */
+  ms?: number;
+  /**
+   * What Nextcloud's brute-force protection made this request sleep (ms), from its
+   * `X-Nextcloud-Bruteforce-Throttled` header (Nextcloud 28+; BruteForceMiddleware::afterController).
+   */
+  throttledMs?: number;
+  /** This host's address as Nextcloud saw it (the connection's local end). */
+  localAddress?: string;
 }
 
 /**
  * One signed POST of `{"type":"setup-probe"}` to Talk's backend endpoint. `unknown_type` = Talk's
  * signaling secret matches; `invalid_request` = it does not (and Nextcloud counts a brute-force
- * attempt against this host: send at most one per run).
+ * attempt against this host: send at most one per run). The endpoint is brute-force protected:
+ * after failures Nextcloud sleeps before answering any request from this address, or answers 429.
  */
 export async function probeNextcloudSecret(
   nextcloudUrl: string,
   opts: TlsOptions & { secret: string },
 ): Promise<TalkSecretAnswer> {
+  const started = Date.now();
   const res = await httpRequest(joinUrl(nextcloudUrl, TALK_BACKEND_PATH), {
     method: 'POST',
     headers: {
@@ -75,7 +86,14 @@ export async function probeNextcloudSecret(
     ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
   });
-  const out: TalkSecretAnswer = { status: res.status, body: maskSecrets(res.body, [opts.secret]).slice(0, 2000) };
+  const out: TalkSecretAnswer = {
+    status: res.status,
+    body: maskSecrets(res.body, [opts.secret]).slice(0, 2000),
+    ms: Date.now() - started,
+  };
+  const throttled = /^(\d+)ms$/.exec(res.headers['x-nextcloud-bruteforce-throttled'] ?? '');
+  if (throttled) out.throttledMs = Number(throttled[1]);
+  if (res.localAddress !== undefined) out.localAddress = res.localAddress;
   try {
     const json = JSON.parse(res.body) as { ocs?: { data?: { error?: { code?: unknown; message?: unknown } } } };
     const err = json.ocs?.data?.error;

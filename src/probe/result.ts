@@ -26,6 +26,8 @@ export interface ProbeFailure<C extends string = ProbeErrorCode> {
   status?: number;
   /** Start of that answer's body. */
   body?: string;
+  /** This end's address of a connection that was made, when the failure came after connecting. */
+  localAddress?: string;
 }
 
 /** What the probe found, next to `ok: true` (flat, so `r.ok && r.info` reads naturally). */

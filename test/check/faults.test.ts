@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/components.js';
 import { cleanupAll } from '../harness/processes.js';
 import { tempDir } from '../harness/tmp.js';
+import { probeNextcloudSecret } from '../../src/probe/nextcloud.js';
 import { check, dump, makeCerts, startEnv, type Certs, type EnvOptions } from './env.js';
 
 let tmp = '';
@@ -173,6 +174,27 @@ describe.skipIf(d.skip)(`fault matrix${d.suffix}`, () => {
       expect(env.nc.bruteForceAttempts).toBe(1);
       expect(env.nc.backendRequests).toHaveLength(1);
       expect(r.byId('backend.cloud.server').status).toBe('pass');
+    });
+  });
+
+  it("after 6 earlier failed-auth requests, check names Nextcloud's throttling and its fix, within its usual time bound", async () => {
+    await withEnv({}, async (env) => {
+      env.nc.setDelayScale(0);
+      for (let i = 0; i < 6; i++) await probeNextcloudSecret(env.nextcloudUrl, { secret: 'wrong' });
+      env.nc.setDelayScale(1); // now 0.1 s · 2^6 = 6.4 s before every request to Talk's backend endpoint
+      const timeout = 3;
+      const t0 = Date.now();
+      const r = await check(env, ['--timeout', String(timeout)]);
+      const ms = Date.now() - t0;
+      const s = r.byId('backend.cloud.secret');
+      expect(s.status, dump(r.report)).toBe('fail');
+      expect(s.detail).toContain('throttles this host');
+      expect(s.detail).not.toContain('never answers');
+      expect(s.fix).toContain('occ security:bruteforce:reset 127.0.0.1');
+      expect(r.byId('backend.cloud.nextcloud').status).toBe('pass');
+      expect(ms).toBeLessThan((timeout + 2) * 1000);
+      expect(env.nc.bruteForceAttempts).toBe(6); // check itself sent none that failed
+      console.log(`throttled check: ${ms} ms with --timeout ${timeout}; secret check ${s.ms} ms`);
     });
   });
 

@@ -10,13 +10,19 @@
 //   nextcloud/spreed  lib/Command/Signaling/{Add,ListCommand,Delete,VerifyKeys}.php
 //                     lib/Command/Turn/{Add,ListCommand}.php, lib/Command/Stun/{Add,ListCommand}.php
 //   symfony/console   "There are no commands defined in the "x" namespace." / "Command "x" is not defined."
-//                     / "Not enough arguments (missing: "secret")." on stderr, exit 1
+//                     / "Not enough arguments (missing: "secret")." on stderr, exit 1; the command is
+//                     found first, then Input/ArgvInput.php parses against its options and the
+//                     global ones: "The "--x" option does not exist.", "... does not accept a value.",
+//                     "... requires a value.", "Too many arguments to "c" command, ...", each with the
+//                     command's synopsis after the block (Application::doRenderThrowable), exit 1
 //
 // runFakeOcc(argv, { stateFile, logFile }) runs one call in-process; occ.mjs is the same as an
 // executable. State: the JSON file `stateFile` (absent = a fresh Nextcloud with Talk enabled).
 // Written only when a command changes something, so read-only calls leave it byte-identical.
 // Knobs in the state: installed, maintenance, needsUpgrade, talk ("enabled"|"disabled"|"missing"),
-// keysValid, verifyKeysCommand (false = Talk older than 21), requireUid (occ refuses other uids,
+// talkVersion (talk:signaling:verify-keys exists from 21.1.1: lib/Command/Signaling/VerifyKeys.php,
+// changelog 21.1.1), keysValid (false: the stored hello-v2 public key does not match; absent keys
+// are created by the first verify-keys, as Config::getSignalingTokenPrivateKey does), requireUid (occ refuses other uids,
 // like a config.php owned by that uid), pcntlMissing (warning on stdout without --no-warnings),
 // hang (never answers). `logFile`, when given, gets one JSON line per call (argv) for tests.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,7 +37,6 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
  * @property {'enabled' | 'disabled' | 'missing'} talk
  * @property {string} talkVersion
  * @property {boolean} keysValid
- * @property {boolean} verifyKeysCommand
  * @property {boolean} pcntlMissing
  * @property {boolean} hang
  * @property {number} [requireUid]
@@ -60,7 +65,6 @@ const defaults = {
   talk: 'enabled',
   talkVersion: '20.1.3',
   keysValid: true,
-  verifyKeysCommand: true,
   pcntlMissing: false,
   hang: false,
   appConfig: { spreed: {} },
@@ -184,29 +188,107 @@ function start(argv, uid) {
   if (!state.hang) main(argv, noWarnings);
 }
 
-/** Symfony's ArgvInput, enough of it: options anywhere before `--`, `--opt=value` or `--opt value`. */
 /**
- * @param {string[]} args
- * @param {string[]} valueOptions options that take a value
+ * One option of a command's InputDefinition: `none` (VALUE_NONE), `required` (VALUE_REQUIRED),
+ * `optional` (VALUE_OPTIONAL), `negatable` (VALUE_NEGATABLE: also --no-NAME); `short` its shortcut.
+ * @typedef {{ mode: 'none' | 'required' | 'optional' | 'negatable'; short?: string }} OptionSpec
  */
-function parseInput(args, valueOptions) {
+/**
+ * A command's definition: its options, its arguments (a trailing `...` = an array argument) and its
+ * synopsis as Symfony prints it under an input error.
+ * @typedef {{ options: Record<string, OptionSpec>; args: string[]; usage: string }} CommandSpec
+ */
+
+/** @type {Record<string, OptionSpec>} Application::getDefaultInputDefinition, plus occ's --no-warnings. */
+const GLOBAL_OPTIONS = {
+  help: { mode: 'none', short: 'h' },
+  quiet: { mode: 'none', short: 'q' },
+  verbose: { mode: 'none', short: 'v' },
+  version: { mode: 'none', short: 'V' },
+  ansi: { mode: 'negatable' },
+  'no-interaction': { mode: 'none', short: 'n' },
+  'no-warnings': { mode: 'none' },
+};
+
+/** @type {OptionSpec} core/Command/Base::configure: --output=[plain|json|json_pretty] */
+const OUTPUT = { mode: 'optional' };
+
+/**
+ * Symfony's ArgvInput against a command's definition: options anywhere before `--`, `--opt=value`
+ * or `--opt value`, short options and sets (`-vvv`); every input error is Symfony's, exit 1.
+ * @param {string} command
+ * @param {string[]} args the argv without the command name
+ * @param {CommandSpec} spec
+ */
+function parseInput(command, args, spec) {
+  const definition = { ...GLOBAL_OPTIONS, ...spec.options };
   /** @type {string[]} */
   const positionals = [];
   /** @type {Options} */
   const options = {};
+  /** @type {(message: string) => never} */
+  const fail = (message) => symfonyError(message, spec.usage);
+  const byShort = (/** @type {string} */ c) => Object.keys(definition).find((n) => definition[n]?.short === c);
+  /**
+   * @param {string} name
+   * @param {string | undefined} value
+   * @param {number} i index of the token, for a value in the next one
+   * @returns {number} the index of the last token used
+   */
+  const addLong = (name, value, i) => {
+    const option = definition[name];
+    if (!option) {
+      const negated = name.startsWith('no-') ? definition[name.slice(3)] : undefined;
+      if (negated?.mode !== 'negatable') fail(`The "--${name}" option does not exist.`);
+      if (value !== undefined) fail(`The "--${name}" option does not accept a value.`);
+      options[name.slice(3)] = undefined;
+      return i;
+    }
+    const acceptsValue = option.mode === 'required' || option.mode === 'optional';
+    if (value !== undefined && !acceptsValue) fail(`The "--${name}" option does not accept a value.`);
+    if ((value === undefined || value === '') && acceptsValue && i + 1 < args.length) {
+      const next = args[i + 1] ?? '';
+      if (next === '' || next[0] !== '-') {
+        value = next;
+        i++;
+      }
+    }
+    if (value === undefined) {
+      if (option.mode === 'required') fail(`The "--${name}" option requires a value.`);
+      options[name] = option.mode === 'optional' ? '' : true;
+    } else options[name] = value;
+    return i;
+  };
   let onlyPositionals = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
-    if (onlyPositionals) positionals.push(a);
-    else if (a === '--') onlyPositionals = true;
+    if (onlyPositionals || a === '' || a[0] !== '-' || a === '-') {
+      positionals.push(a);
+      const last = spec.args[spec.args.length - 1] ?? '';
+      if (positionals.length > spec.args.length && !last.endsWith('...')) {
+        fail(
+          spec.args.length
+            ? `Too many arguments to "${command}" command, expected arguments "${spec.args.join('" "')}".`
+            : `No arguments expected for "${command}" command, got "${a}".`,
+        );
+      }
+    } else if (a === '--') onlyPositionals = true;
     else if (a.startsWith('--')) {
       const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0) options[name] = a.slice(eq + 1);
-      else if (valueOptions.includes(name)) options[name] = args[++i];
-      else options[name] = true;
-    } else if (a.startsWith('-') && a.length > 1) options[a.slice(1)] = true;
-    else positionals.push(a);
+      i = eq > 0 ? addLong(a.slice(2, eq), a.slice(eq + 1), i) : addLong(a.slice(2), undefined, i);
+    } else {
+      const set = a.slice(1);
+      for (let j = 0; j < set.length; j++) {
+        const name = byShort(set[j] ?? '');
+        if (!name) fail(`The "-${set[j]}" option does not exist.`);
+        const mode = definition[name]?.mode;
+        if (mode === 'required' || mode === 'optional') {
+          i = addLong(name, j === set.length - 1 ? undefined : set.slice(j + 1), i);
+          break;
+        }
+        addLong(name, undefined, i);
+      }
+    }
   }
   return { positionals, options };
 }
@@ -255,9 +337,9 @@ function signalingConfig() {
  * @param {boolean} noWarnings
  */
 function main(argv, noWarnings) {
-  const { positionals, options } = parseInput(argv, ['output', 'secret', 'value', 'default-value', 'shipped']);
-  const [command, ...args] = positionals;
-  const output = typeof options.output === 'string' ? options.output : 'plain';
+  // Application::doRun: the command name is the first argument that is not an option.
+  const at = argv.findIndex((a) => a === '' || a[0] !== '-');
+  const command = at >= 0 && !argv.slice(0, at).includes('--') ? argv[at] : undefined;
   const talkLoaded = state.installed && !state.needsUpgrade && !state.maintenance && state.talk === 'enabled';
 
   // Application::loadCommands: warnings on stderr unless --no-warnings.
@@ -277,7 +359,7 @@ function main(argv, noWarnings) {
     'talk:signaling:add': signalingAdd,
     'talk:signaling:list': signalingList,
     'talk:signaling:delete': signalingDelete,
-    ...(state.verifyKeysCommand ? { 'talk:signaling:verify-keys': verifyKeys } : {}),
+    ...(versionAtLeast(state.talkVersion, '21.1.1') ? { 'talk:signaling:verify-keys': verifyKeys } : {}),
     'talk:turn:add': turnAdd,
     'talk:turn:list': turnList,
     'talk:stun:add': stunAdd,
@@ -305,7 +387,82 @@ function main(argv, noWarnings) {
       symfonyError(`There are no commands defined in the "${ns}" namespace.`);
     symfonyError(`Command "${command}" is not defined.`);
   }
-  finish(fn(args, options, output) ?? 0);
+  const { positionals, options } = parseInput(
+    command,
+    argv.filter((_a, i) => i !== at),
+    /** @type {CommandSpec} */ (COMMANDS[command]),
+  );
+  const output = typeof options.output === 'string' && options.output !== '' ? options.output : 'plain';
+  finish(fn(positionals, options, output) ?? 0);
+}
+
+/** @type {Record<string, CommandSpec>} Each command's configure(): options, arguments, synopsis. */
+const COMMANDS = {
+  status: {
+    options: { output: OUTPUT, 'exit-code': { mode: 'none', short: 'e' } },
+    args: [],
+    usage: 'status [--output [OUTPUT]] [-e|--exit-code]',
+  },
+  'app:list': {
+    options: { output: OUTPUT, shipped: { mode: 'required' } },
+    args: [],
+    usage: 'app:list [--output [OUTPUT]] [--shipped SHIPPED]',
+  },
+  'app:getpath': { options: { output: OUTPUT }, args: ['app'], usage: 'app:getpath [--output [OUTPUT]] [--] <app>' },
+  'config:app:get': {
+    options: { output: OUTPUT, details: { mode: 'none' }, 'default-value': { mode: 'optional' } },
+    args: ['app', 'name'],
+    usage: 'config:app:get [--output [OUTPUT]] [--details] [--default-value [DEFAULT-VALUE]] [--] <app> <name>',
+  },
+  'config:app:delete': {
+    options: { 'error-if-not-exists': { mode: 'none' } },
+    args: ['app', 'name'],
+    usage: 'config:app:delete [--error-if-not-exists] [--] <app> <name>',
+  },
+  'config:system:get': {
+    options: { output: OUTPUT, 'default-value': { mode: 'optional' } },
+    args: ['name...'],
+    usage: 'config:system:get [--output [OUTPUT]] [--default-value [DEFAULT-VALUE]] [--] <name>...',
+  },
+  // lib/Command/Signaling/Add.php: its configure() skips parent::configure(), so no --output.
+  'talk:signaling:add': {
+    options: { verify: { mode: 'none' } },
+    args: ['server', 'secret'],
+    usage: 'talk:signaling:add [--verify] [--] <server> <secret>',
+  },
+  'talk:signaling:list': { options: { output: OUTPUT }, args: [], usage: 'talk:signaling:list [--output [OUTPUT]]' },
+  'talk:signaling:delete': { options: {}, args: ['server'], usage: 'talk:signaling:delete <server>' },
+  'talk:signaling:verify-keys': {
+    options: { output: OUTPUT, update: { mode: 'none' } },
+    args: [],
+    usage: 'talk:signaling:verify-keys [--output [OUTPUT]] [--update]',
+  },
+  'talk:turn:add': {
+    options: { secret: { mode: 'required' }, 'generate-secret': { mode: 'none' } },
+    args: ['schemes', 'server', 'protocols'],
+    usage: 'talk:turn:add [--secret SECRET] [--generate-secret] [--] <schemes> <server> <protocols>',
+  },
+  'talk:turn:list': { options: { output: OUTPUT }, args: [], usage: 'talk:turn:list [--output [OUTPUT]]' },
+  'talk:stun:add': { options: {}, args: ['server'], usage: 'talk:stun:add <server>' },
+  'talk:stun:list': { options: { output: OUTPUT }, args: [], usage: 'talk:stun:list [--output [OUTPUT]]' },
+};
+
+/** @param {string} command */
+const usageOf = (command) => COMMANDS[command]?.usage ?? command;
+
+/**
+ * `a` >= `b`, both dotted versions.
+ * @param {string} a
+ * @param {string} b
+ */
+function versionAtLeast(a, b) {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
 }
 
 /**
@@ -375,11 +532,7 @@ function appGetpath(args) {
 // core/Command/Config/App/GetConfig.php: unset -> exit 1 and nothing printed
 /** @type {Command} */
 function configAppGet(args, options, output) {
-  const [app, name] = required(
-    args,
-    ['app', 'name'],
-    'config:app:get [--output [OUTPUT]] [--details] [--default-value DEFAULT-VALUE] [--] <app> <name>',
-  );
+  const [app, name] = required(args, ['app', 'name'], usageOf('config:app:get'));
   const value = state.appConfig[app]?.[name];
   if (value === undefined) {
     if (options['default-value'] === undefined) return 1;
@@ -393,11 +546,7 @@ function configAppGet(args, options, output) {
 // core/Command/Config/System/GetConfig.php: like config:app:get (unset -> exit 1, silent)
 /** @type {Command} */
 function configSystemGet(args, options, output) {
-  const [name] = required(
-    args,
-    ['name'],
-    'config:system:get [--output [OUTPUT]] [--default-value DEFAULT-VALUE] [--] <name>...',
-  );
+  const [name] = required(args, ['name'], usageOf('config:system:get'));
   const value = state.systemConfig?.[name];
   if (value === undefined) {
     if (options['default-value'] === undefined) return 1;
@@ -411,7 +560,7 @@ function configSystemGet(args, options, output) {
 // core/Command/Config/App/DeleteConfig.php: exit 0 also when it did not exist
 /** @type {Command} */
 function configAppDelete(args, options) {
-  const [app, name] = required(args, ['app', 'name'], 'config:app:delete [--error-if-not-exists] [--] <app> <name>');
+  const [app, name] = required(args, ['app', 'name'], usageOf('config:app:delete'));
   const values = state.appConfig[app];
   const exists = values && name in values;
   if (options['error-if-not-exists'] && !exists) {
@@ -429,7 +578,7 @@ function configAppDelete(args, options) {
 // lib/Command/Signaling/Add.php: appends without a duplicate check; the secret is global.
 /** @type {Command} */
 function signalingAdd(args, options) {
-  const [server, secret] = required(args, ['server', 'secret'], 'talk:signaling:add [--verify] [--] <server> <secret>');
+  const [server, secret] = required(args, ['server', 'secret'], usageOf('talk:signaling:add'));
   if (server.trim() === '') {
     stdout('Server cannot be empty.');
     return 1;
@@ -461,7 +610,7 @@ function signalingList(_args, _options, output) {
 // lib/Command/Signaling/Delete.php: removes every exact match; exit 0 either way.
 /** @type {Command} */
 function signalingDelete(args) {
-  const [server] = required(args, ['server'], 'talk:signaling:delete <server>');
+  const [server] = required(args, ['server'], usageOf('talk:signaling:delete'));
   let signaling = signalingConfig();
   if (!signaling || typeof signaling !== 'object' || Array.isArray(signaling) || Object.keys(signaling).length === 0)
     signaling = { servers: [], secret: '' };
@@ -476,6 +625,14 @@ function signalingDelete(args) {
 // lib/Command/Signaling/VerifyKeys.php
 /** @type {Command} */
 function verifyKeys(_args, options) {
+  // Config::getSignalingTokenPrivateKey creates and stores the pair when there is none.
+  const spreed = state.appConfig.spreed;
+  if (spreed.signaling_token_privkey_es256 === undefined && state.keysValid) {
+    spreed.signaling_token_privkey_es256 = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAstored\n-----END PRIVATE KEY-----';
+    spreed.signaling_token_pubkey_es256 =
+      '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEstored\n-----END PUBLIC KEY-----';
+    dirty = true;
+  }
   const stored = state.keysValid
     ? 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEstored'
     : 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEstale';
@@ -504,11 +661,7 @@ function verifyKeys(_args, options) {
 // lib/Command/Turn/Add.php (Talk 17+: schemes first; duplicate check)
 /** @type {Command} */
 function turnAdd(args, options) {
-  let [schemes, server, protocols] = required(
-    args,
-    ['schemes', 'server', 'protocols'],
-    'talk:turn:add [--secret SECRET] [--generate-secret] [--] <schemes> <server> <protocols>',
-  );
+  let [schemes, server, protocols] = required(args, ['schemes', 'server', 'protocols'], usageOf('talk:turn:add'));
   const secret = typeof options.secret === 'string' ? options.secret : null;
   const generate = options['generate-secret'] === true;
   if (!['turn', 'turns', 'turn,turns'].includes(schemes)) {
@@ -556,7 +709,7 @@ function turnList(_args, _options, output) {
 // lib/Command/Stun/Add.php (duplicate check; host:port only)
 /** @type {Command} */
 function stunAdd(args) {
-  const [server] = required(args, ['server'], 'talk:stun:add <server>');
+  const [server] = required(args, ['server'], usageOf('talk:stun:add'));
   const m = /^([^:/\s]+):(\d+)$/.exec(server);
   if (!m) {
     stdout('Incorrect value. Must be stunserver:port.');

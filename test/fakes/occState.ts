@@ -13,6 +13,8 @@ export interface FakeOccState {
   maintenance?: boolean;
   needsUpgrade?: boolean;
   talk?: 'enabled' | 'disabled' | 'missing';
+  /** Talk's version (app:list); talk:signaling:verify-keys exists from 21.1.1. Default 20.1.3. */
+  talkVersion?: string;
   keysValid?: boolean;
   requireUid?: number;
   pcntlMissing?: boolean;

@@ -221,7 +221,8 @@ describe('spreed-setup register (non-interactive, stand-in occ)', () => {
 
   it('a broken hello-v2 key pair stops the run without --update-keys, and is repaired with it', async () => {
     const e = await install();
-    writeOccState(e.state, { keysValid: false });
+    // verify-keys exists from Talk 21.1.1 only.
+    writeOccState(e.state, { talkVersion: '21.1.1', keysValid: false });
     const r = await register(e);
     expect(r.code, r.all).toBe(1);
     expect(r.stderr).toContain('--update-keys');

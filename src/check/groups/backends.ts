@@ -4,7 +4,21 @@ import type { CheckIO } from '../io.js';
 import type { CheckDef } from '../runner.js';
 import { hostOf, type GroupContext } from './context.js';
 import { fromEnvironmentText } from '../../goconf/parse.js';
-import { fail, noAnswer, pass, skip } from './outcome.js';
+import { fail, noAnswer, pass, skip, warn } from './outcome.js';
+
+/** An answer slower than this from Talk's tiny backend endpoint is Nextcloud's brute-force delay. */
+const SLOW_ANSWER_MS = 1500;
+
+/**
+ * Nextcloud's brute-force protection, named with its fix. `ip`: this host's address as Nextcloud
+ * saw the connection (behind NAT or a proxy outside trusted_proxies Nextcloud sees another one).
+ */
+function throttlingFix(ip: string | undefined): string {
+  const addr = ip ?? '<this host IP>';
+  return `on the Nextcloud host: occ security:bruteforce:reset ${addr} (${addr} is this host as Nextcloud sees it; occ security:bruteforce:attempts ${addr} talkSignalingSecret shows the count), then find what signs with a wrong secret (an old server.conf, another server)`;
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 export type BackendsIO = Pick<CheckIO, 'capabilities' | 'talkSecret' | 'roomRequest'>;
 
@@ -87,23 +101,39 @@ export function backendChecks(g: GroupContext<BackendsIO>): CheckDef[] {
           );
         // Exactly one signed probe per backend and run: Nextcloud counts a mismatch as brute force.
         const r = await io.talkSecret(first, { secret, insecure: skipVerify, timeoutMs: ctx.left() });
-        if (!r.ok)
+        if (!r.ok) {
+          // Nextcloud answered its capabilities just now (this check needs that one): an endpoint that
+          // took the connection (its local address is known) and then held the request until the
+          // timeout is Nextcloud's brute-force sleep, not the network.
+          if (r.code === 'timeout' && r.localAddress !== undefined)
+            return fail(
+              `Nextcloud throttles this host: Talk's backend endpoint at ${first} held the signed probe beyond the timeout while Nextcloud answered its capabilities at once. Its brute-force protection delays every request from this address after failed attempts (0.1 s · 2^failures, up to 25 s), the signaling server's own requests too`,
+              throttlingFix(r.localAddress),
+            );
           return fail(
             `probe to Talk's backend endpoint failed: ${noAnswer(r, first).detail}`,
             'check Nextcloud and the firewall',
           );
-        if (r.code === 'unknown_type')
-          return pass(`Talk at ${first} accepts requests signed with backend-${b.id}'s secret`);
+        }
+        const delayMs = r.throttledMs ?? (r.ms !== undefined && r.ms >= SLOW_ANSWER_MS ? r.ms : undefined);
+        const throttling =
+          delayMs !== undefined && delayMs > 0
+            ? `Nextcloud throttles this host: its brute-force protection ${r.throttledMs !== undefined ? 'held' : 'probably held'} the probe ${seconds(delayMs)} after failed attempts, and delays every request from this address (the signaling server's own too)`
+            : undefined;
+        if (r.code === 'unknown_type') {
+          const ok = `Talk at ${first} accepts requests signed with backend-${b.id}'s secret`;
+          return throttling ? warn(`${ok}, but ${throttling}`, throttlingFix(r.localAddress)) : pass(ok);
+        }
         if (r.code === 'invalid_request') {
           return fail(
-            `invalid_request: Talk's signaling secret differs from [${b.id}] secret (Nextcloud counted one failed attempt from this host)`,
-            `set Talk's secret to this backend's: spreed-setup register (or Talk's admin page, High-performance backend, Shared secret = content of secrets/backend-${b.id})`,
+            `invalid_request: Talk's signaling secret differs from [${b.id}] secret (Nextcloud counted one failed attempt from this host)${throttling ? `; ${throttling}` : ''}`,
+            `set Talk's secret to this backend's: spreed-setup register (or Talk's admin page, High-performance backend, Shared secret = content of secrets/backend-${b.id})${throttling ? `; then ${throttlingFix(r.localAddress)}` : ''}`,
           );
         }
         if (r.status === 429)
           return fail(
             `Nextcloud throttles this host (HTTP 429) after failed attempts`,
-            'wait, or on Nextcloud: occ security:bruteforce:reset <this host IP>',
+            `wait, or on Nextcloud: occ security:bruteforce:reset ${r.localAddress ?? '<this host IP>'}${r.localAddress ? " (this host as Nextcloud sees it): more than 10 failures within 30 min make it refuse every request from this address, the signaling server's own too" : ''}`,
           );
         if (r.status === 404)
           return fail(

@@ -110,6 +110,26 @@ describe("backend.ID.secret: Talk's secret", () => {
     });
   });
 
+  it('names the throttling when the backend endpoint holds the probe until the timeout', async () => {
+    const run = checks({
+      talkSecret: async () => ({ ok: false, code: 'timeout', message: 'no answer', localAddress: '192.0.2.7' }),
+    });
+    const o = await run('backend.cloud.secret');
+    expect(o.status).toBe('fail');
+    expect(o.detail).toContain('Nextcloud throttles this host');
+    expect(o.fix).toContain('occ security:bruteforce:reset 192.0.2.7');
+  });
+
+  it('warns when Nextcloud delayed a matching probe (its throttle header), naming the reset', async () => {
+    const run = checks({
+      talkSecret: async () => ({ ok: true, status: 200, code: 'unknown_type', body: '', ms: 900, throttledMs: 800 }),
+    });
+    const o = await run('backend.cloud.secret');
+    expect(o.status).toBe('warn');
+    expect(o.detail).toContain('0.8 s');
+    expect(o.fix).toContain('occ security:bruteforce:reset <this host IP>');
+  });
+
   it('fails on throttling (429)', async () => {
     const run = checks({ talkSecret: async () => ({ ok: true, status: 429, body: '' }) });
     expect(shown(await run('backend.cloud.secret'))).toEqual({
