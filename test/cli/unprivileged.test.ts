@@ -41,7 +41,7 @@ describe.skipIf(!requireRoot)('staging as a normal user', () => {
     const stage = path.join(dir, 'stage');
     const bin = binForNobody();
     const out = asNobody(
-      `PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=${dir} NO_COLOR=1 node ${bin} setup --hostname hpb.example.org --nextcloud https://cloud.example.org --yes --root ${stage} 2>&1; echo "exit=$?"`,
+      `cd ${dir} && PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=${dir} NO_COLOR=1 node ${bin} setup --hostname hpb.example.org --nextcloud https://cloud.example.org --yes --root ${stage} 2>&1; echo "exit=$?"`,
     );
     expect(out).toContain('exit=0');
     expect(out).not.toContain('error:');
