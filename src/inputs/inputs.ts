@@ -1,6 +1,7 @@
 // Non-interactive answers: flags and an answers file fill the model on top of what an existing
 // install already says. Order of precedence: flags > answers file > existing config > defaults.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { SetupFlags } from '../options/setup.js';
 import { backendIdFor, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
@@ -12,9 +13,31 @@ type Input = Partial<DeploymentInput>;
 
 const KNOWN_TOP_KEYS = new Set(Object.keys(DeploymentSchema.shape ?? {}));
 
+/** An answers file is a page of settings: anything larger is not one. */
+const MAX_ANSWERS_BYTES = 1024 * 1024;
+
 export function loadAnswersFile(file: string): { input: Input; problems: Problem[] } {
   let text: string;
   try {
+    // A regular file of a sane size only: a FIFO or /dev/zero would hang the run, a huge file fill memory.
+    const st = statSync(file);
+    if (!st.isFile()) {
+      return {
+        input: {},
+        problems: [problem(`answers file ${file} is not a regular file`, 'give the path of a YAML or JSON file')],
+      };
+    }
+    if (st.size > MAX_ANSWERS_BYTES) {
+      return {
+        input: {},
+        problems: [
+          problem(
+            `answers file ${file} is ${st.size} bytes; answers files are at most ${MAX_ANSWERS_BYTES}`,
+            'give the answers file itself (see examples/answers.yaml)',
+          ),
+        ],
+      };
+    }
     text = readFileSync(file, 'utf8');
   } catch (err) {
     return {
@@ -188,6 +211,12 @@ export function renderAnswersFile(d: Deployment, toolVersion: string): string {
 /** Saves the choices (no secrets) as an answers file that replays this setup. */
 export async function writeAnswersOut(file: string, d: Deployment, toolVersion: string): Promise<void> {
   const { default: writeFileAtomic } = await import('write-file-atomic');
+  const dir = path.dirname(path.resolve(file));
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UserError([
+      problem(`--answers-out ${file}: the directory ${dir} does not exist`, 'create it first, or choose another path'),
+    ]);
+  }
   try {
     await writeFileAtomic(file, renderAnswersFile(d, toolVersion), { mode: 0o644 });
   } catch (err) {

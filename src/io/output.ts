@@ -28,8 +28,29 @@ export function createOutput(
     success: (line) => stdout.write(paint(stdout, 'green', line) + '\n'),
     problems: (list) => {
       for (const p of list)
-        stderr.write(paint(stderr, 'red', 'error: ') + p.message + (p.fix ? ` — fix: ${p.fix}` : '') + '\n');
+        stderr.write(
+          paint(stderr, 'red', 'error: ') +
+            escapeControls(p.message) +
+            (p.fix ? ` — fix: ${escapeControls(p.fix)}` : '') +
+            '\n',
+        );
     },
     raw: (text) => stdout.write(text),
   };
+}
+
+/**
+ * Control characters from the input (a newline, ESC, a terminal-title sequence) shown as escapes,
+ * so an error line can neither forge another line nor drive the terminal.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === '\t'
+      ? '\\t'
+      : c === '\n'
+        ? '\\n'
+        : c === '\r'
+          ? '\\r'
+          : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }

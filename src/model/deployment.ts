@@ -34,6 +34,13 @@ export const goconfSafe = (what: string) =>
     message: `${what} contains characters the server's config parser would cut or change (a space before # or ;, "%(", a line break, or surrounding spaces)`,
   });
 
+/** The port of a URL (when it has one) is 1-65535. */
+function portInRange(url: string): boolean {
+  const m = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*)(?::(\d+))?(?:[/?#]|$)/i.exec(url);
+  if (!m) return true; // the scheme check says what is wrong
+  return m[1] === undefined || (Number(m[1]) >= 1 && Number(m[1]) <= 65535);
+}
+
 export const HostPortSchema = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:8080')
@@ -48,9 +55,21 @@ const httpUrl = z.string().refine((s) => {
   }
 }, 'must be an http:// or https:// URL');
 
-export const NatsUrlSchema = z.string().regex(/^(nats|tls):\/\/[^\s,]+$/, 'must be a nats:// or tls:// URL');
-export const WsUrlSchema = z.string().regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL');
-export const AbsPathSchema = z.string().regex(/^\/\S*$/, 'must be an absolute path');
+export const NatsUrlSchema = z
+  .string()
+  .regex(/^(nats|tls):\/\/[^\s,]+$/, 'must be a nats:// or tls:// URL')
+  .refine(portInRange, 'port must be 1-65535');
+export const WsUrlSchema = z
+  .string()
+  .regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL')
+  .refine(portInRange, 'port must be 1-65535');
+/** An absolute path that is one plain token to nginx and goconf alike (no spaces, quotes, ; { } # $ or \\). */
+export const AbsPathSchema = z
+  .string()
+  .regex(
+    /^\/[^\s;{}#$'"\\`\x00-\x1f\x7f]*$/,
+    'must be an absolute path without spaces, quotes or any of ; { } # $ \\ (nginx would read them as syntax)',
+  );
 
 export const TurnServerSchema = z.string().regex(/^turns?:\S+$/, 'TURN servers look like turn:host:3478?transport=udp');
 

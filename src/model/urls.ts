@@ -1,15 +1,20 @@
 // Every rule about URLs and host names in one place: valid host names, Nextcloud base URLs and
 // their normalisation, the public signaling URL, and Talk's way of comparing server URLs.
+import { isIP } from 'node:net';
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 export function isValidHostname(host: string): boolean {
   if (host.length === 0 || host.length > 253) return false;
   if (isIpAddress(host)) return true;
-  return host.split('.').every((label) => HOST_LABEL.test(label));
+  const labels = host.split('.');
+  // All digits and dots is a malformed address (999.999.999.999), never a name.
+  if (/^\d+$/.test(labels[labels.length - 1]!)) return false;
+  return labels.every((label) => HOST_LABEL.test(label));
 }
 
+/** A real IPv4 or IPv6 address (brackets allowed around IPv6), as node's parser accepts it. */
 export function isIpAddress(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || (/^\[?[0-9a-f:]+\]?$/i.test(host) && host.includes(':'));
+  return isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
 }
 
 /** Why a Nextcloud base URL would not work as a backend URL, or undefined when fine. */
@@ -24,6 +29,10 @@ export function nextcloudUrlProblem(url: string): string | undefined {
     return 'must use http:// or https:// (the server only talks HTTP to Nextcloud)';
   if (!isValidHostname(u.hostname.replace(/^\[|\]$/g, ''))) return 'has an invalid host name';
   if (u.username || u.password) return 'must not contain a user name or password';
+  if (u.port === '0') return 'has port 0; give the port Nextcloud listens on (1-65535), or none';
+  // The server's config parser would replace these with other values (another key's, or the environment's).
+  if (/%\(|\$\(/.test(url))
+    return 'contains "%(" or "$(", which the server\'s config parser would replace with other values';
   if (u.search || u.hash || /[?#]/.test(url)) return "has a query or fragment; give Nextcloud's base URL only";
   if (/\/ocs(\/|$)/i.test(u.pathname))
     return "points at an /ocs/ endpoint; give Nextcloud's base URL (e.g. https://cloud.example.org)";
@@ -49,6 +58,8 @@ export function normalizeNextcloudUrl(input: string): Normalized<string> {
   } catch {
     return { value: raw, notices };
   }
+  // Credentials are refused by nextcloudUrlProblem, never dropped silently here.
+  if (u.username || u.password) return { value: raw, notices };
   const hostInInput = /^[a-z]+:\/\/([^/:?#]+)/i.exec(raw)?.[1];
   if (hostInInput && hostInInput !== hostInInput.toLowerCase()) {
     notices.push(

@@ -68,6 +68,14 @@ export function parseCommandOptions(argv: string[], table: OptionTable, command:
     const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new UserError([problem(msg, `see spreed-setup ${command} --help`)]);
   }
+  // An empty value is never meant: `--root ""` (an unset $STAGE) would mean the live system.
+  const empty = table.filter((o) => {
+    const v = values[o.name];
+    return v === '' || (Array.isArray(v) && v.some((x) => x === ''));
+  });
+  if (empty.length) {
+    throw new UserError(empty.map((o) => problem(`--${o.name} is empty`, `give it a value, or leave --${o.name} out`)));
+  }
   return {
     str: (k) => {
       const v = values[k];
