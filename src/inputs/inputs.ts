@@ -8,6 +8,7 @@ import { backendIdFor, DeploymentSchema, type Deployment, type DeploymentInput }
 import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
 import { EXIT, UserError, problem, type Problem } from '../errors.js';
 import { DEFAULT_LOCAL_NATS } from '../model/defaults.js';
+import { isSecretKey, withoutUrlPassword } from '../secrets/secrets.js';
 
 type Input = Partial<DeploymentInput>;
 
@@ -204,8 +205,25 @@ export function describePath(path: PropertyKey[], input: Input): string {
 export function renderAnswersFile(d: Deployment, toolVersion: string): string {
   const { extra, ...rest } = d;
   const data: Record<string, unknown> = { ...rest };
-  if (Object.keys(extra).length) data.extra = extra;
-  return `# spreed-setup ${toolVersion} answers file (no secrets). Replay: spreed-setup setup --answers FILE --yes\n${stringifyYaml(data)}`;
+  // Secrets never go in: secret-like pass-through keys and URL passwords are left out, and named.
+  const left: string[] = [];
+  const kept: Record<string, Record<string, string>> = {};
+  for (const [section, keys] of Object.entries(extra)) {
+    for (const [key, value] of Object.entries(keys)) {
+      if (isSecretKey(key)) left.push(`[${section}] ${key}`);
+      else (kept[section] ??= {})[key] = value;
+    }
+  }
+  if (Object.keys(kept).length) data.extra = kept;
+  if (d.nats.mode === 'external') {
+    const urls = d.nats.urls.map((u) => withoutUrlPassword(u));
+    if (urls.some((u) => u.had)) left.push('the NATS URL passwords');
+    data.nats = { mode: 'external', urls: urls.map((u) => u.url) };
+  }
+  const note = left.length
+    ? `# Left out, being secrets (give them again when you replay this file): ${left.join(', ')}\n`
+    : '';
+  return `# spreed-setup ${toolVersion} answers file (no secrets). Replay: spreed-setup setup --answers FILE --yes\n${note}${stringifyYaml(data)}`;
 }
 
 /** Saves the choices (no secrets) as an answers file that replays this setup. */

@@ -197,7 +197,26 @@ export function fingerprint(value: string): string {
 const SECRET_KEYS = [
   ...new Set([HASHKEY, BLOCKKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretSpec('x')].map((s) => s.key)),
 ];
-const SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_KEYS.join('|')})\\s*[=:]\\s*)(\\S.*)$`, 'gim');
+/** Keys of other sections that hold secrets too (a GeoIP license, passwords, tokens). */
+const SECRET_LIKE_KEYS = ['license', 'password', 'passwd', 'token'];
+const SECRET_LINE = new RegExp(
+  `^(\\s*(?:${[...SECRET_KEYS, ...SECRET_LIKE_KEYS].join('|')})\\s*[=:]\\s*)(\\S.*)$`,
+  'gim',
+);
+/** The password of a URL (`nats://user:PASSWORD@host`). */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]+)(@)/gi;
+
+/** Whether a config key (any section) names a secret: its value never goes into an answers file. */
+export function isSecretKey(key: string): boolean {
+  const k = key.toLowerCase();
+  return SECRET_KEYS.includes(k) || SECRET_LIKE_KEYS.some((s) => k.includes(s));
+}
+
+/** A URL with its password removed, and whether it had one. */
+export function withoutUrlPassword(url: string): { url: string; had: boolean } {
+  const out = url.replace(URL_PASSWORD, '$1$3').replace(/:@/, '@');
+  return { url: out, had: out !== url };
+}
 
 /**
  * The one way a secret is hidden: every occurrence of every known value becomes
@@ -214,6 +233,9 @@ export function maskSecrets(
     .filter((v): v is string => v !== undefined && v.length >= 4)
     .sort((a, b) => b.length - a.length);
   for (const v of sorted) out = out.split(v).join(`<secret ${fingerprint(v)}>`);
+  out = out.replace(URL_PASSWORD, (_m, head: string, pw: string, at: string) =>
+    pw.startsWith('<secret') ? head + pw + at : `${head}<secret ${fingerprint(pw)}>${at}`,
+  );
   if (opts.configLines)
     out = out.replace(SECRET_LINE, (_m, head: string, value: string) =>
       value.startsWith('<secret') ? head + value : `${head}<secret ${fingerprint(value)}>`,
