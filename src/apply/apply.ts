@@ -13,6 +13,10 @@ import {
   symlinkSync,
   unlinkSync,
   existsSync,
+  readdirSync,
+  openSync,
+  fsyncSync,
+  closeSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -82,6 +86,8 @@ function ensureDir(dir: string, change: FileChange): string | undefined {
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const { target } = opts;
   const todo = plan.changes.filter((c) => c.action !== 'unchanged');
+  // Holding the install's lock, any temp file of ours beside a managed file is a crashed run's.
+  for (const c of plan.changes) removeStaleTemps(target.path(c.path));
   const undo: Undo[] = [];
   /** Directories this run created, outermost first: a rollback removes them too. */
   const createdDirs: string[] = [];
@@ -124,6 +130,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
             : undefined;
         await writeFileAtomic(real, change.content ?? '', { mode: own.mode, ...(chown ? { chown } : {}) });
       }
+      // The rename is durable only once its directory is on disk.
+      fsyncDir(path.dirname(real));
       opts.onProgress?.(`${change.action === 'create' ? 'created' : 'updated'} ${change.path}`);
     }
   } catch (err) {
@@ -185,5 +193,30 @@ function isLink(p: string): boolean {
     return lstatSync(p).isSymbolicLink();
   } catch {
     return false;
+  }
+}
+
+/** `real`.spreed-setup-<what>-<pid>-<random>: the temp names tempBeside makes. */
+function removeStaleTemps(real: string): void {
+  const dir = path.dirname(real);
+  const prefix = `${path.basename(real)}.spreed-setup-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(prefix)) rmSync(path.join(dir, n), { force: true });
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* a file system without directory fsync */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -2,7 +2,7 @@
 // every file back; a second run waits for the lock and then names its holder; a lock left by a
 // dead run is taken over; concurrent runs never leave server.conf and the secret files apart.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getValue, parseGoconf } from '../../src/goconf/parse.js';
@@ -105,5 +105,24 @@ describe('one run at a time', () => {
         readdirSync(path.join(root, 'etc/nextcloud-spreed-signaling')).filter((f) => f.includes('.spreed-setup-')),
       ).toEqual([]);
     }
+  });
+});
+
+describe('after a crash', () => {
+  it("a crashed run's temp files beside the managed files are removed by the next run", async () => {
+    const root = scratch();
+    expect((await runInProcess([...BASIC, '--root', root, '--nginx', 'site'])).code).toBe(0);
+    const enabled = path.join(root, 'etc/nginx/sites-enabled');
+    const conf = path.join(root, 'etc/nextcloud-spreed-signaling');
+    // What a SIGKILL between creating and renaming leaves: a stale link and a stale restore copy.
+    symlinkSync(
+      '../sites-available/spreed-signaling.conf',
+      path.join(enabled, 'spreed-signaling.conf.spreed-setup-link-99999-deadbeef'),
+    );
+    writeFileSync(path.join(conf, 'server.conf.spreed-setup-restore-99999-cafebabe'), 'hashkey = old\n');
+    const r = await runInProcess([...BASIC, '--root', root, '--nginx', 'site', '--rotate', 'hashkey']);
+    expect(r.code, r.all).toBe(0);
+    expect(readdirSync(enabled)).toEqual(['spreed-signaling.conf']);
+    expect(readdirSync(conf).filter((f) => f.includes('.spreed-setup-'))).toEqual([]);
   });
 });
