@@ -56,13 +56,7 @@ function release(file: string): void {
     return;
   }
   held.delete(file);
-  if (readHolder(file)?.pid === process.pid) {
-    try {
-      unlinkSync(file);
-    } catch {
-      /* already gone */
-    }
-  }
+  if (readHolder(file)?.pid === process.pid) rmQuiet(file);
 }
 
 // A run stopped by a signal or process.exit still frees its locks.

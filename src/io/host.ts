@@ -60,7 +60,7 @@ export function groupId(name: string): number | undefined {
 export function systemHost(target: Target, opts: { nginxVersion?: string } = {}): HostFacts {
   const seen = new Map<string, FileFact | undefined>();
   let groups: Map<string, number> | undefined;
-  return {
+  const host: Omit<HostFacts, 'linkOnPath'> = {
     root: target.root,
     uid: process.getuid?.(),
     groupId: (name) => {
@@ -74,19 +74,6 @@ export function systemHost(target: Target, opts: { nginxVersion?: string } = {})
       return groups.get(name);
     },
     ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
-    linkOnPath: (p) => {
-      const parts = p.split('/').filter(Boolean);
-      for (let i = 1; i < parts.length; i++) {
-        const dir = `/${parts.slice(0, i).join('/')}`;
-        try {
-          const real = target.path(dir);
-          if (lstatSync(real).isSymbolicLink()) return { path: dir, target: readlinkSync(real) };
-        } catch {
-          return undefined; // missing: nothing below it exists either
-        }
-      }
-      return undefined;
-    },
     file: (p) => {
       if (seen.has(p)) return seen.get(p);
       const real = target.path(p);
@@ -113,6 +100,7 @@ export function systemHost(target: Target, opts: { nginxVersion?: string } = {})
       return fact;
     },
   };
+  return { ...host, linkOnPath: (p) => firstLinkOnPath(p, host.file) };
 }
 
 /** A host held in memory: files by system path (a string is a 0644 file owned by gid 0). */
@@ -129,19 +117,28 @@ export function memoryHost(opts: {
       typeof f === 'string' ? ({ kind: 'file', content: f, mode: 0o644, gid: 0 } as FileFact) : f,
     ]),
   );
-  return {
+  const host: Omit<HostFacts, 'linkOnPath'> = {
     root: opts.root,
     uid: opts.uid,
     groupId: (name) => opts.groups?.[name],
     ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
     file: (p) => files.get(p),
-    linkOnPath: (p) => {
-      const parts = p.split('/').filter(Boolean);
-      for (let i = 1; i < parts.length; i++) {
-        const f = files.get(`/${parts.slice(0, i).join('/')}`);
-        if (f?.kind === 'link') return { path: `/${parts.slice(0, i).join('/')}`, target: f.target };
-      }
-      return undefined;
-    },
   };
+  return { ...host, linkOnPath: (p) => firstLinkOnPath(p, host.file) };
+}
+
+/** The first directory on the way to `p` that is a link, asked of a host's own file view. */
+function firstLinkOnPath(p: string, file: HostFacts['file']): { path: string; target: string } | undefined {
+  const parts = p.split('/').filter(Boolean);
+  for (let i = 1; i < parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join('/')}`;
+    let f: FileFact | undefined;
+    try {
+      f = file(dir);
+    } catch {
+      return undefined; // unreadable: reported where it is read
+    }
+    if (f?.kind === 'link') return { path: dir, target: f.target };
+  }
+  return undefined;
 }

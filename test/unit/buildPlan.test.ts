@@ -160,4 +160,12 @@ describe('buildPlan without a file system', () => {
     )!.content!;
     expect(old).not.toMatch(/^\s*http2 on;/m);
   });
+
+  it('refuses to write through a link on the way, found through the host door alone', () => {
+    const built = plan(memoryHost({ files: { ...CERTS, '/etc/ssl': { kind: 'link', target: '/elsewhere' } }, uid: 0 }));
+    expect(built.problems.map((p) => p.message)).toEqual([
+      '/etc/ssl is a symbolic link (to /elsewhere): spreed-setup writes no directory through a link',
+    ]);
+    expect(built.plan.changes).toEqual([]);
+  });
 });
