@@ -21,17 +21,16 @@ import { CANCELLED, type Answer, type Prompter } from './prompter.js';
 import { AbsPathSchema, HostPortSchema, NatsUrlSchema, TurnServerSchema, WsUrlSchema } from '../model/deployment.js';
 
 /** A prompt validator from one of the model's field schemas: its first message, or undefined. */
-const fieldCheck =
-  (schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } }) =>
-  (s: string) => {
-    const r = schema.safeParse(s.trim());
-    return r.success ? undefined : r.error?.issues[0]?.message;
-  };
+const fieldCheck = (schema: z.ZodType<string>) => (s: string) => {
+  const r = schema.safeParse(s.trim());
+  return r.success ? undefined : r.error?.issues[0]?.message;
+};
 import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
 import { applyPrepared, nextSteps } from '../apply/applySetup.js';
 import { withSetupLock } from '../apply/lock.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { backendSecretName, secretSpecsFor } from '../secrets/secrets.js';
+import type { z } from 'zod';
 
 export interface WizardEnv {
   prompter: Prompter;
