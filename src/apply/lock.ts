@@ -1,8 +1,8 @@
 // One lock per install: a run takes it before it reads the installed files and holds it until its
 // apply ends, so two runs can never interleave their secrets and files. A second run waits
 // briefly, then says who holds it. A lock left by a run that died is taken over.
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,13 +40,18 @@ function alive(pid: number): boolean {
   }
 }
 
-function readHolder(file: string): Holder | undefined {
+function parseHolder(raw: string): Holder | undefined {
   try {
-    const h = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
+    const h = JSON.parse(raw) as Partial<Holder>;
     return typeof h.pid === 'number' ? { pid: h.pid, since: String(h.since ?? '?') } : undefined;
   } catch {
     return undefined;
   }
+}
+
+function readHolder(file: string): Holder | undefined {
+  const raw = readRaw(file);
+  return raw === undefined ? undefined : parseHolder(raw);
 }
 
 function release(file: string): void {
@@ -71,12 +76,69 @@ function rmQuiet(file: string): void {
   }
 }
 
+/** Someone else's lock: who holds it, as the waiting run reports it. */
+export type LockHolder = Holder;
+
+/**
+ * Creates `file` holding `content` only if it does not exist, and never visible half-written: the
+ * content goes to a private temp file first, then link(2) publishes it (EEXIST if taken).
+ */
+function publish(file: string, content: string): boolean {
+  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, content, { flag: 'wx', mode: 0o644 });
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    rmQuiet(tmp);
+  }
+}
+
+/** Older than this, a lock file nobody can read (or a takeover guard) is debris. */
+const DEBRIS_MS = 10_000;
+
+function ageMs(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Removes a lock left by a dead run, under a guard so that two runs taking over at once cannot
+ * remove each other's fresh lock: only the guard's holder removes, and only what it found stale.
+ */
+function takeOver(file: string, stale: string | undefined, me: string): void {
+  const guard = `${file}.takeover`;
+  if (!publish(guard, me)) {
+    if (ageMs(guard) > DEBRIS_MS) rmQuiet(guard);
+    return;
+  }
+  try {
+    if (readRaw(file) === stale) rmQuiet(file);
+  } finally {
+    rmQuiet(guard);
+  }
+}
+
+function readRaw(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `fn` holding the install's lock; waits up to `waitMs` for another run to finish. */
 export async function withInstallLock<T>(
   target: Target,
   configPath: string,
   fn: () => Promise<T>,
-  opts: { waitMs?: number } = {},
+  opts: { waitMs?: number; onWait?: (holder: LockHolder) => void } = {},
 ): Promise<T> {
   const file = lockPath(target, configPath);
   if (held.has(file)) {
@@ -88,44 +150,47 @@ export async function withInstallLock<T>(
     }
   }
   const deadline = Date.now() + (opts.waitMs ?? 3000);
-  for (;;) {
+  const me = `${JSON.stringify({ pid: process.pid, since: new Date().toISOString() })}\n`;
+  let reported = false;
+  for (let attempt = 0; ; attempt++) {
     try {
-      writeFileSync(file, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }) + '\n', {
-        flag: 'wx',
-        mode: 0o644,
-      });
-      break;
+      if (publish(file, me)) break;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') {
-        throw new UserError(
-          [
-            problem(
-              `cannot take the lock ${file}: ${code ?? (err as Error).message}`,
-              'run as root (sudo), or make its directory writable',
-            ),
-          ],
-          EXIT.failed,
-        );
-      }
-    }
-    const holder = readHolder(file);
-    if (!holder || !alive(holder.pid)) {
-      rmQuiet(file); // left by a run that died
-      continue;
-    }
-    if (Date.now() >= deadline) {
       throw new UserError(
         [
           problem(
-            `another spreed-setup run (pid ${holder.pid}, since ${holder.since}) is changing ${path.dirname(configPath)}`,
+            `cannot take the lock ${file}: ${code ?? (err as Error).message}`,
+            'run as root (sudo), or make its directory writable',
+          ),
+        ],
+        EXIT.failed,
+      );
+    }
+    const raw = readRaw(file);
+    const holder = raw === undefined ? undefined : parseHolder(raw);
+    // Dead holder: take over at once. Unreadable content: debris only once it is old.
+    if (raw !== undefined && ((holder && !alive(holder.pid)) || (!holder && ageMs(file) > DEBRIS_MS))) {
+      takeOver(file, raw, me);
+      continue;
+    }
+    if (holder && !reported) {
+      reported = true;
+      opts.onWait?.(holder);
+    }
+    if (Date.now() >= deadline || attempt > 10_000) {
+      const who = holder ? `pid ${holder.pid}, since ${holder.since}` : 'holder unknown';
+      throw new UserError(
+        [
+          problem(
+            `another spreed-setup run (${who}) is changing ${path.dirname(configPath)}`,
             'wait for it to finish, then run again',
           ),
         ],
         EXIT.failed,
       );
     }
-    await sleep(100);
+    await sleep(50);
   }
   held.set(file, 1);
   try {
@@ -136,7 +201,11 @@ export async function withInstallLock<T>(
 }
 
 /** The lock of the install that `--root` / `--config` point at. */
-export function withSetupLock<T>(where: { root?: string; config?: string }, fn: () => Promise<T>): Promise<T> {
+export function withSetupLock<T>(
+  where: { root?: string; config?: string },
+  fn: () => Promise<T>,
+  onWait?: (holder: LockHolder) => void,
+): Promise<T> {
   const target = new Target(where.root);
-  return withInstallLock(target, detectLayout(target, where.config).configPath, fn);
+  return withInstallLock(target, detectLayout(target, where.config).configPath, fn, onWait ? { onWait } : {});
 }

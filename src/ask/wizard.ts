@@ -129,7 +129,11 @@ function must<T>(a: Answer<T>): T {
 export async function runWizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
   const p = env.prompter;
   try {
-    return await withSetupLock(flags, () => wizard(flags, env));
+    return await withSetupLock(
+      flags,
+      () => wizard(flags, env),
+      (h) => p.info(`Waiting for another spreed-setup run (pid ${h.pid}, since ${h.since}) to finish…`),
+    );
   } catch (err) {
     if (err instanceof Cancelled) {
       p.outro('Cancelled: nothing was changed.');

@@ -15,7 +15,11 @@ export interface SetupEnv {
 }
 
 export async function runSetup(flags: SetupFlags, env: SetupEnv): Promise<number> {
-  return withSetupLock(flags, () => runSetupLocked(flags, env));
+  return withSetupLock(
+    flags,
+    () => runSetupLocked(flags, env),
+    (h) => env.out.notice(`waiting for another spreed-setup run (pid ${h.pid}, since ${h.since}) to finish`),
+  );
 }
 
 async function runSetupLocked(flags: SetupFlags, env: SetupEnv): Promise<number> {

@@ -9,7 +9,8 @@ import { getValue, parseGoconf } from '../../src/goconf/parse.js';
 import { lockPath } from '../../src/apply/lock.js';
 import { Target } from '../../src/io/target.js';
 import { runInProcess } from './inProcess.js';
-import { runCli, scratch, treeState } from './run.js';
+import { execa } from 'execa';
+import { BIN, runCli, scratch, treeState } from './run.js';
 
 const CONF = '/etc/nextcloud-spreed-signaling/server.conf';
 const SECRETS = 'etc/nextcloud-spreed-signaling/secrets';
@@ -87,13 +88,21 @@ describe('one run at a time', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('concurrent pairs of runs never leave server.conf and the secret files apart', async () => {
-    for (let pair = 0; pair < 5; pair++) {
+  it('50 concurrent pairs of runs never leave server.conf and the secret files apart; the second reports the lock', async () => {
+    const run = async (root: string) => {
+      const child = execa('node', [BIN, ...BASIC, '--root', root, '--nginx', 'none', '--rotate', 'all'], {
+        reject: false,
+        stdin: 'ignore',
+        env: { NO_COLOR: '1' },
+        timeout: 60_000,
+      });
+      const r = await child;
+      return { pid: child.pid, code: r.exitCode, stderr: String(r.stderr), all: `${r.stdout}\n${r.stderr}` };
+    };
+    let reported = 0;
+    const pair = async () => {
       const root = scratch();
-      const runs = await Promise.all([
-        runCli([...BASIC, '--root', root, '--nginx', 'none', '--rotate', 'all']),
-        runCli([...BASIC, '--root', root, '--nginx', 'none', '--rotate', 'all']),
-      ]);
+      const runs = await Promise.all([run(root), run(root)]);
       for (const r of runs) expect(r.code, r.all).toBe(0); // the second waited for the first
       const doc = parseGoconf(readFileSync(path.join(root, CONF), 'utf8'));
       const file = (name: string) => readFileSync(path.join(root, SECRETS, name), 'utf8').trim();
@@ -104,8 +113,24 @@ describe('one run at a time', () => {
       expect(
         readdirSync(path.join(root, 'etc/nextcloud-spreed-signaling')).filter((f) => f.includes('.spreed-setup-')),
       ).toEqual([]);
-    }
-  });
+      expect(readdirSync(root).filter((f) => f.startsWith('spreed-setup-'))).toEqual([]); // lock and its temps gone
+      // A run that had to wait names the other run, never itself.
+      const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
+      for (const [me, other] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        const m = /waiting for another spreed-setup run \(pid (\d+),/.exec(me.stderr);
+        if (m) {
+          expect(Number(m[1])).toBe(other.pid);
+          reported++;
+        }
+      }
+    };
+    // Three pairs at a time, 50 in all.
+    for (let i = 0; i < 50; i += 3) await Promise.all(Array.from({ length: Math.min(3, 50 - i) }, pair));
+    expect(reported).toBeGreaterThanOrEqual(25);
+  }, 240_000);
 });
 
 describe('after a crash', () => {
