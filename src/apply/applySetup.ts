@@ -8,6 +8,7 @@ import { which } from '../io/target.js';
 import type { Prepared } from '../plan/prepare.js';
 import { applyPlan, ApplyError } from './apply.js';
 import { validateNginx } from './validateNginx.js';
+import { journalPath } from './journal.js';
 import { publicSignalingUrl } from '../model/urls.js';
 
 export function stampNow(d = new Date()): string {
@@ -29,6 +30,7 @@ export async function applyPrepared(
     const result = await applyPlan(p.built.plan, {
       target: p.target,
       stamp: stampNow(),
+      journal: journalPath(p.target, p.layout.configPath),
       onProgress: progress ?? ((line) => out.info(`  ${line}`)),
       validate: async (written) => {
         progress?.('validating nginx');

@@ -1,14 +1,16 @@
 // One lock per install: a run takes it before it reads the installed files and holds it until its
 // apply ends, so two runs can never interleave their secrets and files. A second run waits
 // briefly, then says who holds it. A lock left by a run that died is taken over.
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EXIT, UserError, problem } from '../errors.js';
 import { Target } from '../io/target.js';
+import type { Output } from '../io/output.js';
 import { detectLayout } from '../detect/layout.js';
+import { installKey, journalPath, type Recovered, recoverInterrupted } from './journal.js';
 
 interface Holder {
   pid: number;
@@ -23,11 +25,7 @@ export function lockPath(target: Target, configPath: string): string {
   // Under --root in the root (when it exists yet), else the system's lock directory.
   const dir =
     target.root && existsSync(target.root) ? target.root : existsSync('/run/lock') ? '/run/lock' : os.tmpdir();
-  const key = createHash('sha256')
-    .update(path.resolve(target.path(configPath)))
-    .digest('hex')
-    .slice(0, 16);
-  return path.join(dir, `spreed-setup-${key}.lock`);
+  return path.join(dir, `spreed-setup-${installKey(target, configPath)}.lock`);
 }
 
 /** Alive and not a zombie (a reaped-late process still answers kill -0). */
@@ -97,6 +95,22 @@ function publish(file: string, content: string): boolean {
   }
 }
 
+/** publish()'s temp files left by runs that died between writing and linking. */
+function removeDeadTemps(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.`;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = n.startsWith(prefix) ? /^(\d+)-[0-9a-f]{8}$/.exec(n.slice(prefix.length)) : null;
+    if (m && !alive(Number(m[1]))) rmQuiet(path.join(dir, n));
+  }
+}
+
 /** Older than this, a lock file nobody can read (or a takeover guard) is debris. */
 const DEBRIS_MS = 10_000;
 
@@ -133,6 +147,13 @@ function readRaw(file: string): string | undefined {
   }
 }
 
+/** How long a run waits for another: SPREED_SETUP_LOCK_WAIT seconds (0 to 3600), else 30 s. */
+export function lockWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.SPREED_SETUP_LOCK_WAIT;
+  if (v !== undefined && /^\d{1,4}$/.test(v) && Number(v) <= 3600) return Number(v) * 1000;
+  return 30_000;
+}
+
 /** Runs `fn` holding the install's lock; waits up to `waitMs` for another run to finish. */
 export async function withInstallLock<T>(
   target: Target,
@@ -149,7 +170,7 @@ export async function withInstallLock<T>(
       release(file);
     }
   }
-  const deadline = Date.now() + (opts.waitMs ?? 3000);
+  const deadline = Date.now() + (opts.waitMs ?? lockWaitMs());
   const me = `${JSON.stringify({ pid: process.pid, since: new Date().toISOString() })}\n`;
   let reported = false;
   for (let attempt = 0; ; attempt++) {
@@ -193,6 +214,7 @@ export async function withInstallLock<T>(
     await sleep(50);
   }
   held.set(file, 1);
+  removeDeadTemps(file);
   try {
     return await fn();
   } finally {
@@ -200,12 +222,56 @@ export async function withInstallLock<T>(
   }
 }
 
-/** The lock of the install that `--root` / `--config` point at. */
+export interface LockHooks {
+  /** Another run holds the lock: said once, before waiting. */
+  onWait?: (holder: LockHolder) => void;
+  /** An interrupted run's changes were put back (the journal it left). */
+  onRecovered?: (r: Recovered) => void;
+  /** A dry run: an interrupted run's changes are only reported, never put back. */
+  dryRun?: boolean;
+  onPending?: (journal: string) => void;
+}
+
+/**
+ * The lock of the install that `--root` / `--config` point at. Taking it, a run first puts back
+ * what an interrupted earlier run left half-applied, before it reads anything.
+ */
 export function withSetupLock<T>(
   where: { root?: string; config?: string },
   fn: () => Promise<T>,
-  onWait?: (holder: LockHolder) => void,
+  hooks: LockHooks = {},
 ): Promise<T> {
   const target = new Target(where.root);
-  return withInstallLock(target, detectLayout(target, where.config).configPath, fn, onWait ? { onWait } : {});
+  const configPath = detectLayout(target, where.config).configPath;
+  return withInstallLock(
+    target,
+    configPath,
+    async () => {
+      const journal = journalPath(target, configPath);
+      if (hooks.dryRun) {
+        if (existsSync(journal)) hooks.onPending?.(journal);
+      } else {
+        const r = recoverInterrupted(journal, target);
+        if (r) hooks.onRecovered?.(r);
+      }
+      return fn();
+    },
+    hooks.onWait ? { onWait: hooks.onWait } : {},
+  );
+}
+
+/** The hooks as a command reports them on its output. */
+export function reportingHooks(out: Pick<Output, 'notice'>, dryRun = false): LockHooks {
+  return {
+    dryRun,
+    onWait: (h) => out.notice(`waiting for another spreed-setup run (pid ${h.pid}, since ${h.since}) to finish`),
+    onRecovered: (r) =>
+      out.notice(
+        `an earlier run (pid ${r.pid}, since ${r.since}) was interrupted while writing; put back as before it: ${r.putBack.join(', ') || 'nothing had changed yet'}`,
+      ),
+    onPending: (j) =>
+      out.notice(
+        `an earlier run was interrupted while writing (${j}); the next run without --dry-run puts its files back first`,
+      ),
+  };
 }

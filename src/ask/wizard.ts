@@ -27,7 +27,7 @@ const fieldCheck = (schema: z.ZodType<string>) => (s: string) => {
 };
 import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
 import { applyPrepared, nextSteps } from '../apply/applySetup.js';
-import { withSetupLock } from '../apply/lock.js';
+import { reportingHooks, withSetupLock } from '../apply/lock.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { backendSecretName, secretSpecsFor } from '../secrets/secrets.js';
 import type { z } from 'zod';
@@ -132,7 +132,7 @@ export async function runWizard(flags: SetupFlags, env: WizardEnv): Promise<numb
     return await withSetupLock(
       flags,
       () => wizard(flags, env),
-      (h) => p.info(`Waiting for another spreed-setup run (pid ${h.pid}, since ${h.since}) to finish…`),
+      reportingHooks({ notice: (line) => p.info(line.charAt(0).toUpperCase() + line.slice(1)) }, flags.dryRun),
     );
   } catch (err) {
     if (err instanceof Cancelled) {

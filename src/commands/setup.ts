@@ -7,7 +7,7 @@ import { writeAnswersOut } from '../inputs/inputs.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { prepareSetup } from '../plan/prepare.js';
 import { applyPrepared, nextSteps } from '../apply/applySetup.js';
-import { withSetupLock } from '../apply/lock.js';
+import { reportingHooks, withSetupLock } from '../apply/lock.js';
 
 export interface SetupEnv {
   out: Output;
@@ -15,11 +15,7 @@ export interface SetupEnv {
 }
 
 export async function runSetup(flags: SetupFlags, env: SetupEnv): Promise<number> {
-  return withSetupLock(
-    flags,
-    () => runSetupLocked(flags, env),
-    (h) => env.out.notice(`waiting for another spreed-setup run (pid ${h.pid}, since ${h.since}) to finish`),
-  );
+  return withSetupLock(flags, () => runSetupLocked(flags, env), reportingHooks(env.out, flags.dryRun));
 }
 
 async function runSetupLocked(flags: SetupFlags, env: SetupEnv): Promise<number> {

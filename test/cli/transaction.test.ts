@@ -65,7 +65,7 @@ describe('one run at a time', () => {
       const file = lockPath(new Target(root), CONF);
       writeFileSync(file, JSON.stringify({ pid: holder.pid, since: '2026-12-02T00:00:00.000Z' }));
       const t0 = Date.now();
-      const r = await runCli([...BASIC, '--root', root]);
+      const r = await runCli([...BASIC, '--root', root], { SPREED_SETUP_LOCK_WAIT: '3' });
       expect(r.code, r.all).toBe(1);
       expect(r.stderr).toContain(
         `another spreed-setup run (pid ${holder.pid}, since 2026-12-02T00:00:00.000Z) is changing /etc/nextcloud-spreed-signaling`,
