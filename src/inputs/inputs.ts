@@ -6,7 +6,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { SetupFlags } from '../options/setup.js';
 import { backendIdFor, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
-import { EXIT, UserError, problem, type Problem } from '../errors.js';
+import { EXIT, UserError, problem, quote, type Problem } from '../errors.js';
 import { DEFAULT_LOCAL_NATS } from '../model/defaults.js';
 import { isSecretKey, withoutUrlPassword } from '../secrets/secrets.js';
 
@@ -56,17 +56,17 @@ export function loadAnswersFile(file: string): { input: Input; problems: Problem
     data = parseYaml(text);
   } catch (err) {
     const first = String((err as Error).message).split('\n')[0];
-    return { input: {}, problems: [problem(`answers file ${file} is not valid YAML/JSON: ${first}`)] };
+    return { input: {}, problems: [problem(`answers file ${file} is not valid YAML/JSON: ${first}`, 'correct the YAML (see examples/answers.yaml)')] };
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return {
       input: {},
-      problems: [problem(`answers file ${file} must be a mapping of keys (see examples/answers.yaml)`)],
+      problems: [problem(`answers file ${file} must be a mapping of keys`, 'see examples/answers.yaml')],
     };
   }
   const unknown = Object.keys(data).filter((k) => !KNOWN_TOP_KEYS.has(k));
   const problems = unknown.map((k) =>
-    problem(`answers file ${file}: unknown key "${k}"`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`),
+    problem(`answers file ${file}: unknown key ${quote(k)}`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`),
   );
   return { input: data as Input, problems };
 }
@@ -104,7 +104,12 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
         .filter(Boolean);
       const bad = urls.filter((u) => !/^(nats|tls):\/\/[^\s,]+$/.test(u));
       if (bad.length || urls.length === 0)
-        problems.push(problem(`--nats "${v}": expected loopback, local, or nats:// URLs separated by commas`));
+        problems.push(
+          problem(
+            `--nats ${quote(v)}: expected loopback, local, or nats:// URLs separated by commas`,
+            'give --nats loopback, local or nats://HOST:PORT[,nats://…]',
+          ),
+        );
       else input.nats = { mode: 'external', urls };
     }
   }
@@ -113,7 +118,7 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
   }
   if (flags.nginx !== undefined || flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
     if (flags.nginx !== undefined && !['site', 'snippet', 'none'].includes(flags.nginx)) {
-      problems.push(problem(`--nginx "${flags.nginx}": expected site, snippet or none`));
+      problems.push(problem(`--nginx ${quote(flags.nginx)}: expected site, snippet or none`, 'give --nginx site, snippet or none'));
     }
     if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
       problems.push(
@@ -185,20 +190,43 @@ const FLAG_FOR_PATH: Record<string, string> = {
   backends: '--nextcloud',
   listen: '--listen',
   nats: '--nats',
+  'nats.urls': '--nats',
+  'backends.urls': '--nextcloud',
   mcu: '--janus',
+  'mcu.url': '--janus',
+  'nginx.certificate': '--tls-cert',
+  'nginx.key': '--tls-key',
+  'nginx.mode': '--nginx',
   serverVersion: '--server-version',
 };
 
-/** Describes a zod issue path for a person: "--nextcloud", "backends[0].id"… */
-export function describePath(path: PropertyKey[], input: Input): string {
+/** The flag that sets the field at a zod issue path, when one does. */
+export function flagForPath(path: ReadonlyArray<PropertyKey>): string | undefined {
+  const field = path
+    .map(String)
+    .filter((k) => !/^\d+$/.test(k))
+    .join('.');
+  return FLAG_FOR_PATH[field] ?? (field.startsWith('backends.') && field.endsWith('.urls') ? '--nextcloud' : undefined);
+}
+
+/**
+ * Describes a zod issue path for a person: "--nextcloud", "nginx.key", "backends.0.id"…, with the
+ * value (shortened) when it is a host name, URL or id. Flags are named only for values the
+ * command line gave (`opts.flags`).
+ */
+export function describePath(path: PropertyKey[], input: Input, opts: { flags?: boolean } = {}): string {
   const head = String(path[0] ?? '');
   if (head === 'backends' && path.length >= 3 && path[2] === 'urls') {
     const url = input.backends?.[Number(path[1])]?.urls?.[Number(path[3])];
-    return `Nextcloud URL${url !== undefined ? ` "${url}"` : ''}`;
+    return `Nextcloud URL${typeof url === 'string' ? ` ${quote(url)}` : ''}`;
   }
-  if (head === 'backends' && path[2] === 'id') return `backend id "${input.backends?.[Number(path[1])]?.id ?? ''}"`;
-  if (head === 'hostname') return `hostname${typeof input.hostname === 'string' ? ` "${input.hostname}"` : ''}`;
-  return FLAG_FOR_PATH[head] && path.length === 1 ? FLAG_FOR_PATH[head]! : path.map(String).join('.');
+  if (head === 'backends' && path[2] === 'id') {
+    const id = input.backends?.[Number(path[1])]?.id;
+    return `backend id${typeof id === 'string' ? ` ${quote(id)}` : ''}`;
+  }
+  if (head === 'hostname') return `hostname${typeof input.hostname === 'string' ? ` ${quote(input.hostname)}` : ''}`;
+  const flag = opts.flags !== false ? flagForPath(path) : undefined;
+  return flag ?? path.map((k) => (String(k).length > 40 ? quote(String(k)) : String(k))).join('.');
 }
 
 /** The choices as an answers file that replays the same setup (no secrets: they live in files). */
