@@ -182,7 +182,8 @@ export async function runWizard(flags: SetupFlags, env: WizardEnv): Promise<numb
       return EXIT.aborted;
     }
     if (err instanceof UserError) {
-      for (const pr of err.problems) p.error(escapeControls(pr.message) + (pr.fix ? `\n  fix: ${escapeControls(pr.fix)}` : ''));
+      for (const pr of err.problems)
+        p.error(escapeControls(pr.message) + (pr.fix ? `\n  fix: ${escapeControls(pr.fix)}` : ''));
       p.outro('Nothing was written.');
       return err.exitCode;
     }
@@ -243,7 +244,8 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
       prepared = await planDeployment(ctx, answers, { rotate, serverVersionFlag: flags.serverVersion !== undefined });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      for (const pr of err.problems) p.error(escapeControls(pr.message) + (pr.fix ? `\n  fix: ${escapeControls(pr.fix)}` : ''));
+      for (const pr of err.problems)
+        p.error(escapeControls(pr.message) + (pr.fix ? `\n  fix: ${escapeControls(pr.fix)}` : ''));
       const part = await choosePart(p, 'Change which part?');
       if (part === 'abort') throw new Cancelled();
       await ask(part);

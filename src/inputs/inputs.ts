@@ -56,7 +56,15 @@ export function loadAnswersFile(file: string): { input: Input; problems: Problem
     data = parseYaml(text);
   } catch (err) {
     const first = String((err as Error).message).split('\n')[0];
-    return { input: {}, problems: [problem(`answers file ${file} is not valid YAML/JSON: ${first}`, 'correct the YAML (see examples/answers.yaml)')] };
+    return {
+      input: {},
+      problems: [
+        problem(
+          `answers file ${file} is not valid YAML/JSON: ${first}`,
+          'correct the YAML (see examples/answers.yaml)',
+        ),
+      ],
+    };
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return {
@@ -81,7 +89,8 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
   if (flags.nextcloud.length) {
     const taken = new Set<string>();
     input.backends = flags.nextcloud.map((raw) => {
-      const url = normalizeNextcloudUrl(raw).value;
+      // A URL with a problem stays as given, so the problem is shown (the URL parser would hide some).
+      const url = nextcloudUrlProblem(raw.trim()) ? raw : normalizeNextcloudUrl(raw).value;
       const match = existing.backends?.find((b) => b.urls.some((u) => normalizeNextcloudUrl(u).value === url));
       const id =
         match && !taken.has(match.id)
@@ -118,15 +127,18 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
   }
   if (flags.nginx !== undefined || flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
     if (flags.nginx !== undefined && !['site', 'snippet', 'none'].includes(flags.nginx)) {
-      problems.push(problem(`--nginx ${quote(flags.nginx)}: expected site, snippet or none`, 'give --nginx site, snippet or none'));
+      problems.push(
+        problem(`--nginx ${quote(flags.nginx)}: expected site, snippet or none`, 'give --nginx site, snippet or none'),
+      );
     }
     if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
       problems.push(
         problem('--tls-cert and --tls-key go together', "give both, or neither for the Let's Encrypt paths"),
       );
     }
+    const modeOk = flags.nginx !== undefined && ['site', 'snippet', 'none'].includes(flags.nginx);
     input.nginx = {
-      ...(flags.nginx !== undefined ? { mode: flags.nginx as 'site' } : {}),
+      ...(modeOk ? { mode: flags.nginx as 'site' } : {}),
       ...(flags.tlsCert !== undefined ? { certificate: flags.tlsCert } : {}),
       ...(flags.tlsKey !== undefined ? { key: flags.tlsKey } : {}),
     } as DeploymentInput['nginx'];

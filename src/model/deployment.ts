@@ -48,7 +48,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 export function textProblem(s: string, opts: { envAllowed?: boolean } = {}): string | undefined {
   if (s.length > MAX_VALUE_LENGTH) return `is ${s.length} characters long; a value holds at most ${MAX_VALUE_LENGTH}`;
   if (CONTROL.test(s)) return 'contains a control character (a line break, tab, escape or the like)';
-  if (s.includes('%(')) return 'contains "%(", which the server\'s config parser would replace with another key\'s value';
+  if (s.includes('%('))
+    return 'contains "%(", which the server\'s config parser would replace with another key\'s value';
   if (!opts.envAllowed && s.includes('$(')) return 'contains "$(", which the server would replace from its environment';
   return undefined;
 }
@@ -268,7 +269,9 @@ export function backendIdFor(url: string, taken: Set<string>): string {
       (u.hostname + u.pathname)
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, '-')
-        .replace(/^-+|-+$/g, '') || 'nextcloud';
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 40)
+        .replace(/-+$/, '') || 'nextcloud';
   } catch {
     /* keep default */
   }

@@ -11,7 +11,14 @@ import { detectInstalledVersion, type DetectedVersion } from '../detect/version.
 import { readState, statePath } from '../detect/installed.js';
 import { DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
-import { describePath, flagForPath, inputFromFlags, loadAnswersFile, mergeInputs, normalizeInput } from '../inputs/inputs.js';
+import {
+  describePath,
+  flagForPath,
+  inputFromFlags,
+  loadAnswersFile,
+  mergeInputs,
+  normalizeInput,
+} from '../inputs/inputs.js';
 import { nginxVersion } from '../detect/nginx.js';
 import { systemHost } from '../io/host.js';
 import { buildPlan, type BuiltPlan } from './buildPlan.js';

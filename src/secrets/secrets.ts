@@ -129,7 +129,8 @@ function unsafeSecret(v: string, origin: 'file' | 'config' | 'adopted'): string 
   if (!SAFE_SECRET.test(v)) return 'contains spaces or control characters';
   if (v.includes('%(')) return 'contains "%(", which the server\'s config parser would replace';
   // From server.conf, `$(VAR)` was already read as the server reads it.
-  if (origin !== 'config' && v.includes('$(')) return 'contains "$(", which the server may replace from its environment';
+  if (origin !== 'config' && v.includes('$('))
+    return 'contains "$(", which the server may replace from its environment';
   return undefined;
 }
 
