@@ -17,7 +17,16 @@ const KNOWN_TOP_KEYS = new Set(Object.keys(DeploymentSchema.shape ?? {}));
 /** An answers file is a page of settings: anything larger is not one. */
 const MAX_ANSWERS_BYTES = 1024 * 1024;
 
-export function loadAnswersFile(file: string): { input: Input; problems: Problem[] } {
+/** How an answers file written by --answers-out names the NATS URL passwords it left out. */
+const NATS_PASSWORDS_LEFT_OUT = 'the NATS URL passwords';
+const LEFT_OUT_NOTE = '# Left out, being secrets (give them again when you replay this file): ';
+
+export function loadAnswersFile(file: string): {
+  input: Input;
+  problems: Problem[];
+  /** The file says it left NATS URL passwords out (written by --answers-out). */
+  natsPasswordsLeftOut?: boolean;
+} {
   let text: string;
   try {
     // A regular file of a sane size only: a FIFO or /dev/zero would hang the run, a huge file fill memory.
@@ -76,7 +85,46 @@ export function loadAnswersFile(file: string): { input: Input; problems: Problem
   const problems = unknown.map((k) =>
     problem(`answers file ${file}: unknown key ${quote(k)}`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`),
   );
-  return { input: data as Input, problems };
+  const natsPasswordsLeftOut = text
+    .split('\n')
+    .some((l) => l.startsWith(LEFT_OUT_NOTE) && l.includes(NATS_PASSWORDS_LEFT_OUT));
+  return { input: data as Input, problems, ...(natsPasswordsLeftOut ? { natsPasswordsLeftOut } : {}) };
+}
+
+/** `nats://user@host` or `tls://user@host`: a user name and no password. */
+const USER_WITHOUT_PASSWORD = /^(?:nats|tls):\/\/[^:@/\s]+@/i;
+
+/**
+ * NATS URLs given without their password (an answers file from --answers-out leaves it out) take
+ * the password of the same URL in the installed server.conf. With none installed, a URL the answers
+ * file says lost its password is refused: written without it, the server could not log in.
+ */
+export function keepNatsPasswords(
+  input: Input,
+  installed: Input,
+  opts: { answersFile?: string; leftOut?: boolean },
+): { input: Input; problems: Problem[]; notices: string[] } {
+  const problems: Problem[] = [];
+  const notices: string[] = [];
+  if (input.nats?.mode !== 'external' || !Array.isArray(input.nats.urls)) return { input, problems, notices };
+  const have = installed.nats?.mode === 'external' && Array.isArray(installed.nats.urls) ? installed.nats.urls : [];
+  const urls = input.nats.urls.map((u) => {
+    if (typeof u !== 'string' || !USER_WITHOUT_PASSWORD.test(u)) return u;
+    const withPassword = have.find((h) => h !== u && withoutUrlPassword(h).url === u);
+    if (withPassword) {
+      notices.push(`NATS URL ${u}: keeping the password the installed server.conf has for it`);
+      return withPassword;
+    }
+    if (opts.leftOut)
+      problems.push(
+        problem(
+          `NATS URL ${quote(u)} has no password: the answers file ${opts.answersFile ?? ''} left it out, and the installed server.conf has none for it`,
+          "put the password into the URL in server.conf's [nats] url (or into the answers file, kept private), then run again",
+        ),
+      );
+    return u;
+  });
+  return { input: { ...input, nats: { ...input.nats, urls } }, problems, notices };
 }
 
 /** Turns flags into model input; existing backends are matched by URL so ids and secrets stay. */
@@ -257,12 +305,10 @@ export function renderAnswersFile(d: Deployment, toolVersion: string): string {
   if (Object.keys(kept).length) data.extra = kept;
   if (d.nats.mode === 'external') {
     const urls = d.nats.urls.map((u) => withoutUrlPassword(u));
-    if (urls.some((u) => u.had)) left.push('the NATS URL passwords');
+    if (urls.some((u) => u.had)) left.push(NATS_PASSWORDS_LEFT_OUT);
     data.nats = { mode: 'external', urls: urls.map((u) => u.url) };
   }
-  const note = left.length
-    ? `# Left out, being secrets (give them again when you replay this file): ${left.join(', ')}\n`
-    : '';
+  const note = left.length ? `${LEFT_OUT_NOTE}${left.join(', ')}\n` : '';
   return `# spreed-setup ${toolVersion} answers file (no secrets). Replay: spreed-setup setup --answers FILE --yes\n${note}${stringifyYaml(data)}`;
 }
 

@@ -15,6 +15,7 @@ import {
   describePath,
   flagForPath,
   inputFromFlags,
+  keepNatsPasswords,
   loadAnswersFile,
   mergeInputs,
   normalizeInput,
@@ -49,6 +50,8 @@ export interface SetupContext {
   /** What the installed files were rendered for, from the state file. */
   rendered: { version?: string; installed?: string };
   answersInput: Partial<DeploymentInput>;
+  /** The answers file says it left the NATS URL passwords out. */
+  natsPasswordsLeftOut?: boolean;
   /** Where each value came from, to say where to fix it: the answers file, server.conf, the state file. */
   sources: InputSource[];
   /** What the command-line flags gave (set by inputFor). */
@@ -114,6 +117,7 @@ export function detectSetupContext(
       ...(state.installedWhenRendered ? { installed: state.installedWhenRendered } : {}),
     },
     answersInput: answers.input,
+    ...('natsPasswordsLeftOut' in answers && answers.natsPasswordsLeftOut ? { natsPasswordsLeftOut: true } : {}),
     problems,
     notices: [...(existing.reading?.notices ?? [])],
     toolVersion,
@@ -129,7 +133,15 @@ export function inputFor(
   const fromFlags = inputFromFlags(flags, below);
   const merged = normalizeInput(mergeInputs(below, fromFlags.input));
   ctx.flagInput = fromFlags.input;
-  return { input: merged.input, problems: fromFlags.problems, notices: merged.notices };
+  const nats = keepNatsPasswords(merged.input, ctx.installedInput, {
+    ...(flags.answers ? { answersFile: flags.answers } : {}),
+    ...(ctx.natsPasswordsLeftOut ? { leftOut: true } : {}),
+  });
+  return {
+    input: nats.input,
+    problems: [...fromFlags.problems, ...nats.problems],
+    notices: [...merged.notices, ...nats.notices],
+  };
 }
 
 /** Every layer of a run's input, highest precedence first (the flags, once inputFor has read them). */
