@@ -5,9 +5,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ANSWER_CHECKS } from '../../src/ask/wizard.js';
 import { tempDir } from '../harness/tmp.js';
-import { runInProcess } from './inProcess.js';
+import { captureOutput, runInProcess } from './inProcess.js';
+import { ANSWER_CHECKS, runWizard } from '../../src/ask/wizard.js';
+import { parseSetupArgs } from '../../src/options/setup.js';
+import { ScriptedPrompter } from '../wizard/scripted.js';
 import { treeState } from './run.js';
 
 const CONF_DIR = 'etc/nextcloud-spreed-signaling';
@@ -385,6 +387,38 @@ describe('hostile wizard answers', () => {
     expect(why!).not.toContain('\n');
     expect(why!.length).toBeLessThan(300);
   });
+});
+
+it('the wizard itself shows each refusal as one escaped line and writes nothing before its confirm', async () => {
+  const root = tempDir('spreed-hostile-');
+  const before = treeState(root);
+  const prompter = new ScriptedPrompter([
+    { expect: /Public hostname/, text: ['hpb\u001b]0;pwned\u0007.org', 'hpb.example.org'] },
+    { expect: /Nextcloud URL/, text: [`${NC}/%(secret)s`, `${NC}/\nerror: forged`, NC] },
+    { expect: /other settings/, choose: 'customize' },
+    { expect: /NATS/, choose: 'loopback' },
+    { expect: /MCU/, choose: 'none' },
+    { expect: /nginx in front/, choose: 'site' },
+    { expect: /TLS certificate/, text: ['/etc/ssl/c.pem;}server{return', ''] },
+    { expect: /TLS private key/, text: ['/etc/ssl/$host.pem', ''] },
+    { expect: /listens/, text: ['127.0.0.1:8080\u009b2J', ''] },
+    { expect: /Write these files/, cancel: true },
+  ]);
+  const { out } = captureOutput();
+  const code = await runWizard(parseSetupArgs(['--root', root, '--server-version', '2.0.2']), {
+    prompter,
+    out,
+    toolVersion: 'test',
+    environment: { fqdn: 'vm.example.net', letsEncryptHosts: [], nginxServerNames: [] },
+  });
+  expect(code).toBe(130);
+  expect(prompter.validationErrors).toHaveLength(6);
+  for (const e of prompter.validationErrors) {
+    expect(e).not.toMatch(RAW_CONTROL);
+    expect(e).not.toContain('\n');
+  }
+  expect(prompter.validationErrors[0]).toContain('\\x1b]0;pwned\\x07');
+  expect(treeState(root)).toEqual(before);
 });
 
 it('the corpus has at least 150 distinct inputs', () => {
