@@ -18,3 +18,8 @@ export class UserError extends Error {
 }
 
 export const problem = (message: string, fix?: string): Problem => (fix ? { message, fix } : { message });
+
+/** A value from the input as a message shows it: quoted, and shortened when long (control characters are escaped by the output). */
+export function quote(value: string, max = 60): string {
+  return value.length > max ? `"${value.slice(0, max)}…" (${value.length} characters)` : `"${value}"`;
+}

@@ -26,6 +26,7 @@ export async function applyPrepared(
   progress?: (line: string) => void,
 ): Promise<number> {
   let nginxSkipped: string | undefined;
+  const nginxNotices: string[] = [];
   try {
     const result = await applyPlan(p.built.plan, {
       target: p.target,
@@ -36,10 +37,12 @@ export async function applyPrepared(
         progress?.('validating nginx');
         const v = await validateNginx(p.target, p.layout, written);
         if (v.ok && v.skipped) nginxSkipped = v.skipped;
+        nginxNotices.push(...(v.notices ?? []));
         return v;
       },
     });
     if (nginxSkipped) out.notice(nginxSkipped);
+    for (const n of nginxNotices) out.notice(n);
     if (result.backupDir) out.info(`Backups of replaced files: ${result.backupDir}`);
   } catch (err) {
     if (err instanceof ApplyError) {

@@ -1,7 +1,10 @@
 // Proves the written nginx files load: `nginx -t` on the system's configuration, or, under
-// --root, on a throwaway main config that includes the staged files (certificates that do not
-// exist yet are swapped for a temporary self-signed pair, for this test only).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// --root, on a throwaway main config that includes the staged files. The throwaway copy of the
+// site is the written bytes except, token for token, (a) the listen addresses when not root (a
+// normal user may not bind 80 or 443) and (b) the two certificate paths: the staged files under
+// --root, or a temporary self-signed pair while the certificate does not exist yet (then nginx
+// will not load the site until it does, and the result says so).
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -10,7 +13,9 @@ import type { Layout } from '../model/layout.js';
 import type { Target } from '../io/target.js';
 import type { FileChange } from '../plan/plan.js';
 
-export type NginxValidation = { ok: true; skipped?: string } | { ok: false; message: string };
+export type NginxValidation =
+  | { ok: true; skipped?: string; notices?: string[] }
+  | { ok: false; message: string; notices?: string[] };
 
 export async function validateNginx(target: Target, layout: Layout, written: FileChange[]): Promise<NginxValidation> {
   const nginxFiles = written.filter((c) => c.role === 'nginx');
@@ -28,10 +33,21 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
     const includes: string[] = [];
     const upstream = target.path(layout.nginx.upstreamPath);
     if (existsSync(upstream)) includes.push(`include ${upstream};`);
-    const site = target.path(layout.nginx.sitePath);
     const snippet = target.path(layout.nginx.snippetPath);
-    if (nginxFiles.some((c) => c.path === layout.nginx.sitePath) && existsSync(site)) {
-      includes.push(`include ${await withUsableCertificates(target, site, dir)};`);
+    const site = nginxFiles.find((c) => c.path === layout.nginx.sitePath && c.content !== undefined);
+    const notices: string[] = [];
+    if (site) {
+      // The bytes being written, not a re-read: what is tested is what goes to disk.
+      const copy = await validationCopy(site.content!, {
+        dir,
+        exists: (p) => existsSync(target.path(p)),
+        staged: (p) => target.path(p),
+        unprivileged: process.getuid?.() !== 0,
+      });
+      notices.push(...copy.notices);
+      const out = path.join(dir, 'site.conf');
+      writeFileSync(out, copy.text);
+      includes.push(`include ${out};`);
     }
     if (nginxFiles.some((c) => c.path === layout.nginx.snippetPath) && existsSync(snippet)) {
       includes.push(`server { listen 127.0.0.1:9; server_name spreed-setup-validation; include ${snippet}; }`);
@@ -48,7 +64,7 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
       reject: false,
       timeout: 20000,
     });
-    if (r.exitCode === 0) return { ok: true };
+    if (r.exitCode === 0) return { ok: true, ...(notices.length ? { notices } : {}) };
     return {
       ok: false,
       message: `nginx rejects the written files: ${lastLines(String(r.stderr ?? ''))
@@ -60,12 +76,35 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
   }
 }
 
-async function withUsableCertificates(target: Target, sitePath: string, dir: string): Promise<string> {
-  let text = readFileSync(sitePath, 'utf8');
-  const refs = [...text.matchAll(/^\s*(ssl_certificate(?:_key)?)\s+(\S+);/gm)];
-  if (refs.some(([, , p]) => !existsSync(target.path(p!)))) {
-    const cert = path.join(dir, 'cert.pem');
-    const key = path.join(dir, 'key.pem');
+/** A `ssl_certificate`/`ssl_certificate_key` directive and its one path token. */
+const CERT_DIRECTIVE = /^(\s*)(ssl_certificate(?:_key)?)(\s+)(\S+);/gm;
+
+export interface ValidationCopyOptions {
+  /** A scratch directory for the temporary certificate pair. */
+  dir: string;
+  /** Whether a certificate file exists where the server will find it. */
+  exists(p: string): boolean;
+  /** Where nginx -t finds a file that exists (under --root: inside the root). */
+  staged(p: string): string;
+  /** Not root: the listen addresses move to free loopback ports. */
+  unprivileged: boolean;
+}
+
+/**
+ * The site as nginx -t checks it: the given bytes with only the certificate path tokens (and, when
+ * unprivileged, the listen addresses) replaced, token-exactly.
+ */
+export async function validationCopy(
+  text: string,
+  opts: ValidationCopyOptions,
+): Promise<{ text: string; notices: string[] }> {
+  const notices: string[] = [];
+  const paths = [...text.matchAll(CERT_DIRECTIVE)].map((m) => m[4]!);
+  const missing = paths.filter((p) => !opts.exists(p));
+  let replacement: (directive: string, p: string) => string = (_d, p) => opts.staged(p);
+  if (missing.length) {
+    const cert = path.join(opts.dir, 'cert.pem');
+    const key = path.join(opts.dir, 'key.pem');
     await execa(
       'openssl',
       [
@@ -85,21 +124,20 @@ async function withUsableCertificates(target: Target, sitePath: string, dir: str
       ],
       { timeout: 20000 },
     );
-    text = text
-      .replace(/^(\s*ssl_certificate)\s+\S+;/m, `$1 ${cert};`)
-      .replace(/^(\s*ssl_certificate_key)\s+\S+;/m, `$1 ${key};`);
-  } else {
-    text = text.replace(
-      /^(\s*ssl_certificate(?:_key)?)\s+(\S+);/gm,
-      (_m, k: string, p: string) => `${k} ${target.path(p)};`,
+    replacement = (directive) => (directive === 'ssl_certificate' ? cert : key);
+    notices.push(
+      `${missing.join(' and ')} ${missing.length > 1 ? 'do' : 'does'} not exist yet: nginx checked the site with a temporary certificate in their place, and will not load it until the certificate exists`,
     );
   }
+  let out = text.replace(
+    CERT_DIRECTIVE,
+    (_m, indent: string, directive: string, space: string, p: string) =>
+      `${indent}${directive}${space}${replacement(directive, p)};`,
+  );
   // Unprivileged staging: nginx -t binds every listen address, and a normal user may not bind 80
   // or 443. Only then, the copy listens on free loopback ports; every other byte is the site's.
-  if (process.getuid?.() !== 0) text = await onFreeLoopbackPorts(text);
-  const out = path.join(dir, 'site.conf');
-  writeFileSync(out, text);
-  return out;
+  if (opts.unprivileged) out = await onFreeLoopbackPorts(out);
+  return { text: out, notices };
 }
 
 function lastLines(s: string, n = 3): string {

@@ -18,13 +18,59 @@ import { defaultCertificatePaths } from '../render/nginx.js';
 import { detectEnvironment, type Environment } from '../detect/environment.js';
 import { inputFromFlags, writeAnswersOut } from '../inputs/inputs.js';
 import { CANCELLED, type Answer, type Prompter } from './prompter.js';
-import { AbsPathSchema, HostPortSchema, NatsUrlSchema, TurnServerSchema, WsUrlSchema } from '../model/deployment.js';
+import {
+  AbsPathSchema,
+  HostPortSchema,
+  NatsUrlSchema,
+  TurnServerSchema,
+  WsUrlSchema,
+  textProblem,
+} from '../model/deployment.js';
+import { escapeControls } from '../io/output.js';
+import { quote } from '../errors.js';
 
 /** A prompt validator from one of the model's field schemas: its first message, or undefined. */
 const fieldCheck = (schema: z.ZodType<string>) => (s: string) => {
   const r = schema.safeParse(s.trim());
-  return r.success ? undefined : r.error?.issues[0]?.message;
+  const why = r.success ? textProblem(s.trim()) : r.error?.issues[0]?.message;
+  return why === undefined ? undefined : `${shown(s.trim())} ${why}`;
 };
+/** An answer as a one-line reason shows it: shortened, control characters escaped. */
+const shown = (s: string) => escapeControls(quote(s));
+/** Each item of a list answer through one field's check. */
+const listCheck = (schema: z.ZodType<string>, empty: string) => (s: string) => {
+  const items = s.split(/[\s,]+/).filter(Boolean);
+  if (!items.length) return empty;
+  for (const item of items) {
+    const why = fieldCheck(schema)(item);
+    if (why) return why;
+  }
+  return undefined;
+};
+
+/** The wizard's checks of typed answers (the same rules as the model's), one per kind of answer. */
+export const ANSWER_CHECKS = {
+  hostname: (s: string) => {
+    const v = normalizeHostname(s).value;
+    return isValidHostname(v) && !textProblem(s.trim())
+      ? undefined
+      : `${shown(s.trim())} is not a valid host name (letters, digits, dots and dashes)`;
+  },
+  nextcloud: (s: string) => {
+    const urls = s.split(/[\s,]+/).filter(Boolean);
+    if (urls.length === 0) return 'at least one Nextcloud URL is needed';
+    for (const u of urls) {
+      const problem = nextcloudUrlProblem(u) ?? textProblem(u);
+      if (problem) return `${shown(u)} ${problem}`;
+    }
+    return undefined;
+  },
+  natsUrls: listCheck(NatsUrlSchema, 'give at least one nats:// URL'),
+  janusUrl: fieldCheck(WsUrlSchema),
+  turnServers: listCheck(TurnServerSchema, 'give at least one turn: URL'),
+  path: fieldCheck(AbsPathSchema),
+  listen: fieldCheck(HostPortSchema),
+} as const;
 import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
 import { applyPrepared, nextSteps } from '../apply/applySetup.js';
 import { reportingHooks, withSetupLock } from '../apply/lock.js';
@@ -140,7 +186,8 @@ export async function runWizard(flags: SetupFlags, env: WizardEnv): Promise<numb
       return EXIT.aborted;
     }
     if (err instanceof UserError) {
-      for (const pr of err.problems) p.error(pr.message + (pr.fix ? `\n  fix: ${pr.fix}` : ''));
+      for (const pr of err.problems)
+        p.error(escapeControls(pr.message) + (pr.fix ? `\n  fix: ${escapeControls(pr.fix)}` : ''));
       p.outro('Nothing was written.');
       return err.exitCode;
     }
@@ -167,7 +214,7 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
     await introLines(ctx, machine, reconfigure),
     reconfigure ? 'Found an existing install (answers are prefilled from it)' : 'Found on this machine',
   );
-  for (const n of [...ctx.notices, ...base.notices]) p.warn(n);
+  for (const n of [...ctx.notices, ...base.notices]) p.warn(escapeControls(n));
 
   const rotate = new Set(flags.rotate);
   const asking: Asking = { p, answers, machine, ctx, rotate };
@@ -201,14 +248,15 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
       prepared = await planDeployment(ctx, answers, { rotate, serverVersionFlag: flags.serverVersion !== undefined });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      for (const pr of err.problems) p.error(pr.message + (pr.fix ? `\n  fix: ${pr.fix}` : ''));
+      for (const pr of err.problems)
+        p.error(escapeControls(pr.message) + (pr.fix ? `\n  fix: ${escapeControls(pr.fix)}` : ''));
       const part = await choosePart(p, 'Change which part?');
       if (part === 'abort') throw new Cancelled();
       await ask(part);
       continue;
     }
     const { plan } = prepared.built;
-    for (const n of prepared.notices.filter((n) => !ctx.notices.includes(n))) p.warn(n);
+    for (const n of prepared.notices.filter((n) => !ctx.notices.includes(n))) p.warn(escapeControls(n));
     if (!hasChanges(plan)) {
       await saveAnswers(flags, prepared, env, p);
       p.outro('No changes: every file is already up to date.');
@@ -372,10 +420,7 @@ async function askHostname(p: Prompter, a: Input, m: Environment): Promise<void>
     await p.text({
       message: 'Public hostname of the signaling server',
       defaultValue: suggestion,
-      validate: (s) =>
-        isValidHostname(normalizeHostname(s).value)
-          ? undefined
-          : `"${s.trim()}" is not a valid host name (letters, digits, dots and dashes)`,
+      validate: ANSWER_CHECKS.hostname,
     }),
   );
   const n = normalizeHostname(v);
@@ -389,15 +434,7 @@ async function askNextcloud(p: Prompter, a: Input, ctx: SetupContext): Promise<v
     await p.text({
       message: 'Nextcloud URL(s) this server serves (separate several with spaces or commas)',
       ...(current.length ? { defaultValue: current.join(', ') } : { placeholder: 'https://cloud.example.org' }),
-      validate: (s) => {
-        const urls = s.split(/[\s,]+/).filter(Boolean);
-        if (urls.length === 0) return 'at least one Nextcloud URL is needed';
-        for (const u of urls) {
-          const problem = nextcloudUrlProblem(u);
-          if (problem) return `"${u}" ${problem}`;
-        }
-        return undefined;
-      },
+      validate: ANSWER_CHECKS.nextcloud,
     }),
   );
   const urls = v.split(/[\s,]+/).filter(Boolean);
@@ -446,12 +483,7 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
       await p.text({
         message: 'NATS URLs (comma-separated)',
         ...(initial ? { defaultValue: initial } : { placeholder: 'nats://10.0.0.5:4222, nats://10.0.0.6:4222' }),
-        validate: (s) => {
-          const urls = s.split(/[\s,]+/).filter(Boolean);
-          if (!urls.length) return 'give at least one nats:// URL';
-          const bad = urls.find((u) => !NatsUrlSchema.safeParse(u).success);
-          return bad ? `"${bad}" is not a nats:// or tls:// URL` : undefined;
-        },
+        validate: ANSWER_CHECKS.natsUrls,
       }),
     );
     const urls = v.split(/[\s,]+/).filter(Boolean);
@@ -505,7 +537,7 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
       await p.text({
         message: 'Janus websocket URL',
         defaultValue: currentUrl ?? DEFAULT_JANUS_URL,
-        validate: fieldCheck(WsUrlSchema),
+        validate: ANSWER_CHECKS.janusUrl,
       }),
     ).trim();
   }
@@ -523,12 +555,7 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
       ...(a.turn
         ? { defaultValue: a.turn.servers.join(', ') }
         : { placeholder: 'turn:turn.example.org:3478?transport=udp' }),
-      validate: (s) => {
-        const list = s.split(/[\s,]+/).filter(Boolean);
-        if (!list.length) return 'give at least one turn: URL';
-        const bad = list.find((x) => !TurnServerSchema.safeParse(x).success);
-        return bad ? `"${bad}" does not look like turn:host:3478?transport=udp` : undefined;
-      },
+      validate: ANSWER_CHECKS.turnServers,
     }),
   );
   a.turn = { servers: servers.split(/[\s,]+/).filter(Boolean) };
@@ -552,7 +579,7 @@ async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
   const le = defaultCertificatePaths(host);
   const hasLe = m.letsEncryptHosts.includes(host);
   if (hasLe) p.info(`Let's Encrypt certificate found for ${host}`);
-  const absolute = fieldCheck(AbsPathSchema);
+  const absolute = ANSWER_CHECKS.path;
   const cert = must(
     await p.text({
       message: 'TLS certificate (full chain)',
@@ -578,7 +605,7 @@ async function askListen(p: Prompter, a: Input): Promise<void> {
     await p.text({
       message: 'Where the signaling server listens (behind nginx)',
       defaultValue: a.listen ?? DEFAULT_LISTEN,
-      validate: fieldCheck(HostPortSchema),
+      validate: ANSWER_CHECKS.listen,
     }),
   );
   a.listen = v.trim();

@@ -29,7 +29,8 @@ export class GoconfSyntaxError extends Error {
     readonly line: number,
     readonly text: string,
   ) {
-    super(`line ${line}: the server cannot parse "${text.length > 40 ? text.slice(0, 40) + '…' : text}"`);
+    // The line itself is not shown: it may be (part of) a secret.
+    super(`line ${line}: the server cannot parse it (${text.length} characters, no "=" or ":" and no key before it)`);
   }
 }
 
@@ -91,7 +92,8 @@ export function parseGoconf(text: string): GoconfDocument {
       warnings.push({
         line: lineNo,
         kind: 'continuation',
-        message: `"${l.length > 40 ? l.slice(0, 40) + '…' : l}" has no "=", so the server appends it to [${section}] ${option}`,
+        // Not quoted: a continuation line may hold (part of) a secret.
+        message: `the line has no "=", so the server appends it to [${section}] ${option} (a value spanning lines)`,
       });
     } else {
       throw new GoconfSyntaxError(lineNo, l);

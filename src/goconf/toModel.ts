@@ -18,7 +18,15 @@ import {
   type ReadOptions,
   type ServerValue,
 } from './parse.js';
-import { BLOCKKEY, HASHKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretName } from '../secrets/secrets.js';
+import {
+  BLOCKKEY,
+  HASHKEY,
+  INTERNALSECRET,
+  TURN_APIKEY,
+  TURN_SECRET,
+  backendSecretName,
+  isSecretKey,
+} from '../secrets/secrets.js';
 
 /** A value written with `$(VAR)`. */
 export interface EnvSetting {
@@ -217,6 +225,18 @@ export function deploymentFromConf(doc: GoconfDocument, opts: ReadOptions = {}):
     notices.push('[backend] allowed names no host: the server allows no backend');
   for (const text of new Set(fromEnv.map((e) => `[${e.section}] ${e.key} is ${fromEnvironmentText(e.names)}`)))
     notices.push(`${text}: the server reads it from its environment`);
+  // `%(secret)s` in a value that is no secret copies the secret there: into a URL the server calls,
+  // an answers file, a check report. Refused, and the value is not shown.
+  for (const section of doc.order) {
+    for (const [key, entry] of doc.sections.get(section)!) {
+      if (isSecretKey(key)) continue;
+      const named = [...entry.value.matchAll(/%\(([a-zA-Z0-9_.-]+)\)s/g)].map((m) => m[1]!).filter(isSecretKey);
+      if (named.length)
+        problems.push(
+          `line ${entry.line}: [${section}] ${key} takes the secret ${named.map((n) => `%(${n})s`).join(', ')} into a value that is no secret (the server would send or show it)`,
+        );
+    }
+  }
   for (const w of doc.warnings)
     (w.kind === 'continuation' ? problems : notices).push(`server.conf line ${w.line}: ${w.message}`);
   return { input, secrets, fromEnv, literalEnv, allowedHosts, notices, problems };

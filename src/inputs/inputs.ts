@@ -6,7 +6,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { SetupFlags } from '../options/setup.js';
 import { backendIdFor, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
-import { EXIT, UserError, problem, type Problem } from '../errors.js';
+import { EXIT, UserError, problem, quote, type Problem } from '../errors.js';
 import { DEFAULT_LOCAL_NATS } from '../model/defaults.js';
 import { isSecretKey, withoutUrlPassword } from '../secrets/secrets.js';
 
@@ -17,7 +17,16 @@ const KNOWN_TOP_KEYS = new Set(Object.keys(DeploymentSchema.shape ?? {}));
 /** An answers file is a page of settings: anything larger is not one. */
 const MAX_ANSWERS_BYTES = 1024 * 1024;
 
-export function loadAnswersFile(file: string): { input: Input; problems: Problem[] } {
+/** How an answers file written by --answers-out names the NATS URL passwords it left out. */
+const NATS_PASSWORDS_LEFT_OUT = 'the NATS URL passwords';
+const LEFT_OUT_NOTE = '# Left out, being secrets (give them again when you replay this file): ';
+
+export function loadAnswersFile(file: string): {
+  input: Input;
+  problems: Problem[];
+  /** The file says it left NATS URL passwords out (written by --answers-out). */
+  natsPasswordsLeftOut?: boolean;
+} {
   let text: string;
   try {
     // A regular file of a sane size only: a FIFO or /dev/zero would hang the run, a huge file fill memory.
@@ -56,19 +65,66 @@ export function loadAnswersFile(file: string): { input: Input; problems: Problem
     data = parseYaml(text);
   } catch (err) {
     const first = String((err as Error).message).split('\n')[0];
-    return { input: {}, problems: [problem(`answers file ${file} is not valid YAML/JSON: ${first}`)] };
+    return {
+      input: {},
+      problems: [
+        problem(
+          `answers file ${file} is not valid YAML/JSON: ${first}`,
+          'correct the YAML (see examples/answers.yaml)',
+        ),
+      ],
+    };
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return {
       input: {},
-      problems: [problem(`answers file ${file} must be a mapping of keys (see examples/answers.yaml)`)],
+      problems: [problem(`answers file ${file} must be a mapping of keys`, 'see examples/answers.yaml')],
     };
   }
   const unknown = Object.keys(data).filter((k) => !KNOWN_TOP_KEYS.has(k));
   const problems = unknown.map((k) =>
-    problem(`answers file ${file}: unknown key "${k}"`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`),
+    problem(`answers file ${file}: unknown key ${quote(k)}`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`),
   );
-  return { input: data as Input, problems };
+  const natsPasswordsLeftOut = text
+    .split('\n')
+    .some((l) => l.startsWith(LEFT_OUT_NOTE) && l.includes(NATS_PASSWORDS_LEFT_OUT));
+  return { input: data as Input, problems, ...(natsPasswordsLeftOut ? { natsPasswordsLeftOut } : {}) };
+}
+
+/** `nats://user@host` or `tls://user@host`: a user name and no password. */
+const USER_WITHOUT_PASSWORD = /^(?:nats|tls):\/\/[^:@/\s]+@/i;
+
+/**
+ * NATS URLs given without their password (an answers file from --answers-out leaves it out) take
+ * the password of the same URL in the installed server.conf. With none installed, a URL the answers
+ * file says lost its password is refused: written without it, the server could not log in.
+ */
+export function keepNatsPasswords(
+  input: Input,
+  installed: Input,
+  opts: { answersFile?: string; leftOut?: boolean },
+): { input: Input; problems: Problem[]; notices: string[] } {
+  const problems: Problem[] = [];
+  const notices: string[] = [];
+  if (input.nats?.mode !== 'external' || !Array.isArray(input.nats.urls)) return { input, problems, notices };
+  const have = installed.nats?.mode === 'external' && Array.isArray(installed.nats.urls) ? installed.nats.urls : [];
+  const urls = input.nats.urls.map((u) => {
+    if (typeof u !== 'string' || !USER_WITHOUT_PASSWORD.test(u)) return u;
+    const withPassword = have.find((h) => h !== u && withoutUrlPassword(h).url === u);
+    if (withPassword) {
+      notices.push(`NATS URL ${u}: keeping the password the installed server.conf has for it`);
+      return withPassword;
+    }
+    if (opts.leftOut)
+      problems.push(
+        problem(
+          `NATS URL ${quote(u)} has no password: the answers file ${opts.answersFile ?? ''} left it out, and the installed server.conf has none for it`,
+          "put the password into the URL in server.conf's [nats] url (or into the answers file, kept private), then run again",
+        ),
+      );
+    return u;
+  });
+  return { input: { ...input, nats: { ...input.nats, urls } }, problems, notices };
 }
 
 /** Turns flags into model input; existing backends are matched by URL so ids and secrets stay. */
@@ -81,7 +137,8 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
   if (flags.nextcloud.length) {
     const taken = new Set<string>();
     input.backends = flags.nextcloud.map((raw) => {
-      const url = normalizeNextcloudUrl(raw).value;
+      // A URL with a problem stays as given, so the problem is shown (the URL parser would hide some).
+      const url = nextcloudUrlProblem(raw.trim()) ? raw : normalizeNextcloudUrl(raw).value;
       const match = existing.backends?.find((b) => b.urls.some((u) => normalizeNextcloudUrl(u).value === url));
       const id =
         match && !taken.has(match.id)
@@ -104,7 +161,12 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
         .filter(Boolean);
       const bad = urls.filter((u) => !/^(nats|tls):\/\/[^\s,]+$/.test(u));
       if (bad.length || urls.length === 0)
-        problems.push(problem(`--nats "${v}": expected loopback, local, or nats:// URLs separated by commas`));
+        problems.push(
+          problem(
+            `--nats ${quote(v)}: expected loopback, local, or nats:// URLs separated by commas`,
+            'give --nats loopback, local or nats://HOST:PORT[,nats://…]',
+          ),
+        );
       else input.nats = { mode: 'external', urls };
     }
   }
@@ -113,15 +175,18 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
   }
   if (flags.nginx !== undefined || flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
     if (flags.nginx !== undefined && !['site', 'snippet', 'none'].includes(flags.nginx)) {
-      problems.push(problem(`--nginx "${flags.nginx}": expected site, snippet or none`));
+      problems.push(
+        problem(`--nginx ${quote(flags.nginx)}: expected site, snippet or none`, 'give --nginx site, snippet or none'),
+      );
     }
     if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
       problems.push(
         problem('--tls-cert and --tls-key go together', "give both, or neither for the Let's Encrypt paths"),
       );
     }
+    const modeOk = flags.nginx !== undefined && ['site', 'snippet', 'none'].includes(flags.nginx);
     input.nginx = {
-      ...(flags.nginx !== undefined ? { mode: flags.nginx as 'site' } : {}),
+      ...(modeOk ? { mode: flags.nginx as 'site' } : {}),
       ...(flags.tlsCert !== undefined ? { certificate: flags.tlsCert } : {}),
       ...(flags.tlsKey !== undefined ? { key: flags.tlsKey } : {}),
     } as DeploymentInput['nginx'];
@@ -185,20 +250,43 @@ const FLAG_FOR_PATH: Record<string, string> = {
   backends: '--nextcloud',
   listen: '--listen',
   nats: '--nats',
+  'nats.urls': '--nats',
+  'backends.urls': '--nextcloud',
   mcu: '--janus',
+  'mcu.url': '--janus',
+  'nginx.certificate': '--tls-cert',
+  'nginx.key': '--tls-key',
+  'nginx.mode': '--nginx',
   serverVersion: '--server-version',
 };
 
-/** Describes a zod issue path for a person: "--nextcloud", "backends[0].id"… */
-export function describePath(path: PropertyKey[], input: Input): string {
+/** The flag that sets the field at a zod issue path, when one does. */
+export function flagForPath(path: ReadonlyArray<PropertyKey>): string | undefined {
+  const field = path
+    .map(String)
+    .filter((k) => !/^\d+$/.test(k))
+    .join('.');
+  return FLAG_FOR_PATH[field] ?? (field.startsWith('backends.') && field.endsWith('.urls') ? '--nextcloud' : undefined);
+}
+
+/**
+ * Describes a zod issue path for a person: "--nextcloud", "nginx.key", "backends.0.id"…, with the
+ * value (shortened) when it is a host name, URL or id. Flags are named only for values the
+ * command line gave (`opts.flags`).
+ */
+export function describePath(path: PropertyKey[], input: Input, opts: { flags?: boolean } = {}): string {
   const head = String(path[0] ?? '');
   if (head === 'backends' && path.length >= 3 && path[2] === 'urls') {
     const url = input.backends?.[Number(path[1])]?.urls?.[Number(path[3])];
-    return `Nextcloud URL${url !== undefined ? ` "${url}"` : ''}`;
+    return `Nextcloud URL${typeof url === 'string' ? ` ${quote(url)}` : ''}`;
   }
-  if (head === 'backends' && path[2] === 'id') return `backend id "${input.backends?.[Number(path[1])]?.id ?? ''}"`;
-  if (head === 'hostname') return `hostname${typeof input.hostname === 'string' ? ` "${input.hostname}"` : ''}`;
-  return FLAG_FOR_PATH[head] && path.length === 1 ? FLAG_FOR_PATH[head]! : path.map(String).join('.');
+  if (head === 'backends' && path[2] === 'id') {
+    const id = input.backends?.[Number(path[1])]?.id;
+    return `backend id${typeof id === 'string' ? ` ${quote(id)}` : ''}`;
+  }
+  if (head === 'hostname') return `hostname${typeof input.hostname === 'string' ? ` ${quote(input.hostname)}` : ''}`;
+  const flag = opts.flags !== false ? flagForPath(path) : undefined;
+  return flag ?? path.map((k) => (String(k).length > 40 ? quote(String(k)) : String(k))).join('.');
 }
 
 /** The choices as an answers file that replays the same setup (no secrets: they live in files). */
@@ -217,12 +305,10 @@ export function renderAnswersFile(d: Deployment, toolVersion: string): string {
   if (Object.keys(kept).length) data.extra = kept;
   if (d.nats.mode === 'external') {
     const urls = d.nats.urls.map((u) => withoutUrlPassword(u));
-    if (urls.some((u) => u.had)) left.push('the NATS URL passwords');
+    if (urls.some((u) => u.had)) left.push(NATS_PASSWORDS_LEFT_OUT);
     data.nats = { mode: 'external', urls: urls.map((u) => u.url) };
   }
-  const note = left.length
-    ? `# Left out, being secrets (give them again when you replay this file): ${left.join(', ')}\n`
-    : '';
+  const note = left.length ? `${LEFT_OUT_NOTE}${left.join(', ')}\n` : '';
   return `# spreed-setup ${toolVersion} answers file (no secrets). Replay: spreed-setup setup --answers FILE --yes\n${note}${stringifyYaml(data)}`;
 }
 

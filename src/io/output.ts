@@ -24,7 +24,7 @@ export function createOutput(
     colorEnabled(stream) ? styleText(style, s) : s;
   return {
     info: (line) => stdout.write(line + '\n'),
-    notice: (line) => stderr.write(paint(stderr, 'yellow', 'notice: ') + line + '\n'),
+    notice: (line) => stderr.write(paint(stderr, 'yellow', 'notice: ') + escapeControls(line) + '\n'),
     success: (line) => stdout.write(paint(stdout, 'green', line) + '\n'),
     problems: (list) => {
       for (const p of list)

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { DEFAULT_BASE_PATH, DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS } from './defaults.js';
 import { basePathProblem, isValidHostname, nextcloudUrlProblem } from './urls.js';
+import { isIP } from 'node:net';
 
 /** Section names the server already uses: a backend id equal to one would collide. */
 export const RESERVED_BACKEND_IDS = [
@@ -34,6 +35,41 @@ export const goconfSafe = (what: string) =>
     message: `${what} contains characters the server's config parser would cut or change (a space before # or ;, "%(", a line break, or surrounding spaces)`,
   });
 
+/** The longest value any field may hold: config lines are short, and a huge value is no setting. */
+export const MAX_VALUE_LENGTH = 4096;
+/** C0 and C1 control characters and DEL: never part of a value in any file we write. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Why a value may not reach any config file whatever its field, or undefined: control characters,
+ * goconf's `%(name)s` interpolation, and over-long values everywhere; `$(VAR)` (which the server may
+ * replace from its environment) everywhere but pass-through keys.
+ */
+export function textProblem(s: string, opts: { envAllowed?: boolean } = {}): string | undefined {
+  if (s.length > MAX_VALUE_LENGTH) return `is ${s.length} characters long; a value holds at most ${MAX_VALUE_LENGTH}`;
+  if (CONTROL.test(s)) return 'contains a control character (a line break, tab, escape or the like)';
+  if (s.includes('%('))
+    return 'contains "%(", which the server\'s config parser would replace with another key\'s value';
+  if (!opts.envAllowed && s.includes('$(')) return 'contains "$(", which the server would replace from its environment';
+  return undefined;
+}
+
+/** Adds one issue for each string (keys included) under `value` that no config file may hold. */
+function checkTexts(value: unknown, at: PropertyKey[], ctx: z.RefinementCtx): void {
+  const envAllowed = at[0] === 'extra';
+  if (typeof value === 'string') {
+    const p = textProblem(value, { envAllowed });
+    if (p) ctx.addIssue({ code: 'custom', path: at, message: p });
+  } else if (Array.isArray(value)) value.forEach((v, i) => checkTexts(v, [...at, i], ctx));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const p = textProblem(k, { envAllowed });
+      if (p) ctx.addIssue({ code: 'custom', path: [...at, k], message: `the name ${p}` });
+      else checkTexts(v, [...at, k], ctx);
+    }
+  }
+}
+
 /** The port of a URL (when it has one) is 1-65535. */
 function portInRange(url: string): boolean {
   const m = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*)(?::(\d+))?(?:[/?#]|$)/i.exec(url);
@@ -44,7 +80,21 @@ function portInRange(url: string): boolean {
 export const HostPortSchema = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:8080')
-  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 1-65535');
+  .refine((s) => {
+    const port = Number(s.slice(s.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
+  }, 'port must be 1-65535')
+  .refine((s) => {
+    const host = s.slice(0, s.lastIndexOf(':'));
+    return host === '' || (host.startsWith('[') ? isIP(host.slice(1, -1)) === 6 : isValidHostname(host));
+  }, 'the host is not a valid host name or IP address');
+
+/** An IP address or CIDR range, as the server parses it. */
+const IpOrCidrSchema = z.string().refine((s) => {
+  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(s);
+  const family = m ? isIP(m[1]!) : 0;
+  return family !== 0 && (m![2] === undefined || Number(m![2]) <= (family === 4 ? 32 : 128));
+}, 'must be an IP address or CIDR range');
 
 const httpUrl = z.string().refine((s) => {
   try {
@@ -119,7 +169,10 @@ export const NginxSchema = z.object({
   /** Listen only on this address (default: every IPv4 and IPv6 address). */
   bindAddress: z
     .string()
-    .regex(/^[0-9a-fA-F:.[\]]+$/)
+    .refine(
+      (s) => isIP(s) === 4 || (/^\[.*\]$/.test(s) && isIP(s.slice(1, -1)) === 6),
+      'must be an IPv4 address or an IPv6 address in brackets ([::1])',
+    )
     .optional(),
 });
 export type NginxOptions = z.infer<typeof NginxSchema>;
@@ -161,12 +214,8 @@ export const DeploymentSchema = z
     turn: z.object({ servers: z.array(TurnServerSchema).min(1) }).optional(),
     /** The signaling server's own TLS listener (rare: nginx normally terminates TLS). */
     https: z.object({ listen: HostPortSchema, certificate: AbsPathSchema, key: AbsPathSchema }).partial().optional(),
-    statsAllowedIps: z
-      .array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range'))
-      .optional(),
-    trustedProxies: z
-      .array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range'))
-      .optional(),
+    statsAllowedIps: z.array(IpOrCidrSchema).optional(),
+    trustedProxies: z.array(IpOrCidrSchema).optional(),
     grpc: z.object({ listen: HostPortSchema.optional(), targets: z.array(HostPortSchema).default([]) }).optional(),
     etcd: z.object({ endpoints: z.array(httpUrl).min(1) }).optional(),
     backendSkipVerify: z.boolean().default(false),
@@ -204,6 +253,8 @@ export const DeploymentSchema = z
         });
       }
     }
+    // Last, so a field's own reason comes first (one problem per value is reported).
+    checkTexts(d, [], ctx);
   });
 
 export type Deployment = z.infer<typeof DeploymentSchema>;
@@ -218,7 +269,9 @@ export function backendIdFor(url: string, taken: Set<string>): string {
       (u.hostname + u.pathname)
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, '-')
-        .replace(/^-+|-+$/g, '') || 'nextcloud';
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 40)
+        .replace(/-+$/, '') || 'nextcloud';
   } catch {
     /* keep default */
   }

@@ -19,6 +19,10 @@ export function isIpAddress(host: string): boolean {
 
 /** Why a Nextcloud base URL would not work as a backend URL, or undefined when fine. */
 export function nextcloudUrlProblem(url: string): string | undefined {
+  // Before the URL parser, which drops tabs and line breaks and percent-encodes other controls.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(url))
+    return 'contains a control character (a line break, tab, escape or the like)';
+  if (/\s/.test(url)) return 'contains spaces';
   let u: URL;
   try {
     u = new URL(url);

@@ -8,10 +8,18 @@ import { Target } from '../io/target.js';
 import type { Layout } from '../model/layout.js';
 import { readExistingInstall, type ExistingInstall } from '../detect/existing.js';
 import { detectInstalledVersion, type DetectedVersion } from '../detect/version.js';
-import { readState } from '../detect/installed.js';
+import { readState, statePath } from '../detect/installed.js';
 import { DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
-import { describePath, inputFromFlags, loadAnswersFile, mergeInputs, normalizeInput } from '../inputs/inputs.js';
+import {
+  describePath,
+  flagForPath,
+  inputFromFlags,
+  keepNatsPasswords,
+  loadAnswersFile,
+  mergeInputs,
+  normalizeInput,
+} from '../inputs/inputs.js';
 import { nginxVersion } from '../detect/nginx.js';
 import { systemHost } from '../io/host.js';
 import { buildPlan, type BuiltPlan } from './buildPlan.js';
@@ -42,10 +50,35 @@ export interface SetupContext {
   /** What the installed files were rendered for, from the state file. */
   rendered: { version?: string; installed?: string };
   answersInput: Partial<DeploymentInput>;
+  /** The answers file says it left the NATS URL passwords out. */
+  natsPasswordsLeftOut?: boolean;
+  /** Where each value came from, to say where to fix it: the answers file, server.conf, the state file. */
+  sources: InputSource[];
+  /** What the command-line flags gave (set by inputFor). */
+  flagInput?: Partial<DeploymentInput>;
   problems: Problem[];
   notices: string[];
   toolVersion: string;
   detectedVersion?: Promise<DetectedVersion | undefined>;
+}
+
+/** One layer of input and how to correct a value it gave. */
+export interface InputSource {
+  input: Partial<DeploymentInput>;
+  fix(field: string): string;
+  /** Values given on the command line: named by their flag. */
+  flags?: boolean;
+}
+
+/** Whether a layer holds a value at a zod issue path. */
+function holds(input: unknown, path: ReadonlyArray<PropertyKey>): boolean {
+  let v: unknown = input;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return false;
+    v = (v as Record<PropertyKey, unknown>)[k];
+    if (v === undefined) return false;
+  }
+  return true;
 }
 
 export function detectSetupContext(
@@ -59,7 +92,21 @@ export function detectSetupContext(
   problems.push(...state.problems);
   const answers = flags.answers ? loadAnswersFile(flags.answers) : { input: {}, problems: [] };
   problems.push(...answers.problems);
+  const sources: InputSource[] = [
+    ...(flags.answers
+      ? [{ input: answers.input, fix: (f: string) => `correct ${f} in the answers file ${flags.answers}` }]
+      : []),
+    {
+      input: existing.reading?.input ?? {},
+      fix: () => `correct it in ${target.path(layout.configPath)}, or give another value with a flag`,
+    },
+    {
+      input: state.input,
+      fix: (f: string) => `correct ${f} in ${target.path(statePath(layout))}, or give another value with a flag`,
+    },
+  ];
   return {
+    sources,
     target,
     layout,
     existing,
@@ -70,6 +117,7 @@ export function detectSetupContext(
       ...(state.installedWhenRendered ? { installed: state.installedWhenRendered } : {}),
     },
     answersInput: answers.input,
+    ...('natsPasswordsLeftOut' in answers && answers.natsPasswordsLeftOut ? { natsPasswordsLeftOut: true } : {}),
     problems,
     notices: [...(existing.reading?.notices ?? [])],
     toolVersion,
@@ -84,7 +132,22 @@ export function inputFor(
   const below = mergeInputs(ctx.installedInput, ctx.answersInput);
   const fromFlags = inputFromFlags(flags, below);
   const merged = normalizeInput(mergeInputs(below, fromFlags.input));
-  return { input: merged.input, problems: fromFlags.problems, notices: merged.notices };
+  ctx.flagInput = fromFlags.input;
+  const nats = keepNatsPasswords(merged.input, ctx.installedInput, {
+    ...(flags.answers ? { answersFile: flags.answers } : {}),
+    ...(ctx.natsPasswordsLeftOut ? { leftOut: true } : {}),
+  });
+  return {
+    input: nats.input,
+    problems: [...fromFlags.problems, ...nats.problems],
+    notices: [...merged.notices, ...nats.notices],
+  };
+}
+
+/** Every layer of a run's input, highest precedence first (the flags, once inputFor has read them). */
+function sourcesOf(ctx: SetupContext): InputSource[] {
+  const flags: InputSource = { input: ctx.flagInput ?? {}, fix: (f) => `give another ${f}`, flags: true };
+  return [flags, ...ctx.sources];
 }
 
 export function missingRequired(input: Partial<DeploymentInput>): typeof REQUIRED {
@@ -93,12 +156,32 @@ export function missingRequired(input: Partial<DeploymentInput>): typeof REQUIRE
   );
 }
 
-export function validationProblems(input: Partial<DeploymentInput>, skip: ReadonlyArray<string> = []): Problem[] {
+/**
+ * One problem per refused value (its first reason), each with where to correct it: the flag, the
+ * answers file, server.conf or the state file that gave it; `fallback` when no source holds it.
+ */
+export function validationProblems(
+  input: Partial<DeploymentInput>,
+  skip: ReadonlyArray<string> = [],
+  sources: ReadonlyArray<InputSource> = [],
+  fallback = 'give another value',
+): Problem[] {
   const parsed = DeploymentSchema.safeParse(input);
   if (parsed.success) return [];
-  return parsed.error.issues
-    .filter((i) => !skip.includes(String(i.path[0])))
-    .map((i) => problem(`${describePath(i.path, input)}: ${i.message}`));
+  const seen: string[][] = [];
+  const out: Problem[] = [];
+  for (const i of parsed.error.issues) {
+    if (skip.includes(String(i.path[0]))) continue;
+    // A value refused twice (by its field and by the rule for every value) is one problem.
+    const at = i.path.map(String);
+    if (seen.some((s) => s.length <= at.length && s.every((k, n) => k === at[n]))) continue;
+    seen.push(at);
+    const source = sources.find((s) => holds(s.input, i.path));
+    const what = describePath(i.path, input, { flags: source === undefined || source.flags === true });
+    const fix = source?.flags ? source.fix(flagForPath(i.path) ?? 'value') : source ? source.fix(what) : fallback;
+    out.push(problem(`${what}: ${i.message}`, fix));
+  }
+  return out;
 }
 
 /** Validates the input, picks the server version, and plans every file. Throws UserError. */
@@ -116,7 +199,7 @@ export async function planDeployment(
 ): Promise<Prepared> {
   const notices = [...ctx.notices];
   const parsed = DeploymentSchema.safeParse(input);
-  if (!parsed.success) throw new UserError(validationProblems(input));
+  if (!parsed.success) throw new UserError(validationProblems(input, [], sourcesOf(ctx), 'answer that question again'));
   const deployment = parsed.data;
   const { layout, target, existing } = ctx;
 
@@ -190,6 +273,7 @@ export async function prepareSetup(
     ...validationProblems(
       input,
       missing.map((m) => m.key),
+      sourcesOf(ctx),
     ),
   );
   if (problems.length) throw new UserError(problems);

@@ -123,6 +123,17 @@ export function generateHex(hexLength: number): string {
 
 const SAFE_SECRET = /^[\x21-\x7e]+$/;
 
+/** Why a value cannot be written as a secret into server.conf, or undefined. */
+function unsafeSecret(v: string, origin: 'file' | 'config' | 'adopted'): string | undefined {
+  if (v.length > 1024) return `is ${v.length} characters long; a secret here holds at most 1024`;
+  if (!SAFE_SECRET.test(v)) return 'contains spaces or control characters';
+  if (v.includes('%(')) return 'contains "%(", which the server\'s config parser would replace';
+  // From server.conf, `$(VAR)` was already read as the server reads it.
+  if (origin !== 'config' && v.includes('$('))
+    return 'contains "$(", which the server may replace from its environment';
+  return undefined;
+}
+
 /**
  * Picks each secret's value: rotated > existing server.conf (what the running server uses) >
  * secret file > generated. Placeholders count as absent; an invalid existing value is a problem,
@@ -140,8 +151,7 @@ export function resolveSecrets(
     const where = `[${spec.section}] ${spec.key}`;
     const adopted = src.adopt?.get(spec.name);
     if (adopted !== undefined) {
-      const problem =
-        spec.check(adopted) ?? (SAFE_SECRET.test(adopted) ? undefined : 'contains spaces or control characters');
+      const problem = spec.check(adopted) ?? unsafeSecret(adopted, 'adopted');
       if (problem)
         problems.push({ message: `the value to adopt for ${where} ${problem}`, fix: 'choose another value' });
       else secrets.set(spec.name, { spec, value: adopted, origin: 'adopted' });
@@ -162,8 +172,7 @@ export function resolveSecrets(
       continue;
     }
     const origin: SecretOrigin = fromConf !== undefined ? 'config' : 'file';
-    const problem =
-      spec.check(candidate) ?? (SAFE_SECRET.test(candidate) ? undefined : 'contains spaces or control characters');
+    const problem = spec.check(candidate) ?? unsafeSecret(candidate, origin);
     if (problem) {
       problems.push({
         message: `existing ${where} ${problem}`,

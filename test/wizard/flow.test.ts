@@ -330,7 +330,7 @@ describe('wizard: external NATS is probed for its INFO line before it is accepte
         ],
       );
       expect(r.code).toBe(0);
-      expect(r.prompter.validationErrors[0]).toContain('is not a nats:// or tls:// URL');
+      expect(r.prompter.validationErrors[0]).toContain('must be a nats:// or tls:// URL');
       expect(r.prompter.shown.join('\n')).toContain(`${silentUrl}: no NATS INFO line`);
       expect(getValue(parseGoconf(readFileSync(path.join(root, CONF), 'utf8')), 'nats', 'url')).toBe(natsUrl);
     } finally {
