@@ -412,7 +412,10 @@ try {
   const held = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
   const st = await stats(listen);
   const after = memory(server, nginx);
-  const nginxLog = nginx.log();
+  let nginxLog = nginx.log();
+  try {
+    nginxLog += read(path.join(prefix, 'error.log'));
+  } catch {}
   const perSession = (a, b) => (held > 0 ? `${(((b - a) * 1024) / held / 1024).toFixed(1)} KB` : 'n/a');
   const errText = [...errors].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   console.log(`signaling server ${version} behind nginx (TLS) on 127.0.0.1, hello ${helloVersion} internal clients`);

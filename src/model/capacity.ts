@@ -16,7 +16,7 @@ const STEP = 1024;
 export interface MachineLimits {
   /** CPUs: nginx's `worker_processes auto`. */
   cpus: number;
-  /** The highest open-files limit one process may get: fs.nr_open, and PID 1's hard limit (a container's cap). */
+  /** The highest open-files limit one process may get (see machineLimitsFrom). */
   perProcess: number;
   /** fs.file-max: open files of the whole system, when known. */
   system?: number;
@@ -99,18 +99,33 @@ export function parseProcNofile(limitsText: string): { soft: number; hard: numbe
   return { soft: n(m[1]!), hard: n(m[2]!) };
 }
 
-/** The machine's caps, from files read through `readFile` (/proc/sys/fs/nr_open, file-max, /proc/1/limits). */
+/** CAP_SYS_RESOURCE: what lets a process raise its hard limits. */
+const CAP_SYS_RESOURCE = 24n;
+
+/**
+ * The machine's caps, from files read through `readFile`: fs.nr_open, PID 1's hard limit (what
+ * systemd's services can get), fs.file-max; and, where no process may hold CAP_SYS_RESOURCE (a
+ * container's bounding set without it), this process's own hard limit, which nothing started
+ * here can exceed.
+ */
 export function machineLimitsFrom(readFile: (file: string) => string | undefined, cpus: number): MachineLimits {
   const num = (file: string) => {
     const t = readFile(file)?.trim();
     return t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined;
   };
   const nrOpen = num('/proc/sys/fs/nr_open') ?? 1_048_576;
+  const caps = [nrOpen];
   const pid1 = parseProcNofile(readFile('/proc/1/limits') ?? '')?.hard;
+  if (pid1 !== undefined) caps.push(pid1);
+  const bounding = /^CapBnd:\s*([0-9a-f]+)$/im.exec(readFile('/proc/self/status') ?? '')?.[1];
+  if (bounding !== undefined && ((BigInt(`0x${bounding}`) >> CAP_SYS_RESOURCE) & 1n) === 0n) {
+    const own = parseProcNofile(readFile('/proc/self/limits') ?? '')?.hard;
+    if (own !== undefined) caps.push(own);
+  }
   const system = num('/proc/sys/fs/file-max');
   return {
     cpus: Math.max(1, cpus),
-    perProcess: Math.min(nrOpen, pid1 ?? nrOpen),
+    perProcess: Math.min(...caps),
     ...(system !== undefined ? { system } : {}),
   };
 }

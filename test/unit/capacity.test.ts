@@ -55,13 +55,18 @@ describe('sizing', () => {
     expect(s.shortfalls[2]).toMatch(/fs\.file-max/);
   });
 
-  it("reads the machine's caps: fs.nr_open, PID 1's hard limit, fs.file-max", () => {
+  it("reads the machine's caps: fs.nr_open, PID 1's hard limit, fs.file-max, and its own without CAP_SYS_RESOURCE", () => {
     const files: Record<string, string> = {
       '/proc/sys/fs/nr_open': '1048576\n',
       '/proc/sys/fs/file-max': '2466116\n',
-      '/proc/1/limits': 'Max open files            20000                20000                files\n',
+      '/proc/1/limits': 'Max open files            32768                32768                files\n',
+      '/proc/self/limits': 'Max open files            20000                20000                files\n',
+      '/proc/self/status': 'Name:\tnode\nCapBnd:\t000001fffeffffff\n',
     };
+    // No CAP_SYS_RESOURCE in the bounding set (bit 24): nothing here exceeds this process's hard limit.
     expect(machineLimitsFrom((f) => files[f], 2)).toEqual(MACHINE);
+    const withCap: Record<string, string> = { ...files, '/proc/self/status': 'CapBnd:\t000001ffffffffff\n' };
+    expect(machineLimitsFrom((f) => withCap[f], 2)).toEqual({ ...MACHINE, perProcess: 32768 });
     expect(machineLimitsFrom(() => undefined, 0)).toEqual({ cpus: 1, perProcess: 1048576 });
   });
 });

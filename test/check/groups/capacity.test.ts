@@ -15,6 +15,7 @@ const MACHINE = {
   '/proc/sys/fs/nr_open': '1048576\n',
   '/proc/sys/fs/file-max': '2466116\n',
   '/proc/1/limits': limits('20000', '20000'),
+  '/proc/self/status': 'CapBnd:\t000001ffffffffff\n',
 };
 const TUNED = 'worker_processes 2;\nworker_rlimit_nofile 20000;\nevents { worker_connections 13312; }\n';
 
