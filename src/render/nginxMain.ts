@@ -109,6 +109,9 @@ export function raiseNginxLimits(
   text: string,
   want: { workerConnections: number; workerRlimitNofile: number },
 ): string {
+  // nginx reads both as plain positive integers.
+  for (const v of [want.workerConnections, want.workerRlimitNofile])
+    if (!Number.isSafeInteger(v) || v < 1) throw new Error(`not a positive integer for nginx: ${v}`);
   const edits: { at: number; end: number; text: string }[] = [];
   const ds = parseNginxConf(text);
   const setAtLeast = (d: Directive, value: number) => {

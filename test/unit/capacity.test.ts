@@ -94,6 +94,14 @@ describe("nginx's main config", () => {
     );
   });
 
+  it('replaces a malformed value, and refuses to write anything but positive integers', () => {
+    expect(raiseNginxLimits('worker_rlimit_nofile many;\nevents { worker_connections 1 2; }\n', SIZED)).toBe(
+      'worker_rlimit_nofile 20000;\nevents { worker_connections 13312; }\n',
+    );
+    expect(() => raiseNginxLimits('', { workerConnections: 1.5, workerRlimitNofile: 2 })).toThrow(/positive integer/);
+    expect(() => renderLimitsDropIn(Number.NaN, 10)).toThrow(/positive integer/);
+  });
+
   it('adds an events block, or a directive into an empty one, and ignores comments and quoted text', () => {
     expect(raiseNginxLimits('worker_processes 2;\n', SIZED)).toBe(
       'worker_processes 2;\nworker_rlimit_nofile 20000;\n\nevents {\n\tworker_connections 13312;\n}\n',
