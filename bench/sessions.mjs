@@ -9,7 +9,8 @@
 //   (nginx, TLS), are held, and are counted.
 // Bounded: BENCH_SESSIONS (default 500), BENCH_DEADLINE_S for opening (default 120),
 // BENCH_HOLD_S (default 5), BENCH_CONCURRENCY handshakes in flight (default 200),
-// BENCH_HELLO 1.0|2.0 (default 1.0). Everything on 127.0.0.1, as the current user; stops only the
+// BENCH_HELLO 1.0|2.0 (default 1.0), BENCH_UNTUNED=1 (control: Debian's nginx.conf as shipped and
+// systemd's default 1024 open files instead of what setup produced). Everything on 127.0.0.1, as the current user; stops only the
 // pids it started. Prints figures; asserts nothing. Needs `npm run build` and the test bed.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -336,21 +337,18 @@ try {
   );
   const conf = path.join(root, 'etc/nextcloud-spreed-signaling/server.conf');
   const secret = read(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/internalsecret')).trim();
-  const tuned = read(path.join(root, 'etc/nginx/nginx.conf'));
+  const untuned = process.env.BENCH_UNTUNED === '1';
+  const tuned = untuned ? read('/etc/nginx/nginx.conf') : read(path.join(root, 'etc/nginx/nginx.conf'));
   const hard = nofile().hard;
-  const serverLimit = Math.min(
-    hard,
-    limitIn(path.join(root, 'etc/systemd/system/nextcloud-spreed-signaling.service.d/spreed-setup-limits.conf')) ??
-      1024,
-  );
-  const nginxLimit = Math.min(
-    hard,
-    limitIn(path.join(root, 'etc/systemd/system/nginx.service.d/spreed-setup-limits.conf')) ?? 1024,
-  );
+  const dropIn = (unit) =>
+    untuned ? 1024 : limitIn(path.join(root, `etc/systemd/system/${unit}.service.d/spreed-setup-limits.conf`));
+  // Without a drop-in (no unit on this machine), systemd's default soft limit.
+  const serverLimit = Math.min(hard, dropIn('nextcloud-spreed-signaling') ?? 1024);
+  const nginxLimit = Math.min(hard, dropIn('nginx') ?? 1024);
   const settings = (name) =>
     /^\s*(\S+)\s+([^;]+);/m.exec(tuned.split('\n').find((l) => new RegExp(`^\\s*${name}\\s`).test(l)) ?? '')?.[2];
   console.log(
-    `setup --sessions ${sessions}: worker_processes ${settings('worker_processes')}, worker_connections ${settings('worker_connections')}, worker_rlimit_nofile ${settings('worker_rlimit_nofile')}; LimitNOFILE nginx ${nginxLimit}, server ${serverLimit} (hard limit here ${hard})`,
+    `${untuned ? "control (BENCH_UNTUNED): Debian's nginx.conf and 1024 open files" : `setup --sessions ${sessions}`}: worker_processes ${settings('worker_processes')}, worker_connections ${settings('worker_connections')}, worker_rlimit_nofile ${settings('worker_rlimit_nofile')}; LimitNOFILE nginx ${nginxLimit}, server ${serverLimit} (hard limit here ${hard})`,
   );
 
   const server = start(`signaling ${version}`, serverLimit, binary, ['--config', conf], 'SIGINT');
