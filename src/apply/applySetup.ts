@@ -56,6 +56,10 @@ export async function applyPrepared(
   return EXIT.ok;
 }
 
+/** A LimitNOFILE drop-in changes: systemd reads it only after daemon-reload. */
+const dropInChanged = (p: Prepared) =>
+  p.built.plan.changes.some((c) => c.role === 'systemd' && c.action !== 'unchanged');
+
 export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): string[] {
   const lines = [
     `Done. Talk's admin page (Administration settings > Talk > High-performance backend): ${publicSignalingUrl(p.deployment)}`,
@@ -63,7 +67,7 @@ export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): stri
   ];
   if (!flags.restart && !p.target.root)
     lines.push(
-      `Then: systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again with --restart), and spreed-setup check.`,
+      `Then: ${dropInChanged(p) ? 'systemctl daemon-reload && ' : ''}systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again with --restart), and spreed-setup check.`,
     );
   return lines;
 }
@@ -83,7 +87,11 @@ async function restartServices(p: Prepared, out: Output): Promise<number> {
     ]);
     return EXIT.failed;
   }
-  for (const args of [['restart', p.layout.unit], ...(p.layout.nginx.binary ? [['reload', 'nginx']] : [])]) {
+  for (const args of [
+    ...(dropInChanged(p) ? [['daemon-reload']] : []),
+    ['restart', p.layout.unit],
+    ...(p.layout.nginx.binary ? [['reload', 'nginx']] : []),
+  ]) {
     out.info(`  systemctl ${args.join(' ')}`);
     const r = await execa(systemctl, args, { reject: false, timeout: 60000 });
     if (r.exitCode !== 0) {
@@ -93,7 +101,7 @@ async function restartServices(p: Prepared, out: Output): Promise<number> {
             .trim()
             .split('\n')
             .pop()}`,
-          `journalctl -u ${args[1]} -n 50`,
+          args[1] ? `journalctl -u ${args[1]} -n 50` : 'systemctl status',
         ),
       ]);
       return EXIT.failed;

@@ -1,4 +1,5 @@
 // `setup`'s options, declared once: parsing and the help text both come from SETUP_OPTIONS.
+import { DEFAULT_SESSIONS } from '../model/defaults.js';
 import { COMMON, optionsHelp, parseCommandOptions, withHelp, type OptionTable } from './spec.js';
 
 export interface SetupFlags {
@@ -11,6 +12,7 @@ export interface SetupFlags {
   tlsKey?: string;
   nginx?: string;
   serverVersion?: string;
+  sessions?: string;
   answers?: string;
   answersOut?: string;
   config?: string;
@@ -33,6 +35,7 @@ const STRINGS = {
   'tls-key': 'tlsKey',
   nginx: 'nginx',
   'server-version': 'serverVersion',
+  sessions: 'sessions',
   answers: 'answers',
   'answers-out': 'answersOut',
   config: 'config',
@@ -92,6 +95,15 @@ export const SETUP_OPTIONS: OptionTable = [
     help: ['render for this server version instead of the detected one'],
   },
   {
+    name: 'sessions',
+    type: 'string',
+    arg: 'N',
+    help: [
+      `concurrent sessions to size nginx (worker_connections, worker_rlimit_nofile)`,
+      `and the services' open-files limits for (default ${DEFAULT_SESSIONS})`,
+    ],
+  },
+  {
     name: 'answers',
     type: 'string',
     arg: 'FILE',
@@ -127,7 +139,7 @@ export const SETUP_HELP = `spreed-setup setup: write server.conf, the secret fil
 Usage:
   spreed-setup setup [--hostname NAME] [--nextcloud URL]... [--nats loopback|local|URL[,URL...]]
                      [--listen HOST:PORT] [--janus URL|none] [--tls-cert PATH --tls-key PATH]
-                     [--nginx site|snippet|none] [--server-version X.Y.Z] [--answers FILE] [--answers-out FILE]
+                     [--nginx site|snippet|none] [--server-version X.Y.Z] [--sessions N] [--answers FILE] [--answers-out FILE]
                      [--config PATH] [--root DIR] [--rotate NAME]... [--yes] [--dry-run] [--restart]
 
 Options:
