@@ -115,12 +115,20 @@ export async function startAndProve(written: FileChange[], env: ServiceEnv): Pro
   const cmds = serviceCommands(layout, written);
   const todo = cmds.map((c) => `systemctl ${c.join(' ')}`);
   const systemctl = which('systemctl');
-  if (!systemctl || !systemdRunning())
+  if (!systemctl || !systemdRunning()) {
+    // No service manager to ask: say what to run by hand, in the unit's terms.
+    const hand: string[] = [];
+    if (cmds.some((c) => c[0] === 'restart'))
+      hand.push(
+        `(re)start the signaling server as ${layout.serviceUser}: ${layout.binary ?? '/usr/bin/nextcloud-spreed-signaling-server'} --config ${layout.configPath}`,
+      );
+    if (cmds.some((c) => c[1] === 'nginx')) hand.push('nginx -s reload (or start nginx)');
     return {
       ok: 'skipped',
       why: !systemctl ? 'systemctl is not installed here' : 'systemd is not running here (a container?)',
-      todo: todo.length ? todo : [`start ${layout.binary ?? 'the signaling server'} --config ${layout.configPath}`],
+      todo: hand.length ? hand : todo,
     };
+  }
   const ran: string[] = [];
   for (const args of cmds) {
     env.progress(`systemctl ${args.join(' ')}`);

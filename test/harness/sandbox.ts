@@ -39,7 +39,7 @@ export function sandboxUsable(): string | undefined {
   return undefined;
 }
 
-export async function startSandbox(opts: { serverBinary: string }): Promise<Sandbox> {
+export async function startSandbox(opts: { serverBinary: string; systemd?: boolean }): Promise<Sandbox> {
   const base = tempDir('sandbox-');
   const state = path.join(base, 'systemd');
   mkdirSync(state);
@@ -50,7 +50,7 @@ export async function startSandbox(opts: { serverBinary: string }): Promise<Sand
       (d) => `mount -t overlay overlay -o lowerdir=/${d},upperdir=${base}/${d}.u,workdir=${base}/${d}.w /${d}`,
     ),
     'mount -t tmpfs tmpfs /run',
-    'mkdir -p /run/lock /run/systemd/system',
+    opts.systemd === false ? 'mkdir -p /run/lock' : 'mkdir -p /run/lock /run/systemd/system',
     'printf "127.0.0.1 localhost\\n" > /etc/hosts',
     'rm -f /etc/nginx/sites-enabled/default',
     'rm -rf /etc/nextcloud-spreed-signaling /var/lib/spreed-setup /var/backups/spreed-setup',
