@@ -1,8 +1,9 @@
 // What the checks read from the installed setup: server.conf by the server's own rules, the state
 // file `setup` left (public hostname, base path, nginx ports) and the secret values. Unlike
 // loadInstalled it never throws for a broken config: a broken config is the first check's finding.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { detectLayout } from '../detect/layout.js';
+import { journalPath } from '../apply/journal.js';
 import { Target } from '../io/target.js';
 import type { Layout } from '../model/layout.js';
 import { readSecretFile } from '../detect/existing.js';
@@ -40,6 +41,8 @@ export interface CheckSetup {
   secretsFromEnv: Map<string, EnvSetting>;
   /** The server's environment as far as the caller knows it (not this shell's). */
   env: Environment;
+  /** The journal an interrupted spreed-setup run left (its files may be half-applied). */
+  interrupted?: string;
   /** `https://HOST[:PORT]/standalone-signaling` from the state file, when known. */
   publicUrl?: string;
   /** The server version setup rendered the files for (recorded in the state file). */
@@ -63,10 +66,15 @@ export function readCheckSetup(opts: { root?: string; config?: string; env?: Env
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new UserError([
-        problem(
-          `no server.conf at ${file}`,
-          'run spreed-setup setup first, or pass --config PATH (and --root DIR if staged)',
-        ),
+        existsSync(journalPath(target, layout.configPath))
+          ? problem(
+              `no server.conf at ${file}: an earlier spreed-setup run was interrupted while writing`,
+              "run spreed-setup setup again: taking its lock, it first puts that run's files back",
+            )
+          : problem(
+              `no server.conf at ${file}`,
+              'run spreed-setup setup first, or pass --config PATH (and --root DIR if staged)',
+            ),
       ]);
     }
     throw new UserError([
@@ -85,6 +93,8 @@ export function readCheckSetup(opts: { root?: string; config?: string; env?: Env
     secretsFromEnv: new Map(),
     env: opts.env ?? {},
   };
+  const journal = journalPath(target, layout.configPath);
+  if (existsSync(journal)) setup.interrupted = journal;
   const state = readState(target, layout);
   if (state.renderedFor) setup.renderedFor = state.renderedFor;
   if (typeof state.input.sessions === 'number') setup.sessions = state.input.sessions;

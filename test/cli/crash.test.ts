@@ -76,7 +76,15 @@ async function killAtEveryStep(opts: { base: string; args: string[] }) {
     const killed = await runShimmed(root, opts.args, { SHIM_KILL_AT: String(k) });
     expect(killed.signal, `op ${ops[k - 1]}: ${killed.all}`).toBe('SIGKILL');
     const journal = path.join(root, 'var/lib/spreed-setup');
-    if (existsSync(journal) && readdirSync(journal).some((f) => f.endsWith('.json'))) pending++;
+    if (existsSync(journal) && readdirSync(journal).some((f) => f.endsWith('.json'))) {
+      pending++;
+      if (pending === 1) {
+        // Until the next run, check names the half-applied state.
+        const c = await runInProcess(['check', '--root', root, '--json', '--timeout', '1']);
+        expect(c.code, c.all).not.toBe(0);
+        expect(c.all).toContain('an earlier spreed-setup run was interrupted while writing');
+      }
+    }
     // The next run: taking the lock puts back an interrupted transaction, before anything else.
     await withSetupLock({ root }, async () => undefined);
     const what = `killed before op ${ops[k - 1]}`;

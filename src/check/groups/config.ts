@@ -41,6 +41,11 @@ export function configChecks(g: GroupContext<unknown>): CheckDef[] {
     id: 'config',
     title: 'Config',
     async run(ctx) {
+      if (setup.interrupted)
+        return fail(
+          `an earlier spreed-setup run was interrupted while writing (${setup.interrupted}): the files may be half old, half new`,
+          "run spreed-setup setup again: taking its lock, it first puts that run's files back",
+        );
       if (!setup.doc)
         return fail(
           `${setup.configPath} ${setup.parseError ?? 'does not parse'}`,
