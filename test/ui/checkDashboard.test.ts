@@ -2,6 +2,7 @@
 // whole, so each write is one frame): running checks first, then results with their marks and
 // fixes, the summary in the last frame; and, wired to the real check run as showDashboard wires
 // it, no secret of the install or of Talk in any frame.
+import { startBlackHole } from '../check/blackhole.js';
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -64,8 +65,10 @@ function mount(store: ReturnType<typeof createStore>) {
 }
 
 const mounted: Array<ReturnType<typeof render>> = [];
-afterEach(() => {
+const holes: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
   while (mounted.length) mounted.pop()!.unmount();
+  while (holes.length) await holes.pop()!.close();
 });
 
 /** A check's row in a frame: its mark (two columns), then its title. */
@@ -140,9 +143,13 @@ describe('check dashboard (ink, fake terminal)', () => {
     // A staged install whose every endpoint is closed, and a Talk (stand-in occ) with another secret.
     const root = scratch('spreed-dashboard-');
     const answers = path.join(root, 'answers.yaml');
+    // Nextcloud's address takes connections and never answers: its check runs until the timeout,
+    // so the live view has a running check to show (the closed ports answer at once).
+    const hole = await startBlackHole();
+    holes.push(hole);
     writeFileSync(
       answers,
-      'hostname: localhost\nlisten: 127.0.0.1:1\nbackends:\n  - id: cloud\n    urls: [http://127.0.0.1:1]\nnginx:\n  mode: none\n',
+      `hostname: localhost\nlisten: 127.0.0.1:1\nbackends:\n  - id: cloud\n    urls: [http://127.0.0.1:${hole.port}]\nnginx:\n  mode: none\n`,
     );
     const setup = await runInProcess([
       'setup',
