@@ -3,10 +3,15 @@
 import { MAIN_HELP, SETUP_HELP } from './help.js';
 import { toolVersion } from '../io/toolVersion.js';
 
+const HELP_OR_VERSION = ['--help', '-h', '--version', '-V'];
+
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  // `spreed-setup --root DIR …` (options, no command) is the wizard with those options.
+  const optionsOnly = argv[0]?.startsWith('-') && !HELP_OR_VERSION.includes(argv[0]);
+  const command = optionsOnly ? undefined : argv[0];
+  const rest = optionsOnly ? argv : argv.slice(1);
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  if (command === undefined && !terminal) {
+  if (command === undefined && !terminal && !optionsOnly) {
     process.stderr.write(
       'error: no terminal to ask questions on — fix: spreed-setup setup --hostname NAME --nextcloud URL --yes (see spreed-setup setup --help)\n',
     );
@@ -31,6 +36,16 @@ export async function main(argv: string[]): Promise<number> {
       }
       const { parseSetupArgs } = await import('../options/setup.js');
       const flags = parseSetupArgs(rest);
+      // Without a terminal nobody can confirm the plan: only --yes writes (cron, `ssh host cmd`).
+      if (!terminal && !flags.yes && !flags.dryRun) {
+        const { UserError, problem } = await import('../errors.js');
+        throw new UserError([
+          problem(
+            'no terminal to confirm the plan on, and no --yes: nothing is written without one of them',
+            'add --yes to write without asking (e.g. spreed-setup setup --hostname NAME --nextcloud URL --yes), --dry-run to only show the plan, or run it on a terminal for the wizard',
+          ),
+        ]);
+      }
       // A terminal and no --yes: the wizard (flags given are not asked again). Otherwise nothing is asked.
       if (terminal && !flags.yes) {
         const { runWizard } = await import('../ask/wizard.js');
