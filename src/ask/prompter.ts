@@ -46,20 +46,20 @@ export async function clackPrompter(io: { input?: Readable; output?: Writable } 
   const wrap = <T>(v: T | symbol): Answer<T> => (clack.isCancel(v) ? CANCELLED : (v as T));
   // Everything fits the terminal: lines wrapped inside clack's gutter ("│  ", 3 columns).
   const columns = () => (io.output as NodeJS.WriteStream | undefined)?.columns || process.stdout.columns || 80;
-  const fit = (m: string) => wrapText(m, columns() - 3);
+  const fitWidth = (m: string) => wrapText(m, columns() - 3);
   /** A prompt's message: its continued lines carry the gutter too. */
-  const ask = (m: string) => fit(m).split('\n').join(`\n${clack.S_BAR}  `);
+  const ask = (m: string) => fitWidth(m).split('\n').join(`\n${clack.S_BAR}  `);
   return {
-    intro: (t) => clack.intro(fit(t), common),
+    intro: (t) => clack.intro(fitWidth(t), common),
     note: (m, t) => {
       // clack wraps the body to the width, not the title: a long title opens the body instead.
       const long = t !== undefined && t.length > columns() - 12;
       clack.note(long ? `${t}\n\n${m}` : m, long ? '' : t, common);
     },
-    info: (m) => clack.log.info(fit(m), common),
-    warn: (m) => clack.log.warn(fit(m), common),
-    error: (m) => clack.log.error(fit(m), common),
-    outro: (m) => clack.outro(fit(m), common),
+    info: (m) => clack.log.info(fitWidth(m), common),
+    warn: (m) => clack.log.warn(fitWidth(m), common),
+    error: (m) => clack.log.error(fitWidth(m), common),
+    outro: (m) => clack.outro(fitWidth(m), common),
     text: async (o) => {
       const hasDefault = o.defaultValue !== undefined && o.defaultValue !== '';
       const placeholder = hasDefault ? o.defaultValue : o.example ? `e.g. ${o.example}` : undefined;
@@ -113,7 +113,7 @@ export async function clackPrompter(io: { input?: Readable; output?: Writable } 
       const s = clack.spinner(common);
       // One line while it spins (a wrapped frame would not be redrawn in place).
       const line = (m: string) => (m.length > columns() - 8 ? `…${m.slice(-(columns() - 9))}` : m);
-      return { start: (m) => s.start(line(m)), message: (m) => s.message(line(m)), stop: (m) => s.stop(fit(m)) };
+      return { start: (m) => s.start(line(m)), message: (m) => s.message(line(m)), stop: (m) => s.stop(fitWidth(m)) };
     },
   };
 }

@@ -466,7 +466,7 @@ function restSummary(a: Input): string {
 
 async function askHostname(p: Prompter, a: Input, m: Environment): Promise<void> {
   // Only the configured hostname is a default; what the machine suggests is an example.
-  const guess = [...m.nginxServerNames, m.fqdn].find((h) => h && h.includes('.') && isValidHostname(h));
+  const guess = [...m.nginxServerNames, m.fqdn].find((h) => h?.includes('.') && isValidHostname(h));
   const v = must(
     await p.text({
       message: 'Public hostname of the signaling server',
