@@ -99,8 +99,10 @@ export interface WizardEnv {
 }
 
 export interface FollowUps {
-  register?: (p: Prepared) => Promise<number>;
-  check?: (p: Prepared) => Promise<number>;
+  /** Registration; tells `onOcc` the occ command it used (given, found or typed). */
+  register?: (p: Prepared, onOcc: (command: string) => void) => Promise<number>;
+  /** The check; `occ` is the command registration used, so Talk's side is checked through it. */
+  check?: (p: Prepared, occ: string | undefined) => Promise<number>;
 }
 
 type Input = Partial<DeploymentInput>;
@@ -358,13 +360,17 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv, don
       initialValue: Boolean(follow.register) && !prepared.target.root,
     }),
   );
-  if (register && follow.register) await follow.register(prepared);
+  let occ: string | undefined;
+  if (register && follow.register)
+    await follow.register(prepared, (command) => {
+      occ = command;
+    });
   else if (register) p.note(await manualRegistration(prepared), 'Register by hand');
   if (follow.check) {
     const check = must(
       await p.confirm({ message: 'Run the connectivity check now?', initialValue: !prepared.target.root }),
     );
-    if (check) await follow.check(prepared);
+    if (check) await follow.check(prepared, occ);
   }
   p.note(nextSteps(prepared, flags).join('\n'), 'Next');
   p.outro('Done.');

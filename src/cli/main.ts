@@ -59,8 +59,13 @@ export async function main(argv: string[]): Promise<number> {
           out,
           toolVersion: toolVersion(),
           followUps: {
-            register: async (p) => (await import('../commands/register.js')).run(where(p), { out, interactive: true }),
-            check: async (p) => (await import('../commands/check.js')).run(where(p), { out, interactive: true }),
+            register: async (p, onOcc) =>
+              (await import('../commands/register.js')).run(where(p), { out, interactive: true, onOcc }),
+            check: async (p, occ) =>
+              (await import('../commands/check.js')).run([...where(p), ...(occ ? ['--occ', occ] : [])], {
+                out,
+                interactive: true,
+              }),
           },
         });
       }

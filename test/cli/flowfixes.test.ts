@@ -9,7 +9,14 @@ import { BIN, runCli, scratch, treeState } from './run.js';
 import { runInProcess } from './inProcess.js';
 import { TmuxSession } from '../wizard/tmux.js';
 
-const FLAGS = ['--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--server-version', '2.0.2'];
+const FLAGS = [
+  '--hostname',
+  'hpb.example.org',
+  '--nextcloud',
+  'https://cloud.example.org',
+  '--server-version',
+  '2.0.2',
+];
 
 const sessions: TmuxSession[] = [];
 afterEach(() => {
@@ -78,18 +85,19 @@ describe('options without a command', () => {
 });
 
 describe('--root must exist', () => {
-  it.each([['setup', ...FLAGS, '--yes'], ['register', '--yes'], ['check', '--json']])(
-    '%s: a missing root is exit 2 with the fix, and is not created',
-    async (command, ...args) => {
-      const parent = scratch();
-      const root = path.join(parent, 'typo', 'stage');
-      const r = await runCli([command!, ...args, '--root', root]);
-      expect(r.code, r.all).toBe(2);
-      expect(r.stderr).toContain(`--root ${root}: no such directory`);
-      expect(r.stderr).toContain(`mkdir -p ${root}`);
-      expect(existsSync(path.join(parent, 'typo'))).toBe(false);
-    },
-  );
+  it.each([
+    ['setup', ...FLAGS, '--yes'],
+    ['register', '--yes'],
+    ['check', '--json'],
+  ])('%s: a missing root is exit 2 with the fix, and is not created', async (command, ...args) => {
+    const parent = scratch();
+    const root = path.join(parent, 'typo', 'stage');
+    const r = await runCli([command!, ...args, '--root', root]);
+    expect(r.code, r.all).toBe(2);
+    expect(r.stderr).toContain(`--root ${root}: no such directory`);
+    expect(r.stderr).toContain(`mkdir -p ${root}`);
+    expect(existsSync(path.join(parent, 'typo'))).toBe(false);
+  });
 
   it('a file as the root is refused too', async () => {
     const file = path.join(scratch(), 'file');

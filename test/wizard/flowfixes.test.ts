@@ -221,3 +221,45 @@ describe('Ctrl-C after writing', () => {
     expect(Object.keys(treeState(root)).length).toBeGreaterThan(0);
   });
 });
+
+describe('the check after registration', () => {
+  it('gets the occ command registration used (given, found or typed)', async () => {
+    const root = scratch();
+    const prompter = new ScriptedPrompter([
+      { expect: /other settings/, choose: 'keep' },
+      { expect: /Write these files/, choose: 'write' },
+      { expect: /Register this server/, confirm: true },
+      { expect: /connectivity check/, confirm: true },
+    ]);
+    const checked: Array<string | undefined> = [];
+    const code = await runWizard(
+      parseSetupArgs([
+        '--root',
+        root,
+        ...V,
+        '--hostname',
+        'hpb.example.org',
+        '--nextcloud',
+        'https://cloud.example.org',
+      ]),
+      {
+        prompter,
+        out: output(),
+        toolVersion: 'test',
+        environment: machine,
+        followUps: {
+          register: async (_p, onOcc) => {
+            onOcc('ssh -T -- admin@cloud.example.org sudo -u www-data php /srv/nc/occ');
+            return 0;
+          },
+          check: async (_p, occ) => {
+            checked.push(occ);
+            return 0;
+          },
+        },
+      },
+    );
+    expect(code).toBe(0);
+    expect(checked).toEqual(['ssh -T -- admin@cloud.example.org sudo -u www-data php /srv/nc/occ']);
+  });
+});
