@@ -123,6 +123,11 @@ export async function clackPrompter(io: { input?: Readable; output?: Writable } 
  * and every line meant for the terminal meanwhile (the Output handed to the work) is held and
  * shown through the prompter once the spinner has stopped, so nothing prints into it.
  */
+/** An Output that shows its lines through the prompter (in its gutter, wrapped): for work run between prompts. */
+export function promptOutput(p: Prompter): Output {
+  return statusView(p).out;
+}
+
 export function statusView(p: Prompter) {
   const spin = p.spinner();
   const held: Array<{ kind: 'info' | 'warn' | 'error'; text: string }> = [];

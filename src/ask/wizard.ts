@@ -361,10 +361,15 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv, don
     }),
   );
   let occ: string | undefined;
-  if (register && follow.register)
-    await follow.register(prepared, (command) => {
+  // Ctrl-C inside registration's own questions stops the wizard too: with what was written, and how to undo it.
+  if (
+    register &&
+    follow.register &&
+    (await follow.register(prepared, (command) => {
       occ = command;
-    });
+    })) === EXIT.aborted
+  )
+    throw new Cancelled();
   else if (register) p.note(await manualRegistration(prepared), 'Register by hand');
   if (follow.check) {
     const check = must(

@@ -49,21 +49,24 @@ export async function main(argv: string[]): Promise<number> {
       // A terminal and no --yes: the wizard (flags given are not asked again). Otherwise nothing is asked.
       if (terminal && !flags.yes) {
         const { runWizard } = await import('../ask/wizard.js');
-        const { clackPrompter } = await import('../ask/prompter.js');
+        const { clackPrompter, promptOutput } = await import('../ask/prompter.js');
+        const prompter = await clackPrompter();
+        // Registration and the check run between the wizard's prompts: their lines go through it too.
+        const between = promptOutput(prompter);
         const where = (p: { target: { root: string | undefined }; layout: { configPath: string } }) => [
           ...(p.target.root ? ['--root', p.target.root] : []),
           ...(flags.config ? ['--config', flags.config] : []),
         ];
         return await runWizard(flags, {
-          prompter: await clackPrompter(),
+          prompter,
           out,
           toolVersion: toolVersion(),
           followUps: {
             register: async (p, onOcc) =>
-              (await import('../commands/register.js')).run(where(p), { out, interactive: true, onOcc }),
+              (await import('../commands/register.js')).run(where(p), { out: between, interactive: true, onOcc }),
             check: async (p, occ) =>
               (await import('../commands/check.js')).run([...where(p), ...(occ ? ['--occ', occ] : [])], {
-                out,
+                out: between,
                 interactive: true,
               }),
           },

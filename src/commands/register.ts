@@ -172,8 +172,8 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
       if (err instanceof reg.Cancelled) {
         out.info(
           backends.indexOf(b) > 0
-            ? `Aborted: nothing more was changed (earlier backends stay registered).`
-            : 'Aborted: nothing was changed.',
+            ? `Aborted: nothing more was changed in Talk (earlier backends stay registered).`
+            : 'Aborted: nothing was changed in Talk.',
         );
         return EXIT.aborted;
       }

@@ -263,3 +263,35 @@ describe('the check after registration', () => {
     expect(checked).toEqual(['ssh -T -- admin@cloud.example.org sudo -u www-data php /srv/nc/occ']);
   });
 });
+
+describe('Ctrl-C inside registration, after writing', () => {
+  it('stops the wizard with what was written and how to undo it (not "nothing was changed")', async () => {
+    const root = scratch();
+    const prompter = new ScriptedPrompter([
+      { expect: /other settings/, choose: 'keep' },
+      { expect: /Write these files/, choose: 'write' },
+      { expect: /Register this server/, confirm: true },
+    ]);
+    const code = await runWizard(
+      parseSetupArgs([
+        '--root',
+        root,
+        ...V,
+        '--hostname',
+        'hpb.example.org',
+        '--nextcloud',
+        'https://cloud.example.org',
+      ]),
+      {
+        prompter,
+        out: output(),
+        toolVersion: 'test',
+        environment: machine,
+        followUps: { register: async () => 130, check: async () => 0 },
+      },
+    );
+    expect(code).toBe(130);
+    expect(prompter.shown.some((s) => s.startsWith('Stopped after writing'))).toBe(true);
+    expect(prompter.shown.join('\n')).not.toContain('nothing was changed');
+  });
+});
