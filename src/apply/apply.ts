@@ -34,7 +34,7 @@ export interface ApplyOptions {
   /** Timestamp for the backup folder, e.g. 20261124T150102Z */
   stamp: string;
   /** Runs after the files are written; a failure puts every file of the plan back (one transaction). */
-  validate?: (written: FileChange[]) => Promise<{ ok: true } | { ok: false; message: string }>;
+  validate?: (written: FileChange[]) => Promise<{ ok: true } | { ok: false; message: string; fix?: string }>;
   onProgress?: (line: string) => void;
   /** The install's transaction journal (see journal.ts); without it a killed run cannot be put back. */
   journal?: string;
@@ -176,7 +176,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     if (!res.ok) {
       // All or nothing: server.conf, secrets and the state file go back with the nginx files.
       const rolled = putBack();
-      throw new ApplyError(res.message, 'fix the problem nginx names above, then run again', rolled);
+      throw new ApplyError(res.message, res.fix ?? 'fix the problem nginx names above, then run again', rolled);
     }
   }
   // 3. The commit.

@@ -1,14 +1,15 @@
 // Writes a prepared setup: backups, atomic writes, nginx validation with rollback, then the
 // optional service restart.
-import { execa } from 'execa';
 import type { SetupFlags } from '../options/setup.js';
 import type { Output } from '../io/output.js';
 import { EXIT, problem } from '../errors.js';
-import { which } from '../io/target.js';
 import type { Prepared } from '../plan/prepare.js';
+import { hasChanges } from '../plan/plan.js';
 import { applyPlan, ApplyError } from './apply.js';
 import { validateNginx } from './validateNginx.js';
 import { journalPath } from './journal.js';
+import { restartPrevious, startAndProve, type StartResult } from './services.js';
+import { getValue, parseGoconf } from '../goconf/parse.js';
 import { publicSignalingUrl } from '../model/urls.js';
 
 export function stampNow(d = new Date()): string {
@@ -18,26 +19,54 @@ export function stampNow(d = new Date()): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-/** Writes the plan (backups, atomic writes, nginx validation with rollback), then --restart. */
+/** What the service step did, for the command's last lines. */
+export interface Applied {
+  code: number;
+  /** The server was (re)started and answered its welcome. */
+  started?: boolean;
+}
+
+/**
+ * Writes the plan (backups, atomic writes, nginx validation), then, unless staged under --root or
+ * told not to, starts what changed and waits for the server's welcome: all inside one
+ * transaction. A server that does not come up puts every file back and starts the previous one.
+ */
 export async function applyPrepared(
   p: Prepared,
   flags: Pick<SetupFlags, 'restart'>,
   out: Output,
   progress?: (line: string) => void,
 ): Promise<number> {
+  return (await applyAndStart(p, flags, out, progress)).code;
+}
+
+export async function applyAndStart(
+  p: Prepared,
+  flags: Pick<SetupFlags, 'restart'>,
+  out: Output,
+  progress?: (line: string) => void,
+): Promise<Applied> {
   let nginxSkipped: string | undefined;
   const nginxNotices: string[] = [];
+  const say = progress ?? ((line: string) => out.info(`  ${line}`));
+  const start = flags.restart && !p.target.root;
+  const serviceEnv = { layout: p.layout, listen: p.deployment.listen, progress: say };
+  let started: StartResult | undefined;
   try {
     const result = await applyPlan(p.built.plan, {
       target: p.target,
       stamp: stampNow(),
       journal: journalPath(p.target, p.layout.configPath),
-      onProgress: progress ?? ((line) => out.info(`  ${line}`)),
+      onProgress: say,
       validate: async (written) => {
         progress?.('validating nginx');
         const v = await validateNginx(p.target, p.layout, written);
         if (v.ok && v.skipped) nginxSkipped = v.skipped;
         nginxNotices.push(...(v.notices ?? []));
+        if (!v.ok || !start) return v;
+        // Still inside the transaction: a server that does not come up undoes the files.
+        started = await startAndProve(written, serviceEnv);
+        if (started.ok === false) return { ok: false, message: started.message, fix: started.fix };
         return v;
       },
     });
@@ -48,13 +77,55 @@ export async function applyPrepared(
     if (err instanceof ApplyError) {
       out.problems([problem(err.message, err.fix)]);
       if (err.rolledBack.length) out.info(`Put back: ${err.rolledBack.join(', ')}`);
-      return EXIT.failed;
+      const failedStart = started as StartResult | undefined;
+      if (failedStart && failedStart.ok === false) {
+        if (failedStart.log.length) {
+          out.info(`Last lines of ${p.layout.unit}'s log:`);
+          for (const l of failedStart.log.slice(-10)) out.info(`  | ${l}`);
+        }
+        const hadServer = p.existing.configText !== undefined;
+        if (hadServer) {
+          const again = await restartPrevious(
+            p.built.plan.changes.filter((c) => c.action !== 'unchanged'),
+            {
+              ...serviceEnv,
+              listen: previousListen(p) ?? p.deployment.listen,
+            },
+          );
+          (again.ok ? out.info : out.notice)(again.detail);
+        }
+      }
+      return { code: EXIT.failed };
     }
     throw err;
   }
-  if (flags.restart) return restartServices(p, out);
-  return EXIT.ok;
+  const s = started as StartResult | undefined;
+  if (flags.restart && p.target.root && hasChanges(p.built.plan))
+    out.info(`Staged under ${p.target.root}: nothing was started (the services start on a run without --root).`);
+  if (s?.ok === 'skipped') {
+    out.notice(`${s.why}: the files are written, nothing was started. Run: ${s.todo.join('; ')}`);
+    return { code: EXIT.ok };
+  }
+  if (s?.ok === true && s.ran.length) {
+    out.info(`Started: ${s.ran.join('; ')}${s.version ? ` (server ${s.version} answers)` : ''}`);
+    return { code: EXIT.ok, started: s.ran.some((r) => r.includes(' restart ')) };
+  }
+  return { code: EXIT.ok };
 }
+
+/** The `[http] listen` of the server.conf this run replaced. */
+function previousListen(p: Prepared): string | undefined {
+  if (p.existing.configText === undefined) return undefined;
+  try {
+    return getValue(parseGoconf(p.existing.configText), 'http', 'listen');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A LimitNOFILE drop-in changes: systemd reads it only after daemon-reload. */
+const dropInChanged = (p: Prepared) =>
+  p.built.plan.changes.some((c) => c.role === 'systemd' && c.action !== 'unchanged');
 
 export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): string[] {
   const lines = [
@@ -63,41 +134,7 @@ export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): stri
   ];
   if (!flags.restart && !p.target.root)
     lines.push(
-      `Then: systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again with --restart), and spreed-setup check.`,
+      `Then: ${dropInChanged(p) ? 'systemctl daemon-reload && ' : ''}systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again without --no-start), and spreed-setup check.`,
     );
   return lines;
-}
-
-async function restartServices(p: Prepared, out: Output): Promise<number> {
-  if (p.target.root) {
-    out.notice('--restart is ignored with --root (the files are staged, not installed)');
-    return EXIT.ok;
-  }
-  const systemctl = which('systemctl');
-  if (!systemctl) {
-    out.problems([
-      problem(
-        '--restart needs systemctl, which is not installed here',
-        `restart ${p.layout.unit} and reload nginx by hand`,
-      ),
-    ]);
-    return EXIT.failed;
-  }
-  for (const args of [['restart', p.layout.unit], ...(p.layout.nginx.binary ? [['reload', 'nginx']] : [])]) {
-    out.info(`  systemctl ${args.join(' ')}`);
-    const r = await execa(systemctl, args, { reject: false, timeout: 60000 });
-    if (r.exitCode !== 0) {
-      out.problems([
-        problem(
-          `systemctl ${args.join(' ')} failed: ${String(r.stderr ?? '')
-            .trim()
-            .split('\n')
-            .pop()}`,
-          `journalctl -u ${args[1]} -n 50`,
-        ),
-      ]);
-      return EXIT.failed;
-    }
-  }
-  return EXIT.ok;
 }

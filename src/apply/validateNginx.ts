@@ -4,7 +4,7 @@
 // normal user may not bind 80 or 443) and (b) the two certificate paths: the staged files under
 // --root, or a temporary self-signed pair while the certificate does not exist yet (then nginx
 // will not load the site until it does, and the result says so).
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import type { Layout } from '../model/layout.js';
 import type { Target } from '../io/target.js';
 import type { FileChange } from '../plan/plan.js';
+import { parseNginxConf } from '../render/nginxMain.js';
 
 export type NginxValidation =
   | { ok: true; skipped?: string; notices?: string[] }
@@ -55,10 +56,24 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
     const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
       .map((t) => `  ${t}_temp_path ${dir}/${t};`)
       .join('\n');
+    // The staged main config's worker settings (its includes name the live system's paths).
+    let main = '';
+    let events = '';
+    const mainConf = target.path(layout.nginx.mainConfPath);
+    if (nginxFiles.some((c) => c.path === layout.nginx.mainConfPath) && existsSync(mainConf)) {
+      const ds = parseNginxConf(readFileSync(mainConf, 'utf8'));
+      const pick = (name: string, context: string) =>
+        ds
+          .filter((d) => d.name === name && d.context.join(' ') === context)
+          .map((d) => `${name} ${d.args.map((a) => a.text).join(' ')};\n`)
+          .join('');
+      main = pick('worker_rlimit_nofile', '');
+      events = pick('worker_connections', 'events');
+    }
     const conf = path.join(dir, 'nginx.conf');
     writeFileSync(
       conf,
-      `pid ${dir}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n  access_log off;\n${temp}\n  ${includes.join('\n  ')}\n}\n`,
+      `pid ${dir}/nginx.pid;\nerror_log stderr;\n${main}events {\n${events}}\nhttp {\n  access_log off;\n${temp}\n  ${includes.join('\n  ')}\n}\n`,
     );
     const r = await execa(bin, ['-t', '-q', '-p', `${dir}/`, '-c', conf, '-e', 'stderr'], {
       reject: false,

@@ -1,45 +1,31 @@
-// How many people the setup can carry at once: every proxied websocket holds two nginx connections
-// and one open file in the signaling server (facts sheet section 7). Pure parsing here; reading
-// /proc and nginx.conf happens in the catalogue.
+// Finding the processes whose limits bound the setup's capacity (the arithmetic is in
+// model/capacity.ts; the check in groups/capacity.ts).
 import { readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 
-export interface NginxLimits {
-  workerProcesses: number;
-  workerConnections: number;
-  /** worker_rlimit_nofile when set: caps each worker's connections too. */
-  rlimitNofile?: number;
+/** argv of every process we may read, by pid. */
+function processes(): { pid: number; argv: string[] }[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  const out: { pid: number; argv: string[] }[] = [];
+  for (const e of entries) {
+    try {
+      out.push({ pid: Number(e), argv: readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean) });
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
 }
 
-/** Reads `worker_processes` and `events { worker_connections }` from nginx.conf text (nginx defaults: 1, 512). */
-export function parseNginxLimits(text: string, cpus = os.cpus().length || 1): NginxLimits {
-  const clean = text.replace(/#[^\n]*/g, '');
-  const wp = /(?:^|[;{}\s])worker_processes\s+(auto|\d+)\s*;/.exec(clean)?.[1];
-  const wc = /(?:^|[;{}\s])worker_connections\s+(\d+)\s*;/.exec(clean)?.[1];
-  const rl = /(?:^|[;{}\s])worker_rlimit_nofile\s+(\d+)\s*;/.exec(clean)?.[1];
-  return {
-    workerProcesses: wp === undefined ? 1 : wp === 'auto' ? cpus : Number(wp),
-    workerConnections: wc === undefined ? 512 : Number(wc),
-    ...(rl !== undefined ? { rlimitNofile: Number(rl) } : {}),
-  };
-}
-
-/** Participants nginx can proxy: two connections per websocket, in every worker. */
-export function nginxParticipants(l: NginxLimits): number {
-  const perWorker = l.rlimitNofile !== undefined ? Math.min(l.workerConnections, l.rlimitNofile) : l.workerConnections;
-  return Math.floor((l.workerProcesses * perWorker) / 2);
-}
-
-/** Participants the server's open-files limit allows (one websocket each, minus a reserve for its own files and connections). */
-export function serverParticipants(nofile: number): number {
-  return Math.max(0, nofile - 64);
-}
-
-/** Soft "Max open files" from /proc/PID/limits text. */
-export function parseNofile(limitsText: string): number | undefined {
-  const m = /^Max open files\s+(\d+|unlimited)\s+/m.exec(limitsText);
-  if (!m) return undefined;
-  return m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+/** Pids of running nginx worker processes (their title is "nginx: worker process"). */
+export function findNginxWorkerPids(): number[] {
+  return processes()
+    .filter((p) => /^nginx: worker process\b/.test(p.argv[0] ?? ''))
+    .map((p) => p.pid);
 }
 
 /**
@@ -47,25 +33,13 @@ export function parseNofile(limitsText: string): number | undefined {
  * config, the only signaling server running). Undefined when none is found.
  */
 export function findServerPid(configFile: string, opts: { exactOnly?: boolean } = {}): number | undefined {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return undefined;
-  }
   const candidates: { pid: number; matchesConfig: boolean }[] = [];
-  for (const e of entries) {
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    } catch {
-      continue;
-    }
+  for (const { pid, argv } of processes()) {
     const bin = argv[0] ?? '';
     if (!/(^|\/)(nextcloud-spreed-signaling-server|signaling)$/.test(bin)) continue;
     const i = argv.indexOf('--config');
     const conf = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
-    candidates.push({ pid: Number(e), matchesConfig: conf === configFile });
+    candidates.push({ pid, matchesConfig: conf === configFile });
   }
   const exact = candidates.find((c) => c.matchesConfig);
   if (exact) return exact.pid;

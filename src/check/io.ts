@@ -1,7 +1,7 @@
 // Everything the checks ask of the world, behind one interface: the probes, DNS, files, /proc and
 // occ. realCheckIO wires the real ones; unit tests hand a check group fakes instead.
 import { readFileSync } from 'node:fs';
-import { findServerPid } from './capacity.js';
+import { findNginxWorkerPids, findServerPid } from './capacity.js';
 import { execaOcc, type OccExec } from './occ.js';
 import { resolveHost, type ResolveResult } from '../probe/dns.js';
 import { asProbeResult, httpRequest, type HttpRequestInit, type RawResponse, type TlsOptions } from '../probe/http.js';
@@ -49,6 +49,8 @@ export interface CheckIO {
   readFile(file: string): string | undefined;
   /** The pid of the signaling server started with this config file (see capacity.ts). */
   findServerPid(configFile: string, opts: { exactOnly: boolean }): number | undefined;
+  /** Pids of the running nginx workers (their /proc/PID/limits bound nginx without worker_rlimit_nofile). */
+  findNginxWorkerPids(): number[];
   occ: OccExec;
 }
 
@@ -72,5 +74,6 @@ export const realCheckIO: CheckIO = {
     }
   },
   findServerPid,
+  findNginxWorkerPids,
   occ: execaOcc,
 };

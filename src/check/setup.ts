@@ -44,6 +44,8 @@ export interface CheckSetup {
   publicUrl?: string;
   /** The server version setup rendered the files for (recorded in the state file). */
   renderedFor?: string;
+  /** The concurrent sessions setup sized the install for (`--sessions`, in the state file). */
+  sessions?: number;
 }
 
 /**
@@ -85,6 +87,7 @@ export function readCheckSetup(opts: { root?: string; config?: string; env?: Env
   };
   const state = readState(target, layout);
   if (state.renderedFor) setup.renderedFor = state.renderedFor;
+  if (typeof state.input.sessions === 'number') setup.sessions = state.input.sessions;
   try {
     setup.doc = parseGoconf(text);
   } catch (err) {

@@ -6,7 +6,7 @@ import { EXIT } from '../errors.js';
 import { writeAnswersOut } from '../inputs/inputs.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { prepareSetup } from '../plan/prepare.js';
-import { applyPrepared, nextSteps } from '../apply/applySetup.js';
+import { applyAndStart, nextSteps } from '../apply/applySetup.js';
 import { reportingHooks, withSetupLock } from '../apply/lock.js';
 
 export interface SetupEnv {
@@ -48,8 +48,41 @@ async function runSetupLocked(flags: SetupFlags, env: SetupEnv): Promise<number>
     out.info('Dry run: nothing was written.');
     return EXIT.ok;
   }
-  const code = await applyPrepared(p, flags, out);
-  if (code !== EXIT.ok) return code;
+  const applied = await applyAndStart(p, flags, out);
+  if (applied.code !== EXIT.ok) return applied.code;
   for (const line of nextSteps(p, flags)) out.info(line);
+  if (!applied.started) return EXIT.ok;
+  return proveWorking(flags, out);
+}
+
+/** After a start: the check, and a last line that says "working" only when it passed. */
+export async function proveWorking(
+  where: { root?: string; config?: string; occ?: string },
+  out: Output,
+): Promise<number> {
+  const { runCheck, formatPlain, summary } = await import('../check/run.js');
+  out.info('');
+  out.info('Checking every link (spreed-setup check):');
+  const { report } = await runCheck({
+    insecure: false,
+    timeoutSeconds: 5,
+    json: false,
+    ...(where.root ? { root: where.root } : {}),
+    ...(where.config ? { config: where.config } : {}),
+    ...(where.occ ? { occ: where.occ } : {}),
+  });
+  for (const c of report.checks) out.raw(formatPlain(c, false));
+  out.info(summary(report));
+  const failing = report.checks.filter((c) => c.status === 'fail').length;
+  if (failing) {
+    out.problems([
+      {
+        message: `written and started, but ${failing} check${failing === 1 ? '' : 's'} fail${failing === 1 ? 's' : ''}`,
+        fix: 'see the fixes above, then run spreed-setup check',
+      },
+    ]);
+    return EXIT.failed;
+  }
+  out.success('Working: the signaling server runs with the new files and every check passed.');
   return EXIT.ok;
 }

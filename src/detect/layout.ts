@@ -27,6 +27,8 @@ export function detectNginxLayout(target: Target): NginxLayout {
   const common = {
     upstreamPath: '/etc/nginx/conf.d/spreed-signaling-upstream.conf',
     snippetPath: '/etc/nginx/snippets/spreed-signaling.conf',
+    mainConfPath: '/etc/nginx/nginx.conf',
+    unit: 'nginx',
     ...(binary ? { binary } : {}),
   };
   return debian

@@ -7,7 +7,7 @@ import type { SetupFlags } from '../options/setup.js';
 import { backendIdFor, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
 import { EXIT, UserError, problem, quote, type Problem } from '../errors.js';
-import { DEFAULT_LOCAL_NATS } from '../model/defaults.js';
+import { DEFAULT_LOCAL_NATS, DEFAULT_SESSIONS, SESSIONS_MAX, SESSIONS_MIN } from '../model/defaults.js';
 import { isSecretKey, withoutUrlPassword } from '../secrets/secrets.js';
 
 type Input = Partial<DeploymentInput>;
@@ -134,6 +134,16 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
   if (flags.hostname !== undefined) input.hostname = flags.hostname;
   if (flags.listen !== undefined) input.listen = flags.listen;
   if (flags.serverVersion !== undefined) input.serverVersion = flags.serverVersion;
+  if (flags.sessions !== undefined) {
+    if (/^\d{1,9}$/.test(flags.sessions)) input.sessions = Number(flags.sessions);
+    else
+      problems.push(
+        problem(
+          `--sessions ${JSON.stringify(flags.sessions)}: expected a whole number`,
+          `e.g. --sessions ${DEFAULT_SESSIONS} (${SESSIONS_MIN}-${SESSIONS_MAX})`,
+        ),
+      );
+  }
   if (flags.nextcloud.length) {
     const taken = new Set<string>();
     input.backends = flags.nextcloud.map((raw) => {
@@ -258,6 +268,7 @@ const FLAG_FOR_PATH: Record<string, string> = {
   'nginx.key': '--tls-key',
   'nginx.mode': '--nginx',
   serverVersion: '--server-version',
+  sessions: '--sessions',
 };
 
 /** The flag that sets the field at a zod issue path, when one does. */

@@ -7,3 +7,7 @@ export const DEFAULT_LOCAL_NATS = 'nats://127.0.0.1:4222';
 export const DEFAULT_JANUS_URL = 'ws://127.0.0.1:8188';
 /** nats-server's and Janus's own default ports, for URLs given without one. */
 export const NATS_PORT = 4222;
+/** Concurrent sessions `setup` sizes nginx and the services' open-files limits for (--sessions). */
+export const DEFAULT_SESSIONS = 10000;
+export const SESSIONS_MIN = 100;
+export const SESSIONS_MAX = 1_000_000;

@@ -3,7 +3,15 @@
 // never in it, so an answers file written from the model carries none.
 import { z } from 'zod';
 
-import { DEFAULT_BASE_PATH, DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS } from './defaults.js';
+import {
+  DEFAULT_BASE_PATH,
+  DEFAULT_JANUS_URL,
+  DEFAULT_LISTEN,
+  DEFAULT_LOCAL_NATS,
+  DEFAULT_SESSIONS,
+  SESSIONS_MAX,
+  SESSIONS_MIN,
+} from './defaults.js';
 import {
   basePathProblem,
   hostnameProblem,
@@ -224,6 +232,13 @@ export const DeploymentSchema = z
     etcd: z.object({ endpoints: z.array(httpUrl).min(1) }).optional(),
     backendSkipVerify: z.boolean().default(false),
     nginx: NginxSchema.default({ mode: 'site', acmeWebroot: '/var/www/html', httpPort: 80, httpsPort: 443 }),
+    /** Concurrent sessions nginx's worker limits and the services' open-files limits are sized for. */
+    sessions: z
+      .number()
+      .int('must be a whole number')
+      .min(SESSIONS_MIN, `must be at least ${SESSIONS_MIN}`)
+      .max(SESSIONS_MAX, `must be at most ${SESSIONS_MAX}`)
+      .default(DEFAULT_SESSIONS),
     /** Any other section/key, written verbatim after the model's own keys. */
     extra: extraSchema.default({}),
   })

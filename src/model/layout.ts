@@ -13,6 +13,10 @@ export interface NginxLayout {
   upstreamPath: string;
   /** Locations for an existing server block (never under conf.d: that is http context). */
   snippetPath: string;
+  /** The main config (worker settings): Debian's /etc/nginx/nginx.conf. */
+  mainConfPath: string;
+  /** nginx's systemd unit. */
+  unit: string;
 }
 
 export interface Layout {

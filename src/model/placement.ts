@@ -11,6 +11,7 @@ export const FIELD_HOME = {
   hostname: 'state',
   basePath: 'state',
   nginx: 'state',
+  sessions: 'state',
   listen: 'server.conf',
   https: 'server.conf',
   trustedProxies: 'server.conf',

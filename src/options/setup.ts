@@ -1,4 +1,5 @@
 // `setup`'s options, declared once: parsing and the help text both come from SETUP_OPTIONS.
+import { DEFAULT_SESSIONS } from '../model/defaults.js';
 import { COMMON, optionsHelp, parseCommandOptions, withHelp, type OptionTable } from './spec.js';
 
 export interface SetupFlags {
@@ -11,6 +12,7 @@ export interface SetupFlags {
   tlsKey?: string;
   nginx?: string;
   serverVersion?: string;
+  sessions?: string;
   answers?: string;
   answersOut?: string;
   config?: string;
@@ -33,6 +35,7 @@ const STRINGS = {
   'tls-key': 'tlsKey',
   nginx: 'nginx',
   'server-version': 'serverVersion',
+  sessions: 'sessions',
   answers: 'answers',
   'answers-out': 'answersOut',
   config: 'config',
@@ -92,6 +95,15 @@ export const SETUP_OPTIONS: OptionTable = [
     help: ['render for this server version instead of the detected one'],
   },
   {
+    name: 'sessions',
+    type: 'string',
+    arg: 'N',
+    help: [
+      `concurrent sessions to size nginx (worker_connections, worker_rlimit_nofile)`,
+      `and the services' open-files limits for (default ${DEFAULT_SESSIONS})`,
+    ],
+  },
+  {
     name: 'answers',
     type: 'string',
     arg: 'FILE',
@@ -117,7 +129,15 @@ export const SETUP_OPTIONS: OptionTable = [
   },
   withHelp(COMMON.yes, 'do not ask anything; missing values are an error'),
   { name: 'dry-run', type: 'boolean', help: ['show the plan and the diff (secrets masked), write nothing'] },
-  { name: 'restart', type: 'boolean', help: ['restart the signaling server and reload nginx afterwards (systemd)'] },
+  {
+    name: 'no-start',
+    type: 'boolean',
+    help: [
+      'write the files only: do not enable and restart the signaling server, reload nginx',
+      'and wait for the welcome (the default with systemd, never under --root)',
+    ],
+  },
+  { name: 'restart', type: 'boolean', help: ['(the default) start what changed after writing'] },
   withHelp(COMMON.debug, 'show stack traces for unexpected errors'),
   COMMON.help,
 ];
@@ -127,8 +147,8 @@ export const SETUP_HELP = `spreed-setup setup: write server.conf, the secret fil
 Usage:
   spreed-setup setup [--hostname NAME] [--nextcloud URL]... [--nats loopback|local|URL[,URL...]]
                      [--listen HOST:PORT] [--janus URL|none] [--tls-cert PATH --tls-key PATH]
-                     [--nginx site|snippet|none] [--server-version X.Y.Z] [--answers FILE] [--answers-out FILE]
-                     [--config PATH] [--root DIR] [--rotate NAME]... [--yes] [--dry-run] [--restart]
+                     [--nginx site|snippet|none] [--server-version X.Y.Z] [--sessions N] [--answers FILE] [--answers-out FILE]
+                     [--config PATH] [--root DIR] [--rotate NAME]... [--yes] [--dry-run] [--no-start]
 
 Options:
 ${optionsHelp(SETUP_OPTIONS, 23)}
@@ -142,7 +162,11 @@ Non-interactive usage (automation):
   Secrets are never taken from flags; existing ones are reused from the secret files
   (next to server.conf, in secrets/) or from server.conf itself.
 
-Exit codes: 0 done (or nothing to change), 1 failed while applying (files put back),
+After writing (with systemd, not under --root) it enables and restarts the signaling server,
+reloads nginx, and waits for the server's welcome; if the new server does not come up, every file
+is put back and the previous server is started again.
+
+Exit codes: 0 done (or nothing to change), 1 failed while applying or starting (files put back),
             2 bad input (nothing written), 130 aborted.
 `;
 
@@ -156,7 +180,7 @@ export function parseSetupArgs(argv: string[]): SetupFlags {
     rotate: o.list('rotate'),
     yes: o.bool('yes'),
     dryRun: o.bool('dry-run'),
-    restart: o.bool('restart'),
+    restart: !o.bool('no-start'),
     debug: o.bool('debug'),
     help: o.bool('help'),
   };

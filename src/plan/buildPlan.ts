@@ -13,7 +13,9 @@ import { compatibilityProblems, readBackDifferences, renderServerConf } from '..
 import { defaultCertificatePaths, renderNginx } from '../render/nginx.js';
 import { problem, type Problem } from '../errors.js';
 import { renderState, statePath } from '../detect/installed.js';
+import type { MachineLimits } from '../model/capacity.js';
 import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
+import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
 
 export interface PlanContext {
   host: HostFacts;
@@ -26,6 +28,8 @@ export interface PlanContext {
   toolVersion: string;
   /** The installed server's version, as detected now (recorded with what was rendered). */
   installedVersion?: string;
+  /** CPUs and open-files caps, for sizing to --sessions (default: UNKNOWN_MACHINE). */
+  machine?: MachineLimits;
 }
 
 export interface BuiltPlan {
@@ -182,6 +186,10 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
       );
     }
   }
+
+  const capacity = capacityFiles(d, { host: ctx.host, layout: ctx.layout, machine: ctx.machine ?? UNKNOWN_MACHINE });
+  desired.push(...capacity.desired);
+  notices.push(...capacity.notices);
 
   problems.push(...linkProblems(ctx.host, desired));
   if (problems.length) return { plan: { changes: [], secretValues: [] }, secrets: resolved.secrets, notices, problems };

@@ -22,6 +22,7 @@ import {
 } from '../inputs/inputs.js';
 import { nginxVersion } from '../detect/nginx.js';
 import { systemHost } from '../io/host.js';
+import { machineLimits } from '../io/machine.js';
 import { buildPlan, type BuiltPlan } from './buildPlan.js';
 
 export interface Prepared {
@@ -253,6 +254,7 @@ export async function planDeployment(
     ...(opts.adopt ? { adopt: opts.adopt } : {}),
     toolVersion: ctx.toolVersion,
     ...(detected ? { installedVersion: detected.version } : {}),
+    machine: machineLimits(),
   });
   if (built.problems.length) throw new UserError(built.problems);
   notices.push(...built.notices);

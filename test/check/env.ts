@@ -193,6 +193,9 @@ export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Pr
     answers,
     '--server-version',
     opts.version,
+    // The target the capacity check holds this env to: its nginx (1 worker × 4096) carries 2048.
+    '--sessions',
+    '2000',
     '--yes',
     '--root',
     root,

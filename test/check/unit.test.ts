@@ -6,7 +6,8 @@ import { runChecks, type CheckDef } from '../../src/check/runner.js';
 import { judgeFeatures } from '../../src/check/talk.js';
 import { parseSignalingList, splitOccCommand } from '../../src/check/occ.js';
 import { talkServerUrlKey as normalizeTalkServerUrl } from '../../src/model/urls.js';
-import { nginxParticipants, parseNginxLimits, parseNofile } from '../../src/check/capacity.js';
+import { nginxSessions, parseProcNofile } from '../../src/model/capacity.js';
+import { nginxLimitsOf } from '../../src/render/nginxMain.js';
 import { CheckReportSchema } from '../../src/check/schema.js';
 import { parseCheckArgs } from '../../src/commands/check.js';
 import { fetchCapabilities, probeNextcloudSecret } from '../../src/probe/nextcloud.js';
@@ -142,18 +143,18 @@ describe('occ output', () => {
 });
 
 describe('capacity', () => {
-  it("turns Debian's default nginx.conf into participants", () => {
+  it("turns Debian's default nginx.conf into sessions", () => {
     const debian =
       'user www-data;\nworker_processes auto;\npid /run/nginx.pid;\nevents {\n\tworker_connections 768;\n\t# multi_accept on;\n}\n';
-    const l = parseNginxLimits(debian, 2);
+    const l = nginxLimitsOf(debian, 2);
     expect(l).toEqual({ workerProcesses: 2, workerConnections: 768 });
-    expect(nginxParticipants(l)).toBe(768);
-    expect(nginxParticipants(parseNginxLimits('events {}', 4))).toBe(256);
+    expect(nginxSessions(l)).toBe(768);
+    expect(nginxSessions(nginxLimitsOf('events {}', 4))).toBe(256);
     expect(
-      parseNofile(
+      parseProcNofile(
         'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n',
       ),
-    ).toBe(1024);
+    ).toEqual({ soft: 1024, hard: 524288 });
   });
 });
 

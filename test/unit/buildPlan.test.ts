@@ -22,6 +22,8 @@ const layout: Layout = {
     enabledLink: '/etc/hosts',
     upstreamPath: '/etc/group',
     snippetPath: '/etc/nginx/snippets/spreed-signaling.conf',
+    mainConfPath: '/etc/nginx/nginx.conf',
+    unit: 'nginx',
   },
 };
 

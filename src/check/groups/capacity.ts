@@ -1,11 +1,26 @@
-// Capacity: how many participants nginx's worker limits and the server's open-files limit allow.
-import { nginxParticipants, parseNginxLimits, parseNofile, serverParticipants } from '../capacity.js';
+// Capacity: the real ceiling of concurrent sessions, from nginx's workers × worker_connections
+// (two per session), their open-files limit (worker_rlimit_nofile, else the workers' own), and the
+// signaling server's open-files limit, against the sessions the install was sized for.
+import os from 'node:os';
+import {
+  machineLimitsFrom,
+  nginxSessions,
+  parseProcNofile,
+  serverSessions,
+  sizeFor,
+  type NginxLimits,
+} from '../../model/capacity.js';
+import { DEFAULT_SESSIONS } from '../../model/defaults.js';
+import { nginxLimitsOf } from '../../render/nginxMain.js';
+import { dropInPath } from '../../render/systemd.js';
 import type { CheckIO } from '../io.js';
 import type { CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
 import { pass, warn } from './outcome.js';
 
-export type CapacityIO = Pick<CheckIO, 'readFile' | 'findServerPid'>;
+export type CapacityIO = Pick<CheckIO, 'readFile' | 'findServerPid' | 'findNginxWorkerPids'>;
+
+const shownLimit = (n: number) => (n === Number.MAX_SAFE_INTEGER ? 'unlimited' : String(n));
 
 export function capacityChecks(g: GroupContext<CapacityIO>): CheckDef[] {
   const { inputs, setup, io, unit } = g;
@@ -14,22 +29,39 @@ export function capacityChecks(g: GroupContext<CapacityIO>): CheckDef[] {
     id: 'capacity',
     title: 'Capacity',
     async run() {
-      const min = inputs.minParticipants ?? 500;
+      const target = inputs.minParticipants ?? setup.sessions ?? DEFAULT_SESSIONS;
+      const machine = machineLimitsFrom(io.readFile, os.cpus().length || 1);
       const parts: string[] = [];
       const fixes: string[] = [];
       let n = Number.POSITIVE_INFINITY;
-      const nginxConf = inputs.nginxConf ?? setup.target.path('/etc/nginx/nginx.conf');
+      const nginxConf = inputs.nginxConf ?? setup.target.path(setup.layout.nginx.mainConfPath);
+      const rerun = `spreed-setup setup --sessions ${target} sets this`;
       let nginxN: number | undefined;
       const nginxText = io.readFile(nginxConf);
       if (nginxText !== undefined) {
-        const limits = parseNginxLimits(nginxText);
-        nginxN = nginxParticipants(limits);
+        const limits: NginxLimits = nginxLimitsOf(nginxText, machine.cpus);
+        let files = '';
+        if (limits.rlimitNofile !== undefined) files = `, worker_rlimit_nofile ${limits.rlimitNofile}`;
+        else if (setup.target.root === undefined) {
+          // Without worker_rlimit_nofile each worker keeps the limit it started with.
+          const soft = io
+            .findNginxWorkerPids()
+            .map((pid) => parseProcNofile(io.readFile(`/proc/${pid}/limits`) ?? '')?.soft)
+            .filter((v): v is number => v !== undefined);
+          if (soft.length) {
+            limits.processNofile = Math.min(...soft);
+            files = `, workers' open files ${shownLimit(limits.processNofile)}`;
+          }
+        }
+        nginxN = nginxSessions(limits);
         n = Math.min(n, nginxN);
-        parts.push(`nginx ${limits.workerProcesses} × ${limits.workerConnections} connections → ${nginxN}`);
-        if (nginxN < min)
+        parts.push(`nginx ${limits.workerProcesses} × ${limits.workerConnections} connections${files} → ${nginxN}`);
+        if (nginxN < target) {
+          const want = sizeFor(target, limits.workerProcesses, machine);
           fixes.push(
-            `in ${nginxConf}: events { worker_connections 4096; } and worker_rlimit_nofile 8192; then systemctl reload nginx`,
+            `in ${nginxConf}: worker_rlimit_nofile ${want.workerRlimitNofile}; and events { worker_connections ${want.workerConnections}; } (${rerun}), then systemctl reload nginx`,
           );
+        }
       } else {
         parts.push(`nginx limits unknown (cannot read ${nginxConf})`);
       }
@@ -38,18 +70,23 @@ export function capacityChecks(g: GroupContext<CapacityIO>): CheckDef[] {
       let serverN: number | undefined;
       // An unreadable /proc/PID/limits (not ours to read) leaves the limit unknown.
       const limitsText = pid !== undefined ? io.readFile(`/proc/${pid}/limits`) : undefined;
-      const nofile = limitsText !== undefined ? parseNofile(limitsText) : undefined;
+      const nofile = limitsText !== undefined ? parseProcNofile(limitsText)?.soft : undefined;
       if (nofile !== undefined) {
-        serverN = serverParticipants(nofile);
+        serverN = serverSessions(nofile);
         n = Math.min(n, serverN);
-        parts.push(`server open files ${nofile === Number.MAX_SAFE_INTEGER ? 'unlimited' : nofile} → ${serverN}`);
-        if (serverN < min) fixes.push(`systemctl edit ${unit}: [Service] LimitNOFILE=65536, then restart it`);
+        parts.push(`server open files ${shownLimit(nofile)} → ${serverN}`);
+        if (serverN < target) {
+          const want = sizeFor(target, 1, machine);
+          fixes.push(
+            `LimitNOFILE=${want.serverNofile} in ${dropInPath(unit)} (${rerun}), then systemctl daemon-reload && systemctl restart ${unit}`,
+          );
+        }
       }
       if (serverN === undefined) parts.push('server open-files limit unknown (process not found)');
       if (nginxN === undefined && serverN === undefined)
         return warn(parts.join('; '), 'run check on the signaling host as root to read the limits');
-      const detail = `about ${n} concurrent participants (${parts.join('; ')})`;
-      if (n < min) return warn(detail, fixes[0] ?? 'raise the limits');
+      const detail = `about ${n} concurrent sessions, target ${target} (${parts.join('; ')})`;
+      if (n < target) return warn(detail, fixes.join('; and '));
       if (nginxN === undefined || serverN === undefined)
         return warn(detail, 'run check on the signaling host as root to read both limits (or pass --nginx-conf PATH)');
       return pass(detail);

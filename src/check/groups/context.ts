@@ -18,7 +18,7 @@ export interface CheckInputs {
   occExec?: OccExec;
   /** nginx.conf to read worker limits from (already resolved under --root). */
   nginxConf?: string;
-  /** Participants below this count give a capacity warning. */
+  /** Sessions below this count give a capacity warning (default: the install's --sessions). */
   minParticipants?: number;
 }
 

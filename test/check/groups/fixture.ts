@@ -28,6 +28,8 @@ const LAYOUT: Layout = {
     sitePath: SITE,
     upstreamPath: '/etc/nginx/conf.d/spreed-signaling-upstream.conf',
     snippetPath: '/etc/nginx/snippets/spreed-signaling.conf',
+    mainConfPath: '/etc/nginx/nginx.conf',
+    unit: 'nginx',
   },
 };
 
