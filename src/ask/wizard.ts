@@ -362,15 +362,12 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv, don
   );
   let occ: string | undefined;
   // Ctrl-C inside registration's own questions stops the wizard too: with what was written, and how to undo it.
-  if (
-    register &&
-    follow.register &&
-    (await follow.register(prepared, (command) => {
+  if (register && follow.register) {
+    const registered = await follow.register(prepared, (command) => {
       occ = command;
-    })) === EXIT.aborted
-  )
-    throw new Cancelled();
-  else if (register) p.note(await manualRegistration(prepared), 'Register by hand');
+    });
+    if (registered === EXIT.aborted) throw new Cancelled();
+  } else if (register) p.note(await manualRegistration(prepared), 'Register by hand');
   if (follow.check) {
     const check = must(
       await p.confirm({ message: 'Run the connectivity check now?', initialValue: !prepared.target.root }),

@@ -117,11 +117,11 @@ const httpUrl = z.string().refine((s) => {
 export const NatsUrlSchema = z
   .string()
   .regex(/^(nats|tls):\/\/[^\s,]+$/, 'must be a nats:// or tls:// URL')
-  .refine(portInRange, 'port must be 1-65535');
+  .refine(portInRange, 'port out of range (1-65535)');
 export const WsUrlSchema = z
   .string()
   .regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL')
-  .refine(portInRange, 'port must be 1-65535');
+  .refine(portInRange, 'port out of range (1-65535)');
 /** An absolute path that is one plain token to nginx and goconf alike (no spaces, quotes, ; { } # $ or \\). */
 export const AbsPathSchema = z
   .string()

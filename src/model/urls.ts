@@ -52,8 +52,9 @@ export function hostPortProblem(s: string): string | undefined {
     return 'must be HOST:PORT, e.g. 127.0.0.1:8080';
   const host = s.slice(0, colon);
   const port = s.slice(colon + 1);
-  if (!/^\d+$/.test(port)) return `port "${port}" is not a number (HOST:PORT, e.g. 127.0.0.1:8080)`;
-  if (Number(port) < 1 || Number(port) > 65535) return `port ${port} out of range (1-65535)`;
+  if (!/^\d+$/.test(port)) return 'the port is not a number (HOST:PORT, e.g. 127.0.0.1:8080)';
+  if (Number(port) < 1 || Number(port) > 65535)
+    return `port ${port.length <= 6 ? `${port} ` : ''}out of range (1-65535)`;
   if (host === '') return undefined;
   if (host.startsWith('[') ? isIP(host.slice(1, -1)) === 6 : isValidHostname(host) && !host.includes(':'))
     return undefined;

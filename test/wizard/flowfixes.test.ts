@@ -154,7 +154,7 @@ describe('answers that say what to drop or fix', () => {
       expect.stringContaining('drop the ":443"'),
       expect.stringContaining('drop the "/x"'),
       '"localhost:99999" port 99999 out of range (1-65535)',
-      expect.stringContaining('port "8080x" is not a number'),
+      '"localhost:8080x" the port is not a number (HOST:PORT, e.g. 127.0.0.1:8080)',
     ]);
   });
 
