@@ -56,9 +56,12 @@ export class ApplyError extends Error {
   }
 }
 
+/** Where every run's backup folder goes (below --root when given). */
+export const BACKUP_ROOT = '/var/backups/spreed-setup';
+
 /** The run's own backup folder: the timestamp, plus a counter when a run in the same second has one. */
 export function backupDirFor(target: Target, stamp: string): string {
-  const base = target.path(`/var/backups/spreed-setup/${stamp}`);
+  const base = target.path(`${BACKUP_ROOT}/${stamp}`);
   for (let n = 1; ; n++) {
     const dir = n === 1 ? base : `${base}-${n}`;
     if (!existsSync(dir)) return dir;

@@ -1,6 +1,7 @@
 // The interactive wizard: detect first, ask second (every flag given short-circuits its question),
 // review the plan and the masked diff, then write. Nothing is written before the final confirm, so
 // Ctrl-C or Esc at any prompt leaves the machine exactly as it was.
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SetupFlags } from '../options/setup.js';
 import type { Output } from '../io/output.js';
@@ -8,6 +9,9 @@ import { EXIT, UserError } from '../errors.js';
 import type { DeploymentInput } from '../model/deployment.js';
 import { DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
 import {
+  hostnameProblem,
+  IP_HOSTNAME_PROBLEM,
+  isIpAddress,
   isValidHostname,
   nextcloudUrlProblem,
   normalizeHostname,
@@ -17,7 +21,8 @@ import {
 import { defaultCertificatePaths } from '../render/nginx.js';
 import { detectEnvironment, type Environment } from '../detect/environment.js';
 import { inputFromFlags, writeAnswersOut } from '../inputs/inputs.js';
-import { CANCELLED, type Answer, type Prompter } from './prompter.js';
+import { CANCELLED, statusView, type Answer, type Prompter } from './prompter.js';
+import { BACKUP_ROOT } from '../apply/apply.js';
 import {
   AbsPathSchema,
   HostPortSchema,
@@ -29,8 +34,12 @@ import {
 import { escapeControls } from '../io/output.js';
 import { quote } from '../errors.js';
 
-/** A prompt validator from one of the model's field schemas: its first message, or undefined. */
-const fieldCheck = (schema: z.ZodType<string>) => (s: string) => {
+/**
+ * A prompt validator from one of the model's field schemas: its first message, or undefined. An
+ * empty answer (Enter with no default) is told what to type.
+ */
+const fieldCheck = (schema: z.ZodType<string>, what?: string) => (s: string) => {
+  if (what && s.trim() === '') return `type ${what} (the dimmed example is not taken)`;
   const r = schema.safeParse(s.trim());
   const why = r.success ? textProblem(s.trim()) : r.error?.issues[0]?.message;
   return why === undefined ? undefined : `${shown(s.trim())} ${why}`;
@@ -51,14 +60,15 @@ const listCheck = (schema: z.ZodType<string>, empty: string) => (s: string) => {
 /** The wizard's checks of typed answers (the same rules as the model's), one per kind of answer. */
 export const ANSWER_CHECKS = {
   hostname: (s: string) => {
-    const v = normalizeHostname(s).value;
-    return isValidHostname(v) && !textProblem(s.trim())
-      ? undefined
-      : `${shown(s.trim())} is not a valid host name (letters, digits, dots and dashes)`;
+    if (s.trim() === '')
+      return 'type the public host name browsers use to reach this server, e.g. hpb.example.org (the dimmed example is not taken)';
+    const why = hostnameProblem(s) ?? textProblem(s.trim());
+    return why === undefined ? undefined : `${shown(s.trim())} ${why}`;
   },
   nextcloud: (s: string) => {
     const urls = s.split(/[\s,]+/).filter(Boolean);
-    if (urls.length === 0) return 'at least one Nextcloud URL is needed';
+    if (urls.length === 0)
+      return "type your Nextcloud's base URL, e.g. https://cloud.example.org (the dimmed example is not taken)";
     for (const u of urls) {
       const problem = nextcloudUrlProblem(u) ?? textProblem(u);
       if (problem) return `${shown(u)} ${problem}`;
@@ -68,7 +78,7 @@ export const ANSWER_CHECKS = {
   natsUrls: listCheck(NatsUrlSchema, 'give at least one nats:// URL'),
   janusUrl: fieldCheck(WsUrlSchema),
   turnServers: listCheck(TurnServerSchema, 'give at least one turn: URL'),
-  path: fieldCheck(AbsPathSchema),
+  path: fieldCheck(AbsPathSchema, 'an absolute path'),
   listen: fieldCheck(HostPortSchema),
 } as const;
 import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
@@ -89,8 +99,10 @@ export interface WizardEnv {
 }
 
 export interface FollowUps {
-  register?: (p: Prepared) => Promise<number>;
-  check?: (p: Prepared) => Promise<number>;
+  /** Registration; tells `onOcc` the occ command it used (given, found or typed). */
+  register?: (p: Prepared, onOcc: (command: string) => void) => Promise<number>;
+  /** The check; `occ` is the command registration used, so Talk's side is checked through it. */
+  check?: (p: Prepared, occ: string | undefined) => Promise<number>;
 }
 
 type Input = Partial<DeploymentInput>;
@@ -172,17 +184,28 @@ function must<T>(a: Answer<T>): T {
   return a;
 }
 
+/** What the wizard has written so far (nothing until the files are written). */
+interface Written {
+  files?: string[];
+  backupDir?: string | undefined;
+  root?: string | undefined;
+}
+
 export async function runWizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
   const p = env.prompter;
+  const done: Written = {};
   try {
     return await withSetupLock(
       flags,
-      () => wizard(flags, env),
+      () => wizard(flags, env, done),
       reportingHooks({ notice: (line) => p.info(line.charAt(0).toUpperCase() + line.slice(1)) }, flags.dryRun),
     );
   } catch (err) {
     if (err instanceof Cancelled) {
-      p.outro('Cancelled: nothing was changed.');
+      if (done.files) {
+        p.note(undoLines(done).join('\n'), 'Stopped after writing: these files were changed');
+        p.outro('Cancelled after writing: the files above stay written (see above to undo).');
+      } else p.outro('Cancelled: nothing was changed.');
       return EXIT.aborted;
     }
     if (err instanceof UserError) {
@@ -195,7 +218,7 @@ export async function runWizard(flags: SetupFlags, env: WizardEnv): Promise<numb
   }
 }
 
-async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
+async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise<number> {
   const p = env.prompter;
   const ctx = detectSetupContext(flags, env.toolVersion);
   p.intro(`spreed-setup ${env.toolVersion}: Nextcloud Talk High Performance Backend`);
@@ -300,25 +323,29 @@ async function wizard(flags: SetupFlags, env: WizardEnv): Promise<number> {
       p.outro('Dry run: nothing was written.');
       return EXIT.ok;
     }
-    return finish(prepared, flags, env);
+    return finish(prepared, flags, env, done);
   }
 }
 
-async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv): Promise<number> {
+async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv, done: Written): Promise<number> {
   const p = env.prompter;
-  const spin = p.spinner();
-  spin.start('Writing files');
+  const status = statusView(p);
+  status.start('Writing files');
   const written: string[] = [];
-  const code = await applyPrepared(prepared, flags, env.out, (line) => {
+  const backupsBefore = backupDirs(prepared);
+  const code = await applyPrepared(prepared, flags, status.out, (line) => {
     written.push(line);
-    spin.message(line);
+    status.progress(line);
   });
   if (code !== EXIT.ok) {
-    spin.stop('Writing failed: every file was put back');
+    status.stop('Writing failed: every file was put back');
     p.outro('See the error above.');
     return code;
   }
-  spin.stop(
+  done.files = written.filter((l) => !l.startsWith('validating'));
+  done.backupDir = backupDirs(prepared).find((d) => !backupsBefore.includes(d));
+  done.root = prepared.target.root;
+  status.stop(
     `Wrote ${written.filter((l) => !l.startsWith('validating')).length} files${prepared.layout.nginx.binary ? ' (nginx accepted them)' : ''}`,
   );
   p.note(
@@ -333,17 +360,48 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv): Pr
       initialValue: Boolean(follow.register) && !prepared.target.root,
     }),
   );
-  if (register && follow.register) await follow.register(prepared);
-  else if (register) p.note(await manualRegistration(prepared), 'Register by hand');
+  let occ: string | undefined;
+  // Ctrl-C inside registration's own questions stops the wizard too: with what was written, and how to undo it.
+  if (register && follow.register) {
+    const registered = await follow.register(prepared, (command) => {
+      occ = command;
+    });
+    if (registered === EXIT.aborted) throw new Cancelled();
+  } else if (register) p.note(await manualRegistration(prepared), 'Register by hand');
   if (follow.check) {
     const check = must(
       await p.confirm({ message: 'Run the connectivity check now?', initialValue: !prepared.target.root }),
     );
-    if (check) await follow.check(prepared);
+    if (check) await follow.check(prepared, occ);
   }
   p.note(nextSteps(prepared, flags).join('\n'), 'Next');
   p.outro('Done.');
   return EXIT.ok;
+}
+
+/** The backup folders there are now (each run's own, named by its time). */
+function backupDirs(prepared: Prepared): string[] {
+  try {
+    return readdirSync(prepared.target.path(BACKUP_ROOT)).map((d) => path.join(prepared.target.path(BACKUP_ROOT), d));
+  } catch {
+    return [];
+  }
+}
+
+/** What was written and how to undo it: the replaced files from the backup folder, the new ones removed. */
+function undoLines(done: Written): string[] {
+  const files = done.files ?? [];
+  const created = files.filter((l) => l.startsWith('created ')).map((l) => l.slice('created '.length));
+  const at = (f: string) => (done.root ? path.join(done.root, f) : f);
+  const lines = [...files];
+  lines.push('', 'To undo:');
+  if (done.backupDir)
+    lines.push(
+      `  put back the replaced files from the backup ${done.backupDir}:`,
+      `  cp -a ${done.backupDir}/. ${done.root ?? '/'}`,
+    );
+  if (created.length) lines.push('  remove the new files:', `  rm ${created.map(at).join(' ')}`);
+  return lines;
 }
 
 export async function manualRegistration(p: Prepared): Promise<string> {
@@ -415,29 +473,52 @@ function restSummary(a: Input): string {
 }
 
 async function askHostname(p: Prompter, a: Input, m: Environment): Promise<void> {
-  const suggestion = a.hostname ?? m.nginxServerNames[0] ?? m.fqdn;
+  // Only the configured hostname is a default; what the machine suggests is an example.
+  const guess = [...m.nginxServerNames, m.fqdn].find((h) => h?.includes('.') && isValidHostname(h));
   const v = must(
     await p.text({
       message: 'Public hostname of the signaling server',
-      defaultValue: suggestion,
+      ...(a.hostname ? { defaultValue: a.hostname } : { example: guess ?? 'hpb.example.org' }),
       validate: ANSWER_CHECKS.hostname,
     }),
   );
   const n = normalizeHostname(v);
   for (const notice of n.notices) p.info(notice);
   a.hostname = n.value;
+  // No Let's Encrypt path for an IP address: the site needs its own certificate, asked now.
+  if (isIpAddress(a.hostname) && (a.nginx?.mode ?? 'site') === 'site' && !(a.nginx?.certificate && a.nginx.key)) {
+    p.warn(
+      `${a.hostname} ${IP_HOSTNAME_PROBLEM.replace(/; use .*$/, '')}: give your own certificate, or go back and type a DNS name`,
+    );
+    await askNginx(p, a, m);
+  }
 }
+
+/** The reconfigure list's "add another" choice (no URL looks like it). */
+export const ADD_NEXTCLOUD = '+add';
 
 async function askNextcloud(p: Prompter, a: Input, ctx: SetupContext): Promise<void> {
   const current = (a.backends ?? []).flatMap((b) => b.urls);
-  const v = must(
-    await p.text({
-      message: 'Nextcloud URL(s) this server serves (separate several with spaces or commas)',
-      ...(current.length ? { defaultValue: current.join(', ') } : { placeholder: 'https://cloud.example.org' }),
-      validate: ANSWER_CHECKS.nextcloud,
-    }),
-  );
-  const urls = v.split(/[\s,]+/).filter(Boolean);
+  let urls: string[] = [];
+  if (current.length) {
+    // A reconfigure: the backends there stay unless unticked; a new URL is added beside them.
+    for (;;) {
+      const picked = must(
+        await p.multiselect<string>({
+          message: 'Nextcloud URL(s) this server serves (Space ticks or unticks, Enter confirms)',
+          options: [
+            ...current.map((u) => ({ value: u, label: u, hint: 'configured' })),
+            { value: ADD_NEXTCLOUD, label: 'Add another Nextcloud URL…' },
+          ],
+          initialValues: current,
+        }),
+      );
+      urls = picked.filter((u) => u !== ADD_NEXTCLOUD);
+      if (picked.includes(ADD_NEXTCLOUD)) urls.push(...(await askNewNextcloudUrls(p)));
+      if (urls.length) break;
+      p.warn('at least one Nextcloud is needed: tick one, or add one');
+    }
+  } else urls = await askNewNextcloudUrls(p);
   for (const u of urls) for (const notice of normalizeNextcloudUrl(u).notices) p.info(notice);
   // Same matching as --nextcloud: a URL already configured keeps its backend id and secret.
   const res = inputFromFlags(
@@ -445,6 +526,17 @@ async function askNextcloud(p: Prompter, a: Input, ctx: SetupContext): Promise<v
     ctx.installedInput,
   );
   a.backends = res.input.backends!;
+}
+
+async function askNewNextcloudUrls(p: Prompter): Promise<string[]> {
+  const v = must(
+    await p.text({
+      message: 'Nextcloud URL(s) this server serves (separate several with spaces or commas)',
+      example: 'https://cloud.example.org',
+      validate: ANSWER_CHECKS.nextcloud,
+    }),
+  );
+  return v.split(/[\s,]+/).filter(Boolean);
 }
 
 async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
@@ -482,7 +574,7 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
     const v = must(
       await p.text({
         message: 'NATS URLs (comma-separated)',
-        ...(initial ? { defaultValue: initial } : { placeholder: 'nats://10.0.0.5:4222, nats://10.0.0.6:4222' }),
+        ...(initial ? { defaultValue: initial } : { example: 'nats://10.0.0.5:4222, nats://10.0.0.6:4222' }),
         validate: ANSWER_CHECKS.natsUrls,
       }),
     );
@@ -554,7 +646,7 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
       message: 'TURN servers for Janus (comma-separated)',
       ...(a.turn
         ? { defaultValue: a.turn.servers.join(', ') }
-        : { placeholder: 'turn:turn.example.org:3478?transport=udp' }),
+        : { example: 'turn:turn.example.org:3478?transport=udp' }),
       validate: ANSWER_CHECKS.turnServers,
     }),
   );
@@ -576,7 +668,8 @@ async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
   a.nginx = { ...(a.nginx ?? {}), mode } as Input['nginx'];
   if (mode !== 'site') return;
   const host = a.hostname ?? '';
-  const le = defaultCertificatePaths(host);
+  // Let's Encrypt's layout is the default, except for an IP address (no certificate is issued for one).
+  const le = isIpAddress(host) ? { certificate: '', key: '' } : defaultCertificatePaths(host);
   const hasLe = m.letsEncryptHosts.includes(host);
   if (hasLe) p.info(`Let's Encrypt certificate found for ${host}`);
   const absolute = ANSWER_CHECKS.path;
@@ -584,11 +677,17 @@ async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
     await p.text({
       message: 'TLS certificate (full chain)',
       defaultValue: a.nginx?.certificate ?? le.certificate,
+      example: '/etc/ssl/certs/hpb.pem',
       validate: absolute,
     }),
   ).trim();
   const key = must(
-    await p.text({ message: 'TLS private key', defaultValue: a.nginx?.key ?? le.key, validate: absolute }),
+    await p.text({
+      message: 'TLS private key',
+      defaultValue: a.nginx?.key ?? le.key,
+      example: '/etc/ssl/private/hpb.key',
+      validate: absolute,
+    }),
   ).trim();
   // Let's Encrypt's paths are the default: store only paths that differ from them.
   const { certificate: _oldCert, key: _oldKey, ...rest } = a.nginx ?? {};

@@ -4,7 +4,8 @@ export const MAIN_HELP = `spreed-setup: set up a Nextcloud Talk High Performance
 (nextcloud-spreed-signaling behind nginx), register it in Nextcloud and check it.
 
 Usage:
-  spreed-setup                      the interactive wizard (on a terminal): detect, ask, review, write
+  spreed-setup [setup options]      the interactive wizard (on a terminal): detect, ask, review, write;
+                                    options given (e.g. --root DIR) are not asked again
   spreed-setup setup [options]      render and write server.conf, secrets and the nginx site
   spreed-setup register [options]   register this server in Nextcloud Talk (occ talk:signaling:add)
   spreed-setup check [options]      prove every link works (server, NATS, proxy, TLS, Nextcloud)

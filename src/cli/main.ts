@@ -3,10 +3,15 @@
 import { MAIN_HELP, SETUP_HELP } from './help.js';
 import { toolVersion } from '../io/toolVersion.js';
 
+const HELP_OR_VERSION = ['--help', '-h', '--version', '-V'];
+
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  // `spreed-setup --root DIR …` (options, no command) is the wizard with those options.
+  const optionsOnly = argv[0]?.startsWith('-') && !HELP_OR_VERSION.includes(argv[0]);
+  const command = optionsOnly ? undefined : argv[0];
+  const rest = optionsOnly ? argv : argv.slice(1);
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  if (command === undefined && !terminal) {
+  if (command === undefined && !terminal && !optionsOnly) {
     process.stderr.write(
       'error: no terminal to ask questions on — fix: spreed-setup setup --hostname NAME --nextcloud URL --yes (see spreed-setup setup --help)\n',
     );
@@ -31,21 +36,39 @@ export async function main(argv: string[]): Promise<number> {
       }
       const { parseSetupArgs } = await import('../options/setup.js');
       const flags = parseSetupArgs(rest);
+      // Without a terminal nobody can confirm the plan: only --yes writes (cron, `ssh host cmd`).
+      if (!terminal && !flags.yes && !flags.dryRun) {
+        const { UserError, problem } = await import('../errors.js');
+        throw new UserError([
+          problem(
+            'no terminal to confirm the plan on, and no --yes: nothing is written without one of them',
+            'add --yes to write without asking (e.g. spreed-setup setup --hostname NAME --nextcloud URL --yes), --dry-run to only show the plan, or run it on a terminal for the wizard',
+          ),
+        ]);
+      }
       // A terminal and no --yes: the wizard (flags given are not asked again). Otherwise nothing is asked.
       if (terminal && !flags.yes) {
         const { runWizard } = await import('../ask/wizard.js');
-        const { clackPrompter } = await import('../ask/prompter.js');
+        const { clackPrompter, promptOutput } = await import('../ask/prompter.js');
+        const prompter = await clackPrompter();
+        // Registration and the check run between the wizard's prompts: their lines go through it too.
+        const between = promptOutput(prompter);
         const where = (p: { target: { root: string | undefined }; layout: { configPath: string } }) => [
           ...(p.target.root ? ['--root', p.target.root] : []),
           ...(flags.config ? ['--config', flags.config] : []),
         ];
         return await runWizard(flags, {
-          prompter: await clackPrompter(),
+          prompter,
           out,
           toolVersion: toolVersion(),
           followUps: {
-            register: async (p) => (await import('../commands/register.js')).run(where(p), { out, interactive: true }),
-            check: async (p) => (await import('../commands/check.js')).run(where(p), { out, interactive: true }),
+            register: async (p, onOcc) =>
+              (await import('../commands/register.js')).run(where(p), { out: between, interactive: true, onOcc }),
+            check: async (p, occ) =>
+              (await import('../commands/check.js')).run([...where(p), ...(occ ? ['--occ', occ] : [])], {
+                out: between,
+                interactive: true,
+              }),
           },
         });
       }

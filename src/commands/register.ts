@@ -40,6 +40,12 @@ export interface CommandEnv {
   interactive: boolean;
   /** The door to occ's processes (tests pass a stand-in); default execa. */
   exec?: import('../register/occ.js').Exec;
+  /** The questions on a terminal (tests pass scripted ones); default @clack/prompts. */
+  prompter?: import('../register/registerInTalk.js').Prompter;
+  /** How occ is found on this machine (tests pass a stand-in); default the system's. */
+  detect?: import('../register/findOcc.js').DetectEnv;
+  /** Told the occ command that was used (given, found or typed), e.g. for the check after. */
+  onOcc?: (command: string) => void;
 }
 
 export async function run(argv: string[], env: CommandEnv): Promise<number> {
@@ -102,7 +108,9 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
   const { systemDetectEnv } = await import('../register/findOcc.js');
   const exec = env.exec ?? (await import('../register/occ.js')).execaExec;
   const { manualInstructions } = await import('../register/manual.js');
-  const prompter = interactive ? await (await import('../register/prompts.js')).clackPrompter() : undefined;
+  const prompter = interactive
+    ? (env.prompter ?? (await (await import('../register/prompts.js')).clackPrompter()))
+    : undefined;
 
   let code: number = EXIT.ok;
   for (const b of backends) {
@@ -143,7 +151,7 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
       const outcome = await reg.registerInTalk(flags, target, {
         out,
         exec,
-        detect: { ...systemDetectEnv(), exec },
+        detect: { ...(env.detect ?? systemDetectEnv()), exec },
         ...(prompter ? { prompter } : {}),
         adoptSecret: async (id, value) =>
           (await import('../register/adoptSecret.js')).adoptBackendSecret(
@@ -157,13 +165,15 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
         readFile: (p) => fs.readFileSync(p, 'utf8'),
       });
       if (outcome.manual) printManual(outcome.occ);
+      if (outcome.occ && !outcome.manual)
+        env.onOcc?.((await import('../register/occ.js')).formatCommand(outcome.occ.argv));
       if (outcome.code !== EXIT.ok) code = outcome.code;
     } catch (err) {
       if (err instanceof reg.Cancelled) {
         out.info(
           backends.indexOf(b) > 0
-            ? `Aborted: nothing more was changed (earlier backends stay registered).`
-            : 'Aborted: nothing was changed.',
+            ? `Aborted: nothing more was changed in Talk (earlier backends stay registered).`
+            : 'Aborted: nothing was changed in Talk.',
         );
         return EXIT.aborted;
       }

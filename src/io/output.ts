@@ -54,3 +54,39 @@ export function escapeControls(text: string): string {
           : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
 }
+
+/**
+ * Text wrapped to `width` columns at spaces (a longer word is cut), each line on its own; a
+ * continued line keeps its line's indent, so a wrapped warning stays inside its gutter.
+ */
+export function wrapText(text: string, width: number): string {
+  const w = Math.max(width, 20);
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.length <= w) {
+      out.push(line);
+      continue;
+    }
+    const indent = /^\s*/.exec(line)![0].slice(0, Math.floor(w / 2));
+    let cur = indent;
+    const hasText = () => cur.length > indent.length;
+    for (const word of line.slice(indent.length).split(/(?<= )/)) {
+      let rest = word;
+      while (cur.length + rest.trimEnd().length > w) {
+        const room = w - cur.length;
+        if (hasText() && (rest.trimEnd().length <= w - indent.length || room <= 0)) {
+          out.push(cur.trimEnd());
+          cur = indent;
+          continue;
+        }
+        cur += rest.slice(0, room);
+        rest = rest.slice(room);
+        out.push(cur.trimEnd());
+        cur = indent;
+      }
+      cur += rest;
+    }
+    if (hasText()) out.push(cur.trimEnd());
+  }
+  return out.join('\n');
+}

@@ -12,7 +12,15 @@ import {
   SESSIONS_MAX,
   SESSIONS_MIN,
 } from './defaults.js';
-import { basePathProblem, isValidHostname, nextcloudUrlProblem } from './urls.js';
+import {
+  basePathProblem,
+  hostnameProblem,
+  hostPortProblem,
+  IP_HOSTNAME_PROBLEM,
+  isIpAddress,
+  isValidHostname,
+  nextcloudUrlProblem,
+} from './urls.js';
 import { isIP } from 'node:net';
 
 /** Section names the server already uses: a backend id equal to one would collide. */
@@ -85,17 +93,10 @@ function portInRange(url: string): boolean {
   return m[1] === undefined || (Number(m[1]) >= 1 && Number(m[1]) <= 65535);
 }
 
-export const HostPortSchema = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:8080')
-  .refine((s) => {
-    const port = Number(s.slice(s.lastIndexOf(':') + 1));
-    return port >= 1 && port <= 65535;
-  }, 'port must be 1-65535')
-  .refine((s) => {
-    const host = s.slice(0, s.lastIndexOf(':'));
-    return host === '' || (host.startsWith('[') ? isIP(host.slice(1, -1)) === 6 : isValidHostname(host));
-  }, 'the host is not a valid host name or IP address');
+export const HostPortSchema = z.string().superRefine((s, ctx) => {
+  const why = hostPortProblem(s);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
 
 /** An IP address or CIDR range, as the server parses it. */
 const IpOrCidrSchema = z.string().refine((s) => {
@@ -116,11 +117,11 @@ const httpUrl = z.string().refine((s) => {
 export const NatsUrlSchema = z
   .string()
   .regex(/^(nats|tls):\/\/[^\s,]+$/, 'must be a nats:// or tls:// URL')
-  .refine(portInRange, 'port must be 1-65535');
+  .refine(portInRange, 'port out of range (1-65535)');
 export const WsUrlSchema = z
   .string()
   .regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL')
-  .refine(portInRange, 'port must be 1-65535');
+  .refine(portInRange, 'port out of range (1-65535)');
 /** An absolute path that is one plain token to nginx and goconf alike (no spaces, quotes, ; { } # $ or \\). */
 export const AbsPathSchema = z
   .string()
@@ -205,7 +206,10 @@ export const DeploymentSchema = z
       .string()
       .regex(/^\d+\.\d+(\.\d+)?$/, 'must look like 2.0.2')
       .optional(),
-    hostname: z.string().refine(isValidHostname, 'is not a valid host name (letters, digits, dots and dashes)'),
+    hostname: z.string().superRefine((h, ctx) => {
+      const why = hostnameProblem(h);
+      if (why) ctx.addIssue({ code: 'custom', message: why });
+    }),
     basePath: z
       .string()
       .regex(/^\/[A-Za-z0-9._~/-]*[^/]$|^\/[A-Za-z0-9._~-]+$/, 'must start with / and not end with /')
@@ -274,6 +278,17 @@ export const DeploymentSchema = z
 
 export type Deployment = z.infer<typeof DeploymentSchema>;
 export type DeploymentInput = z.input<typeof DeploymentSchema>;
+
+/**
+ * Why the nginx site has no certificate to use, or undefined: Let's Encrypt's paths are the
+ * default, and Let's Encrypt issues none for an IP address. (Not in the schema: server.conf alone,
+ * read back, cannot say which certificate nginx uses.)
+ */
+export function certificateProblem(d: Pick<Deployment, 'hostname' | 'nginx'>): string | undefined {
+  if (isIpAddress(d.hostname) && d.nginx.mode === 'site' && !(d.nginx.certificate && d.nginx.key))
+    return IP_HOSTNAME_PROBLEM;
+  return undefined;
+}
 
 /** A backend id derived from a Nextcloud URL: cloud.example.org -> cloud-example-org. */
 export function backendIdFor(url: string, taken: Set<string>): string {

@@ -12,6 +12,55 @@ export function isValidHostname(host: string): boolean {
   return labels.every((label) => HOST_LABEL.test(label));
 }
 
+/**
+ * Why a value cannot be the public host name, or undefined: what to drop when a URL, a port or a
+ * path came with it, so flags, answers files and the wizard say the same.
+ */
+export function hostnameProblem(input: string): string | undefined {
+  const s = input.trim();
+  if (s === '') return 'is empty: type the host name browsers use to reach this server, e.g. hpb.example.org';
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s);
+  if (scheme)
+    return `is a URL: drop the "${scheme[1]}://" and give the host name only, e.g. ${rest(s.slice(scheme[0].length))}`;
+  const slash = s.indexOf('/');
+  if (slash > 0)
+    return `has a path: drop the "${s.slice(slash)}" (the path is fixed: /standalone-signaling), e.g. ${s.slice(0, slash)}`;
+  const port = /^([^:[\]]+):(\d*)$/.exec(s);
+  if (port)
+    return `has a port: drop the ":${port[2]}" (nginx serves HTTPS on port 443; another port is nginx.httpsPort in an answers file), e.g. ${port[1]}`;
+  if (!isValidHostname(s.replace(/\.$/, '').toLowerCase()))
+    return 'is not a valid host name (letters, digits, dots and dashes)';
+  return undefined;
+}
+
+/** What is left of a URL without its scheme: the host, for "e.g." hints. */
+function rest(afterScheme: string): string {
+  return afterScheme.split(/[/:?#]/)[0] || 'hpb.example.org';
+}
+
+/** Why an IP address cannot be the public host name of an nginx site without its own certificate. */
+export const IP_HOSTNAME_PROBLEM =
+  "is an IP address: Let's Encrypt issues no certificates for IP addresses (so there is no default certificate path); use a DNS name that points at this server, or give your own certificate with --tls-cert PATH --tls-key PATH";
+
+/**
+ * Why HOST:PORT (a listen address) is not usable, or undefined: no colon, a port that is no
+ * number or out of range, or a bad host, each said as such.
+ */
+export function hostPortProblem(s: string): string | undefined {
+  const colon = s.lastIndexOf(':');
+  if (colon < 0 || (s.startsWith('[') && !s.slice(0, colon).endsWith(']')))
+    return 'must be HOST:PORT, e.g. 127.0.0.1:8080';
+  const host = s.slice(0, colon);
+  const port = s.slice(colon + 1);
+  if (!/^\d+$/.test(port)) return 'the port is not a number (HOST:PORT, e.g. 127.0.0.1:8080)';
+  if (Number(port) < 1 || Number(port) > 65535)
+    return `port ${port.length <= 6 ? `${port} ` : ''}out of range (1-65535)`;
+  if (host === '') return undefined;
+  if (host.startsWith('[') ? isIP(host.slice(1, -1)) === 6 : isValidHostname(host) && !host.includes(':'))
+    return undefined;
+  return 'the host is not a valid host name or IP address (an IPv6 address goes in brackets: [::1]:8080)';
+}
+
 /** A real IPv4 or IPv6 address (brackets allowed around IPv6), as node's parser accepts it. */
 export function isIpAddress(host: string): boolean {
   return isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;

@@ -3,6 +3,7 @@
 // No packages here: the help path loads this module.
 import { parseArgs } from 'node:util';
 import { UserError, problem } from '../errors.js';
+import { rootProblem } from '../io/target.js';
 
 export interface OptionDecl {
   /** Long name without dashes, e.g. "tls-cert". */
@@ -76,6 +77,9 @@ export function parseCommandOptions(argv: string[], table: OptionTable, command:
   if (empty.length) {
     throw new UserError(empty.map((o) => problem(`--${o.name} is empty`, `give it a value, or leave --${o.name} out`)));
   }
+  const root = values.root;
+  const missing = typeof root === 'string' && table.some((o) => o.name === 'root') ? rootProblem(root) : undefined;
+  if (missing) throw new UserError([missing]);
   return {
     str: (k) => {
       const v = values[k];

@@ -1,6 +1,7 @@
 // From a validated deployment to a plan: resolve secrets, render every file for the target
 // version, prove server.conf reads back as meant, and compare with what is on the host. Pure: the
 // host (files already there, uid, groups, nginx version) comes in through the HostFacts door.
+import { isIpAddress } from '../model/urls.js';
 import path from 'node:path';
 import type { Deployment } from '../model/deployment.js';
 import type { ServerTraits } from '../model/versions.js';
@@ -170,7 +171,10 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
       const missing = [certs.certificate, certs.key].filter((p) => !exists(ctx.host, p));
       if (missing.length) {
         const msg = `TLS certificate files not found: ${missing.join(', ')}`;
-        const fix = `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
+        // Let's Encrypt issues no certificate for an IP address: no certbot command for one.
+        const fix = isIpAddress(d.hostname)
+          ? 'put the certificate and its key there first (a public CA that issues for IP addresses, or your own), or pass --tls-cert and --tls-key'
+          : `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
         if (ctx.host.root) notices.push(`${msg} under ${ctx.host.root}; ${fix}`);
         else problems.push(problem(msg, `${fix}, or use --nginx snippet|none`));
       }

@@ -9,7 +9,7 @@ import type { Layout } from '../model/layout.js';
 import { readExistingInstall, type ExistingInstall } from '../detect/existing.js';
 import { detectInstalledVersion, type DetectedVersion } from '../detect/version.js';
 import { readState, statePath } from '../detect/installed.js';
-import { DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
+import { certificateProblem, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
 import {
   describePath,
@@ -202,6 +202,14 @@ export async function planDeployment(
   const parsed = DeploymentSchema.safeParse(input);
   if (!parsed.success) throw new UserError(validationProblems(input, [], sourcesOf(ctx), 'answer that question again'));
   const deployment = parsed.data;
+  const noCertificate = certificateProblem(deployment);
+  if (noCertificate)
+    throw new UserError([
+      problem(
+        `hostname "${deployment.hostname}" ${noCertificate}`,
+        'spreed-setup setup --hostname NAME (a DNS name), or --tls-cert PATH --tls-key PATH (or --nginx snippet|none)',
+      ),
+    ]);
   const { layout, target, existing } = ctx;
 
   // Asked for > what the files were rendered for (while the installed server is the same one) >

@@ -29,7 +29,17 @@ export const BARE_METAL_DIRS = [
 ];
 
 export const AIO_CONTAINER = 'nextcloud-aio-nextcloud';
-export const DEFAULT_REMOTE_OCC = 'sudo -u www-data php /var/www/nextcloud/occ';
+/** Where Nextcloud usually is on another host, and the occ command for a directory there. */
+export const DEFAULT_REMOTE_DIR = '/var/www/nextcloud';
+export const remoteOccFor = (dir: string): string => `sudo -u www-data php ${dir.replace(/\/+$/, '')}/occ`;
+export const DEFAULT_REMOTE_OCC = remoteOccFor(DEFAULT_REMOTE_DIR);
+
+/** Why a Nextcloud directory typed for another host is not usable, or undefined. */
+export function remoteDirProblem(dir: string): string | undefined {
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(dir.trim()))
+    return `type Nextcloud's directory there as an absolute path, e.g. ${DEFAULT_REMOTE_DIR} (letters, digits, . _ - /)`;
+  return undefined;
+}
 
 export function systemDetectEnv(): DetectEnv {
   return {
@@ -79,11 +89,19 @@ export function whichOnPath(name: string, pathVar: string, extra: string[] = [])
   return undefined;
 }
 
-/** --occ "COMMAND": split into argv, no shell. */
-export function occFromString(command: string): OccCommand {
+/** --occ "COMMAND" (or a typed command, `source` "typed"): split into argv, no shell. */
+export function occFromString(command: string, source = 'given with --occ'): OccCommand {
   const argv = splitCommand(command);
   if (argv.length === 0) throw new Error('empty command');
-  return { kind: 'given', argv, source: 'given with --occ' };
+  return { kind: 'given', argv, source };
+}
+
+/** Why an ssh destination is not usable, or undefined: USER@HOST or HOST, no option. */
+export function sshTargetProblem(target: string): string | undefined {
+  if (target.trim() === '') return 'type the host where Nextcloud runs, e.g. admin@cloud.example.org';
+  if (target.startsWith('-') || !/^[A-Za-z0-9._@:[\]-]+$/.test(target))
+    return `"${target}" is not USER@HOST or HOST (letters, digits, dots, dashes, one @)`;
+  return undefined;
 }
 
 /**
@@ -92,7 +110,7 @@ export function occFromString(command: string): OccCommand {
  * again: each is quoted.
  */
 export function occOverSsh(target: string, remoteCommand: string = DEFAULT_REMOTE_OCC): OccCommand {
-  if (!/^[A-Za-z0-9._@:[\]-]+$/.test(target) || target.startsWith('-')) throw new Error(`"${target}" is not USER@HOST`);
+  if (sshTargetProblem(target)) throw new Error(`"${target}" is not USER@HOST`);
   const remote = splitCommand(remoteCommand);
   return {
     kind: 'ssh',

@@ -30,6 +30,12 @@ import type { RegisterFlags } from './flags.js';
 
 export class Cancelled extends Error {}
 
+/** What Talk's verify flag means: whether Talk checks this server's TLS certificate when it calls it. */
+export const verifyText = (verify: boolean): string =>
+  verify
+    ? "Talk verifies this server's TLS certificate"
+    : "Talk does not verify this server's TLS certificate (--no-verify)";
+
 /** occ could not be used at all: the caller prints the manual values after the error. */
 export class OccUnreachable extends UserError {
   constructor(
@@ -42,10 +48,19 @@ export class OccUnreachable extends UserError {
 
 /** Questions for interactive use; every one has a flag that answers it instead. */
 export interface Prompter {
-  /** Shows the command found (or none) and returns the one to use, or 'manual'. */
-  occCommand(label: string, suggested: string | undefined): Promise<string | 'manual'>;
+  /**
+   * Shows the command found (or none; or the one that just failed, to retry) and returns the one
+   * to use: found, typed, or occ over ssh on another host; or 'manual' to register by hand.
+   */
+  occCommand(label: string, suggested: OccCommand | undefined, failed?: OccFailed): Promise<OccCommand | 'manual'>;
   secretChoice(others: string[]): Promise<SecretChoice>;
   confirm(message: string, initial: boolean): Promise<boolean>;
+}
+
+/** An occ command that could not be run, and why (shown when asking for another). */
+export interface OccFailed {
+  occ: OccCommand;
+  problem: Problem;
 }
 
 export interface BackendTarget {
@@ -79,6 +94,7 @@ export async function chooseOcc(
   flags: RegisterFlags,
   target: BackendTarget,
   deps: RegisterDeps,
+  failed?: OccFailed,
 ): Promise<OccCommand | 'manual' | undefined> {
   let occ: OccCommand | undefined;
   try {
@@ -92,18 +108,11 @@ export async function chooseOcc(
       ),
     ]);
   }
-  // A command given by flag is not asked again; only a detected one is shown for confirmation.
-  if (occ || !deps.prompter) return occ ?? (await detectOcc(deps.detect))[0];
-  occ = (await detectOcc(deps.detect))[0];
-  const suggested = occ ? formatCommand(occ.argv) : undefined;
-  const answer = await deps.prompter.occCommand(target.nextcloudUrls.join(', '), suggested);
-  if (answer === 'manual') return 'manual';
-  if (occ && answer === suggested) return occ;
-  try {
-    return occFromString(answer);
-  } catch (err) {
-    throw new UserError([problem(`occ command: ${(err as Error).message}`)]);
-  }
+  // A command given by flag is not asked again (until it fails); a detected one is shown for confirmation.
+  if (!deps.prompter) return occ ?? (await detectOcc(deps.detect))[0];
+  if (occ && !failed) return occ;
+  const found = failed ? undefined : (await detectOcc(deps.detect))[0];
+  return deps.prompter.occCommand(target.nextcloudUrls.join(', '), found, failed);
 }
 
 function failureProblem(
@@ -142,13 +151,36 @@ function failureProblem(
   }
 }
 
+/** At most this many occ commands are tried in one interactive run. */
+const OCC_ATTEMPTS = 10;
+
 export async function registerInTalk(
   flags: RegisterFlags,
   target: BackendTarget,
   deps: RegisterDeps,
 ): Promise<RegisterOutcome> {
+  // On a terminal, an occ that cannot be run is not the end: retry it, type another, use ssh, or
+  // register by hand. Every attempt reads Talk afresh, so a retry never doubles a change.
+  let failed: OccFailed | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await registerOnce(flags, target, deps, failed);
+    } catch (err) {
+      if (!(err instanceof OccUnreachable) || !deps.prompter || !err.occ || attempt >= OCC_ATTEMPTS) throw err;
+      deps.out.problems(err.problems);
+      failed = { occ: err.occ, problem: err.problems[0]! };
+    }
+  }
+}
+
+async function registerOnce(
+  flags: RegisterFlags,
+  target: BackendTarget,
+  deps: RegisterDeps,
+  failed: OccFailed | undefined,
+): Promise<RegisterOutcome> {
   const { out } = deps;
-  const chosen = await chooseOcc(flags, target, deps);
+  const chosen = await chooseOcc(flags, target, deps, failed);
   if (chosen === 'manual') return { code: EXIT.ok, manual: true };
   if (!chosen) {
     throw new OccUnreachable([
@@ -401,7 +433,7 @@ export async function registerInTalk(
   const changed = Boolean(plan.add || plan.deletes.length || plan.adoptTalkSecret);
   if (changed)
     out.success(
-      `Registered ${target.url} in Talk (${flags.verify ? 'TLS certificate verified' : 'TLS certificate NOT verified'}): Talk's secret and backend ${target.id}'s secret agree.`,
+      `Registered ${target.url} in Talk (${verifyText(flags.verify)}): Talk's secret and backend ${target.id}'s secret agree.`,
     );
   else
     out.success(

@@ -39,6 +39,7 @@ describe('usage', () => {
     const bad = await runCli(['check', '--timeout', 'soon']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--timeout soon');
+    mkdirSync(path.join(tmp, 'empty'), { recursive: true }); // --root must exist; server.conf is what is missing
     const none = await runCli(['check', '--root', path.join(tmp, 'empty')]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no server.conf');

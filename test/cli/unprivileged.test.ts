@@ -1,7 +1,7 @@
 // The README's unprivileged staging: `setup ... --yes --root DIR` as a normal user writes the whole
 // install, the nginx site included (its validation binds no privileged port), and exits 0.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../harness/tmp.js';
@@ -39,6 +39,8 @@ describe.skipIf(!requireRoot)('staging as a normal user', () => {
     const dir = tempDir('spreed-unpriv-');
     chmodSync(dir, 0o777);
     const stage = path.join(dir, 'stage');
+    mkdirSync(stage, { mode: 0o777 }); // --root must exist (it is never created)
+    chmodSync(stage, 0o777);
     const bin = binForNobody();
     const out = asNobody(
       `cd ${dir} && PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=${dir} NO_COLOR=1 node ${bin} setup --hostname hpb.example.org --nextcloud https://cloud.example.org --yes --root ${stage} 2>&1; echo "exit=$?"`,

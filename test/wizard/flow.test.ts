@@ -156,7 +156,7 @@ describe('wizard flow (scripted prompts)', () => {
       ['--root', root, '--server-version', '2.0.2'],
       [
         { expect: /Public hostname/, text: [''] },
-        { expect: /Nextcloud URL/, text: [''] },
+        { expect: /Nextcloud URL/, pick: ['https://cloud.example.org'] },
         { expect: /other settings/, choose: 'customize' },
         { expect: /NATS/, choose: 'loopback' },
         { expect: /MCU/, choose: 'none' },

@@ -14,6 +14,8 @@ export class ScriptedPrompter implements Prompter {
   shown: string[] = [];
   validationErrors: string[] = [];
   asked: string[] = [];
+  /** Every text prompt's default (Enter takes it) and example (never taken), by message. */
+  texts: Array<{ message: string; defaultValue?: string; example?: string }> = [];
   private steps: Step[];
   constructor(steps: Step[]) {
     this.steps = [...steps];
@@ -47,7 +49,17 @@ export class ScriptedPrompter implements Prompter {
   outro(m: string) {
     this.shown.push(m);
   }
-  async text(o: { message: string; defaultValue?: string; validate?: (v: string) => string | undefined }) {
+  async text(o: {
+    message: string;
+    defaultValue?: string;
+    example?: string;
+    validate?: (v: string) => string | undefined;
+  }) {
+    this.texts.push({
+      message: o.message,
+      ...(o.defaultValue !== undefined ? { defaultValue: o.defaultValue } : {}),
+      ...(o.example !== undefined ? { example: o.example } : {}),
+    });
     const step = this.next(o.message);
     if ('cancel' in step) return CANCELLED;
     if (!('text' in step)) throw new Error(`prompt "${o.message}" is a text prompt`);

@@ -12,9 +12,19 @@ export class TmuxSession {
   private exitFile = path.join(this.dir, 'exit');
   readonly started = Date.now();
 
-  constructor(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  constructor(
+    args: string[],
+    opts: {
+      cwd?: string;
+      env?: Record<string, string>;
+      /** Columns of the terminal (default 120). */
+      width?: number;
+      /** stdout into this file instead of the terminal (stdin stays the terminal). */
+      stdoutTo?: string;
+    } = {},
+  ) {
     const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
-    const cmd = ['node', BIN, ...args].map(q).join(' ');
+    const cmd = ['node', BIN, ...args].map(q).join(' ') + (opts.stdoutTo ? ` > ${q(opts.stdoutTo)}` : '');
     const env = Object.entries({ NO_COLOR: '1', ...(opts.env ?? {}) })
       .map(([k, v]) => `${k}=${q(v)}`)
       .join(' ');
@@ -22,7 +32,7 @@ export class TmuxSession {
       'new-session',
       '-d',
       '-x',
-      '120',
+      String(opts.width ?? 120),
       '-y',
       '50',
       '-c',
@@ -37,6 +47,16 @@ export class TmuxSession {
 
   screen(): string {
     return this.tmux('capture-pane', '-p', '-S', '-200');
+  }
+
+  /** The screen with the lines the terminal wrapped joined again: each line as the program wrote it. */
+  joinedScreen(): string {
+    return this.tmux('capture-pane', '-p', '-J', '-S', '-500');
+  }
+
+  /** Changes the terminal's size (the program gets SIGWINCH). */
+  resize(width: number, height = 50): void {
+    this.tmux('resize-window', '-x', String(width), '-y', String(height));
   }
 
   send(...keys: string[]): void {
