@@ -13,6 +13,7 @@ import {
   readlinkSync,
   renameSync,
   symlinkSync,
+  unlinkSync,
 } from 'node:fs';
 import path from 'node:path';
 import {
@@ -34,7 +35,7 @@ export interface ApplyOptions {
   /** Timestamp for the backup folder, e.g. 20261124T150102Z */
   stamp: string;
   /** Runs after the files are written; a failure puts every file of the plan back (one transaction). */
-  validate?: (written: FileChange[]) => Promise<{ ok: true } | { ok: false; message: string }>;
+  validate?: (written: FileChange[]) => Promise<{ ok: true } | { ok: false; message: string; fix?: string }>;
   onProgress?: (line: string) => void;
   /** The install's transaction journal (see journal.ts); without it a killed run cannot be put back. */
   journal?: string;
@@ -128,7 +129,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     for (const change of todo) {
       const real = target.path(change.path);
       for (const d of missingDirs(path.dirname(real))) if (!createdDirs.includes(d)) createdDirs.push(d);
-      if (change.action === 'modify') {
+      if (change.action === 'modify' || change.action === 'remove') {
         const backup = path.join(backupDir, change.path);
         backUp(real, backup);
         backups.push(backup);
@@ -144,6 +145,12 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     // 2. The changes.
     for (const change of todo) {
       const real = target.path(change.path);
+      if (change.action === 'remove') {
+        unlinkSync(real);
+        fsyncDir(path.dirname(real));
+        opts.onProgress?.(`removed ${change.path}`);
+        continue;
+      }
       ensureDir(path.dirname(real), change);
       if (change.linkTarget !== undefined) {
         const tmp = tempBeside(real, 'link');
@@ -173,7 +180,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     if (!res.ok) {
       // All or nothing: server.conf, secrets and the state file go back with the nginx files.
       const rolled = putBack();
-      throw new ApplyError(res.message, 'fix the problem nginx names above, then run again', rolled);
+      throw new ApplyError(res.message, res.fix ?? 'fix the problem nginx names above, then run again', rolled);
     }
   }
   // 3. The commit.
