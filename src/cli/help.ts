@@ -6,6 +6,7 @@ export const MAIN_HELP = `spreed-setup: set up a Nextcloud Talk High Performance
 Usage:
   spreed-setup                      the interactive wizard (on a terminal): detect, ask, review, write
   spreed-setup setup [options]      render and write server.conf, secrets and the nginx site
+  spreed-setup install [options]    get a signaling server current Talk accepts (package, pinned, container)
   spreed-setup register [options]   register this server in Nextcloud Talk (occ talk:signaling:add)
   spreed-setup check [options]      prove every link works (server, NATS, proxy, TLS, Nextcloud)
   spreed-setup --help | --version

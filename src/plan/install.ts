@@ -25,8 +25,10 @@ import { detectInstalledVersion, type DetectedVersion } from '../detect/version.
 import { linkProblems } from './buildPlan.js';
 import { type DesiredFile, type FileChange, type Ownership, type Plan, planChanges, planRemovals } from './plan.js';
 
-export const INSTALL_METHODS = ['package', 'debian-pinned', 'container'] as const;
-export type InstallMethod = (typeof INSTALL_METHODS)[number];
+import { METHOD_NAMES, type MethodName } from '../options/install.js';
+
+export const INSTALL_METHODS = METHOD_NAMES;
+export type InstallMethod = MethodName;
 
 export interface InstallFacts {
   installed?: DetectedVersion;
