@@ -111,7 +111,9 @@ export async function applyInstall(ip: InstallPlan, o: ApplyInstallOptions): Pro
     throw err;
   }
   if (!runSteps && ip.steps.length)
-    out.notice(`under --root the files are staged only; run these on the machine itself: ${ip.steps.map((s) => s.argv.join(' ')).join(' && ')}`);
+    out.notice(
+      `under --root the files are staged only; run these on the machine itself: ${ip.steps.map((s) => s.argv.join(' ')).join(' && ')}`,
+    );
   return EXIT.ok;
 }
 
@@ -119,7 +121,8 @@ function fixFor(step: InstallStep, errors: string[]): string {
   const text = errors.join(' ');
   if (/NO_PUBKEY|not signed|signature|Signed-By|KEYEXPIRED/i.test(text))
     return `the archive's signature did not verify against ${DEBIAN_PACKAGE.keyring}: check --apt-mirror points at a Debian mirror (nothing was changed)`;
-  if (/Could not get lock|is held by process/i.test(text)) return 'another apt or dpkg run holds the lock: wait for it, then run again';
+  if (/Could not get lock|is held by process/i.test(text))
+    return 'another apt or dpkg run holds the lock: wait for it, then run again';
   if (/Unable to locate package|has no installation candidate|not found/i.test(text))
     return 'the mirror does not carry the package for this architecture: check --apt-mirror';
   if (step.argv[0] !== 'apt-get') return 'fix the problem above, then run again (the unit was put back)';
@@ -201,7 +204,9 @@ export async function getTalkServer(flow: InstallFlow, ask: InstallAsk, out: Out
   }
   if (!ask.yes) {
     if (!ask.confirm)
-      throw new UserError([problem('no terminal to confirm on', 'add --yes to go ahead (review with --dry-run first)')]);
+      throw new UserError([
+        problem('no terminal to confirm on', 'add --yes to go ahead (review with --dry-run first)'),
+      ]);
     if (!(await ask.confirm())) {
       out.info('Cancelled: nothing was changed.');
       return EXIT.aborted;

@@ -11,21 +11,11 @@ export async function run(argv: string[], env: { out: Output; interactive: boole
   const flags = parseInstallArgs(argv);
   const ask: InstallAsk = { yes: flags.yes };
   if (env.interactive && !flags.yes && !flags.dryRun) {
-    const { clackPrompter } = await import('../ask/prompter.js');
-    const prompter = await clackPrompter();
-    ask.confirm = async () => {
-      const a = await prompter.confirm({ message: 'Go ahead?', initialValue: true });
-      return typeof a === 'boolean' && a;
-    };
-    ask.choose = async (offers) => {
-      const a = await prompter.select({
-        message: 'How should the server be installed?',
-        options: offers
-          .filter((o) => !o.unavailable)
-          .map((o) => ({ value: o.method, label: o.label })),
-      });
-      return typeof a === 'symbol' ? undefined : a;
-    };
+    const [{ clackPrompter }, { installQuestions }] = await Promise.all([
+      import('../ask/prompter.js'),
+      import('../ask/install.js'),
+    ]);
+    Object.assign(ask, installQuestions(await clackPrompter()));
   }
   return withSetupLock(
     flags,

@@ -41,7 +41,7 @@ export function parseDeb822Sources(text: string, file: string): AptSource[] {
       uris: words('uris'),
       suites: words('suites'),
       components: words('components'),
-      ...(signedBy && signedBy.startsWith('/') ? { signedBy: signedBy.split(/\s+/)[0]! } : {}),
+      ...(signedBy?.startsWith('/') ? { signedBy: signedBy.split(/\s+/)[0]! } : {}),
     });
   }
   return out;
@@ -99,7 +99,10 @@ export function readAptSources(target: Target): AptSource[] {
  * The archive URI of the distribution's own suite (codename, not -security, not -updates), and
  * the file it came from. A distribution's security archive is a different tree: never picked.
  */
-export function distributionMirror(sources: AptSource[], codename: string | undefined): { uri: string; file: string } | undefined {
+export function distributionMirror(
+  sources: AptSource[],
+  codename: string | undefined,
+): { uri: string; file: string } | undefined {
   const candidates = sources.filter((s) => s.types.includes('deb'));
   const score = (s: AptSource) =>
     (codename && s.suites.includes(codename) ? 2 : 0) + (s.suites.some((x) => x.endsWith('-security')) ? -3 : 0);

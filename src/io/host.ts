@@ -155,7 +155,8 @@ export function userIds(name: string, text?: string): { uid: number; gid: number
   }
   for (const line of passwd.split('\n')) {
     const [n, , uid, gid] = line.split(':');
-    if (n === name && uid && gid && /^\d+$/.test(uid) && /^\d+$/.test(gid)) return { uid: Number(uid), gid: Number(gid) };
+    if (n === name && uid && gid && /^\d+$/.test(uid) && /^\d+$/.test(gid))
+      return { uid: Number(uid), gid: Number(gid) };
   }
   return undefined;
 }

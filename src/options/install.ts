@@ -35,7 +35,11 @@ export const INSTALL_OPTIONS: OptionTable = [
     arg: 'URI',
     help: ["the Debian mirror for debian-pinned (default: the one this machine's apt sources use)"],
   },
-  { name: 'remove-pin', type: 'boolean', help: ['remove the apt source and pin debian-pinned wrote (the package stays)'] },
+  {
+    name: 'remove-pin',
+    type: 'boolean',
+    help: ['remove the apt source and pin debian-pinned wrote (the package stays)'],
+  },
   withHelp(COMMON.root, 'stage the files under DIR (apt is not run there)'),
   withHelp(COMMON.config, 'server.conf path, when not the package default'),
   { name: 'dry-run', type: 'boolean', help: ['show the files and commands, change nothing'] },

@@ -89,11 +89,14 @@ export function offerMethods(f: InstallFacts): MethodOffer[] {
     method: 'package',
     label: `the distribution's package${cand ? ` (${cand})` : ''}`,
     ...(!cand
-      ? { unavailable: `no ${DEBIAN_PACKAGE.name} package in this machine's apt sources`, fix: 'choose --method debian-pinned or --method container' }
+      ? {
+          unavailable: `no ${DEBIAN_PACKAGE.name} package in this machine's apt sources`,
+          fix: 'choose --method debian-pinned or --method container',
+        }
       : !atLeast(cand, f.needed)
         ? {
             unavailable: `the distribution's package is ${cand}; current Talk needs ${f.needed} or newer`,
-            fix: 'choose --method debian-pinned (Debian\'s newer package, pinned) or --method container',
+            fix: "choose --method debian-pinned (Debian's newer package, pinned) or --method container",
           }
         : {}),
   };
@@ -254,13 +257,23 @@ export interface InstallWhere {
 }
 
 /** Reads the machine (or the staged tree under --root) for planInstall. */
-export async function gatherInstallFacts(where: InstallWhere): Promise<{ facts: InstallFacts; target: Target; host: HostFacts }> {
+export async function gatherInstallFacts(
+  where: InstallWhere,
+): Promise<{ facts: InstallFacts; target: Target; host: HostFacts }> {
   if (where.aptMirror !== undefined) {
     const why = aptMirrorProblem(where.aptMirror);
-    if (why) throw new UserError([problem(`--apt-mirror ${JSON.stringify(where.aptMirror)}: ${why}`, 'give the URI of a Debian mirror, e.g. the one in /etc/apt/sources.list.d/debian.sources')]);
+    if (why)
+      throw new UserError([
+        problem(
+          `--apt-mirror ${JSON.stringify(where.aptMirror)}: ${why}`,
+          'give the URI of a Debian mirror, e.g. the one in /etc/apt/sources.list.d/debian.sources',
+        ),
+      ]);
   }
   if (where.root !== undefined && !existsSync(where.root))
-    throw new UserError([problem(`--root ${where.root} does not exist`, 'create the directory first, or leave --root out')]);
+    throw new UserError([
+      problem(`--root ${where.root} does not exist`, 'create the directory first, or leave --root out'),
+    ]);
   const target = new Target(where.root);
   const layout = detectLayout(target, where.config);
   const os = osRelease(target);

@@ -73,7 +73,8 @@ export function createAptSandbox(): AptSandbox {
     upper,
     place(systemPath, content, mode = 0o644) {
       const top = systemPath.split('/')[1];
-      if (!(LAYERS as readonly string[]).includes(top ?? '')) throw new Error(`${systemPath}: not in a sandboxed layer`);
+      if (!(LAYERS as readonly string[]).includes(top ?? ''))
+        throw new Error(`${systemPath}: not in a sandboxed layer`);
       const dest = upper(systemPath);
       // Parent directories keep the real ones' modes, so the merged view looks like the host's.
       const rel = path.dirname(systemPath).split('/').filter(Boolean);
@@ -126,7 +127,11 @@ export async function buildSignedRepo(
   for (const d of debs) copyFileSync(d, path.join(pool, path.basename(d)));
   const binDir = path.join(dir, 'dists', o.codename, 'main', `binary-${arch}`);
   mkdirSync(binDir, { recursive: true });
-  const scan = await execa('dpkg-scanpackages', ['--multiversion', 'pool'], { cwd: dir, reject: false, timeout: 60_000 });
+  const scan = await execa('dpkg-scanpackages', ['--multiversion', 'pool'], {
+    cwd: dir,
+    reject: false,
+    timeout: 60_000,
+  });
   if (scan.exitCode !== 0) throw new Error(`dpkg-scanpackages failed: ${scan.stderr}`);
   const packages = `${String(scan.stdout).trim()}\n`;
   writeFileSync(path.join(binDir, 'Packages'), packages);
@@ -157,7 +162,11 @@ export async function buildSignedRepo(
     if (gen.exitCode !== 0) throw new Error(`gpg key generation failed: ${gen.stderr}`);
     const sign = await gpg(['--yes', '--clearsign', '-o', path.join(dists, 'InRelease'), path.join(dists, 'Release')]);
     if (sign.exitCode !== 0) throw new Error(`gpg signing failed: ${sign.stderr}`);
-    const exp = await execa('gpg', ['--homedir', home, '--export'], { encoding: 'buffer', reject: false, timeout: 30_000 });
+    const exp = await execa('gpg', ['--homedir', home, '--export'], {
+      encoding: 'buffer',
+      reject: false,
+      timeout: 30_000,
+    });
     if (exp.exitCode !== 0 || !exp.stdout.length) throw new Error('gpg export failed');
     return { uri: `file:${dir}`, keyring: Buffer.from(exp.stdout), dir };
   } finally {

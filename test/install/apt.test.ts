@@ -37,7 +37,11 @@ const SOURCE = aptSourcePath(DEBIAN_PACKAGE.newerSuite);
 describe('install --method debian-pinned (real apt, sandboxed)', () => {
   it('installs 2.0.2 from the pinned source over 0.4.1 in the sandbox; the host keeps 0.4.1', async (ctx) => {
     if (skip) return ctx.skip(skip);
-    const hostBefore = { version: await hostVersion(), hash: fileHash(SERVER), sources: readdirSync('/etc/apt/sources.list.d') };
+    const hostBefore = {
+      version: await hostVersion(),
+      hash: fileHash(SERVER),
+      sources: readdirSync('/etc/apt/sources.list.d'),
+    };
     expect(hostBefore.version).toContain('unreleased'); // Debian 12's 0.4.1
     const box = createAptSandbox();
     const repo = await buildSignedRepo(debs, { codename: 'sid', suite: 'unstable', parent: box.dir });
@@ -58,7 +62,9 @@ describe('install --method debian-pinned (real apt, sandboxed)', () => {
     const v = await box.run([SERVER, '--version']);
     expect(v.stdout).toMatch(/version 2\.0\.2/);
     const pin = readFileSync(box.upper(APT_PIN_PATH), 'utf8');
-    expect(pin).toMatch(/Package: nextcloud-spreed-signaling nextcloud-spreed-signaling-common .*\nPin: release n=sid\nPin-Priority: 990/);
+    expect(pin).toMatch(
+      /Package: nextcloud-spreed-signaling nextcloud-spreed-signaling-common .*\nPin: release n=sid\nPin-Priority: 990/,
+    );
     expect(pin).toMatch(/Package: \*\nPin: release n=sid\nPin-Priority: -1/);
     expect(readFileSync(box.upper(SOURCE), 'utf8')).toContain(`URIs: ${repo.uri}\n`);
     // The pin keeps everything else of the suite out: apt's own view inside the sandbox.
@@ -72,6 +78,7 @@ describe('install --method debian-pinned (real apt, sandboxed)', () => {
     expect(existsSync(SOURCE)).toBe(false);
     expect(existsSync(APT_PIN_PATH)).toBe(false);
     expect(readdirSync('/etc/apt/sources.list.d')).toEqual(hostBefore.sources);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format field
     const dpkg = await execa('dpkg-query', ['-W', '-f', '${Version}', 'nextcloud-spreed-signaling']);
     expect(dpkg.stdout).toMatch(/^0\.4\.1/);
 
