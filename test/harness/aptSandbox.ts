@@ -1,7 +1,7 @@
 // A private copy of the machine's package state for tests that really run apt and dpkg: the
 // command runs in its own mount namespace (and its own network namespace: no network at all)
-// with overlays over /etc, /usr and /var whose upper layers live in a temp dir, and a tmpfs over
-// /run/lock. Whatever apt installs lands in the upper layers; the host's files never change.
+// with overlays over /etc, /usr and /var whose upper layers live in a temp dir, and empty tmpfs
+// over /run/lock, /run/systemd and /run/dbus. Whatever apt installs lands in the upper layers; the host's files never change.
 // Runs again with the same upper layers see the same sandboxed system. Needs root and overlayfs.
 // Also builds a local, signed file: apt repository from .deb files (dpkg-scanpackages, gpg).
 import { createHash } from 'node:crypto';
@@ -62,7 +62,9 @@ export function createAptSandbox(): AptSandbox {
         (l) =>
           `mount -t overlay spreed-sandbox-${l} -o lowerdir=/${l},upperdir=${dir}/upper/${l},workdir=${dir}/work/${l} /${l}`,
       ),
-      '[ -d /run/lock ] && mount -t tmpfs spreed-sandbox-lock /run/lock',
+      // Package scripts must not reach the host's service manager (they would restart the
+      // host's services): without its sockets they see a machine without systemd.
+      ...['/run/lock', '/run/systemd', '/run/dbus'].map((d) => `if [ -d ${d} ]; then mount -t tmpfs spreed-sandbox ${d}; fi`),
       'exec "$@"',
       '',
     ].join('\n'),
