@@ -119,7 +119,7 @@ export function offerMethods(f: InstallFacts): MethodOffer[] {
     method: 'container',
     label: `upstream's container image ${containerImage()} under a systemd unit`,
     ...(!f.engine
-      ? { unavailable: 'neither docker nor podman is installed', fix: 'install docker.io or podman, then run again' }
+      ? { unavailable: 'neither docker nor podman is installed', fix: 'install podman or Docker, then run again' }
       : !f.serviceIds
         ? {
             unavailable: `the service user ${f.serviceUser} does not exist`,

@@ -326,3 +326,37 @@ describe('spreed-setup install (CLI)', () => {
     expect(help.stdout).toMatch(/--method WAY[\s\S]*--apt-mirror URI[\s\S]*--remove-pin/);
   });
 });
+
+describe('apply: removals are part of the transaction', () => {
+  it('a removed file is backed up, and put back when the run fails afterwards', async () => {
+    const { applyPlan, ApplyError } = await import('../../src/apply/apply.js');
+    const { planRemovePin } = await import('../../src/plan/install.js');
+    const { systemHost } = await import('../../src/io/host.js');
+    const { Target } = await import('../../src/io/target.js');
+    const root = tempDir();
+    const pin = path.join(root, 'etc/apt/preferences.d/spreed-setup-signaling');
+    mkdirSync(path.dirname(pin), { recursive: true });
+    writeFileSync(pin, 'Package: x\n');
+    const target = new Target(root);
+    const ip = planRemovePin(systemHost(target));
+    expect(ip.plan.changes.map((c) => [c.action, c.path])).toEqual([
+      ['remove', '/etc/apt/preferences.d/spreed-setup-signaling'],
+    ]);
+    await expect(
+      applyPlan(ip.plan, {
+        target,
+        stamp: '20260101T000000Z',
+        validate: async () => {
+          expect(existsSync(pin)).toBe(false); // removed by now
+          return { ok: false, message: 'later step failed', fix: 'x' };
+        },
+      }),
+    ).rejects.toBeInstanceOf(ApplyError);
+    expect(readFileSync(pin, 'utf8')).toBe('Package: x\n');
+    const done = await applyPlan(ip.plan, { target, stamp: '20260101T000001Z' });
+    expect(existsSync(pin)).toBe(false);
+    expect(readFileSync(path.join(done.backupDir!, '/etc/apt/preferences.d/spreed-setup-signaling'), 'utf8')).toBe(
+      'Package: x\n',
+    );
+  });
+});
