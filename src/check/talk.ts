@@ -57,7 +57,7 @@ export function describeMissing(features: readonly string[]): string {
 }
 
 /** How to get a server Talk accepts, one line. */
-export const UPDATE_FIX = `install nextcloud-spreed-signaling ${serverReleaseTalkNeeds()} or newer: spreed-setup install offers the ways (Debian's newer package through a pinned source, or the container image), then run spreed-setup setup again`;
+export const UPDATE_FIX = `install nextcloud-spreed-signaling ${serverReleaseTalkNeeds().replace(/\.0$/, '')} or newer: spreed-setup install offers the ways (Debian's newer package through a pinned source, or the container image), then run spreed-setup setup again`;
 
 /** What to do about UPDATE_OPTIONAL: the release that clears it, or that none does yet. */
 export function optionalFix(missing: readonly string[]): string {

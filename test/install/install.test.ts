@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { distributionMirror, parseAptPolicy, parseDeb822Sources, parseOneLineSources } from '../../src/detect/apt.js';
 import { memoryHost, userIds } from '../../src/io/host.js';
 import { serverReleaseTalkNeeds } from '../../src/model/talk.js';
+import { UPDATE_FIX } from '../../src/check/talk.js';
 import { aptMirrorProblem } from '../../src/model/urls.js';
 import { parseVersion, TRAIT_SINCE, CONTAINER_IMAGE, RELEASES } from '../../src/model/versions.js';
 import { type InstallFacts, needsInstall, offerMethods, planInstall, defaultMethod } from '../../src/plan/install.js';
@@ -99,6 +100,8 @@ describe('what Talk needs, and the ways to get it', () => {
   it('the release current Talk needs comes from its demands (one fact: the 2.0 line of the traits)', () => {
     expect(serverReleaseTalkNeeds()).toBe(TRAIT_SINCE.talkCompatible);
     expect(serverReleaseTalkNeeds(parseVersion('19.0.0'))).toBe('1.1.0');
+    // The check's fix for UPDATE_REQUIRED points at this command.
+    expect(UPDATE_FIX).toMatch(/^install nextcloud-spreed-signaling 2\.0 or newer: spreed-setup install /);
   });
 
   it('0.4.1 with a 0.4.1 candidate: the package is refused, the pinned way is the default', () => {
