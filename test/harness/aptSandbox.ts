@@ -64,7 +64,9 @@ export function createAptSandbox(): AptSandbox {
       ),
       // Package scripts must not reach the host's service manager (they would restart the
       // host's services): without its sockets they see a machine without systemd.
-      ...['/run/lock', '/run/systemd', '/run/dbus'].map((d) => `if [ -d ${d} ]; then mount -t tmpfs spreed-sandbox ${d}; fi`),
+      ...['/run/lock', '/run/systemd', '/run/dbus'].map(
+        (d) => `if [ -d ${d} ]; then mount -t tmpfs spreed-sandbox ${d}; fi`,
+      ),
       'exec "$@"',
       '',
     ].join('\n'),
