@@ -51,6 +51,8 @@ for w in "${wanted[@]}"; do
   prefix=${w#*:}
   ls -d "$testbed"/signaling-"$prefix".*/usr/bin/nextcloud-spreed-signaling-server >/dev/null 2>&1 || missing=1
 done
+# The 2.0.2 package's -common companion, for the install test's local apt repository.
+ls "$testbed"/apt/archives/nextcloud-spreed-signaling-common_2.0.*.deb >/dev/null 2>&1 || missing=1
 
 if [ $missing = 1 ]; then
   apt_state="$testbed/apt"
@@ -78,6 +80,15 @@ if [ $missing = 1 ]; then
     upstream=${ver%%-*}
     rm -rf "$testbed/signaling-$upstream"
     dpkg -x "$deb" "$testbed/signaling-$upstream"
+  done
+  # A server package may depend on the -common package of its source (2.0.2 does): fetch it too,
+  # so the install test's local apt repository can install the real package.
+  for deb in "$apt_state"/archives/nextcloud-spreed-signaling_*.deb; do
+    common=$(dpkg-deb -f "$deb" Depends | grep -o 'nextcloud-spreed-signaling-common (= [^)]*)' | sed 's/.*(= \(.*\))/\1/' || true)
+    [ -n "$common" ] || continue
+    ls "$apt_state"/archives/nextcloud-spreed-signaling-common_"${common#*:}"_*.deb >/dev/null 2>&1 && continue
+    log "downloading nextcloud-spreed-signaling-common=$common"
+    (cd "$apt_state/archives" && apt-get "${opts[@]}" download -qq "nextcloud-spreed-signaling-common=$common")
   done
 fi
 

@@ -13,6 +13,7 @@ import {
   readlinkSync,
   renameSync,
   symlinkSync,
+  unlinkSync,
 } from 'node:fs';
 import path from 'node:path';
 import {
@@ -131,7 +132,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     for (const change of todo) {
       const real = target.path(change.path);
       for (const d of missingDirs(path.dirname(real))) if (!createdDirs.includes(d)) createdDirs.push(d);
-      if (change.action === 'modify') {
+      if (change.action === 'modify' || change.action === 'remove') {
         const backup = path.join(backupDir, change.path);
         backUp(real, backup);
         backups.push(backup);
@@ -147,6 +148,12 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     // 2. The changes.
     for (const change of todo) {
       const real = target.path(change.path);
+      if (change.action === 'remove') {
+        unlinkSync(real);
+        fsyncDir(path.dirname(real));
+        opts.onProgress?.(`removed ${change.path}`);
+        continue;
+      }
       ensureDir(path.dirname(real), change);
       if (change.linkTarget !== undefined) {
         const tmp = tempBeside(real, 'link');

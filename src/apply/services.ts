@@ -48,7 +48,13 @@ export function welcomeBase(listen: string): string {
 export function serviceCommands(layout: Layout, written: FileChange[]): string[][] {
   const cmds: string[][] = [];
   if (written.some((c) => c.role === 'systemd')) cmds.push(['daemon-reload']);
-  const server = written.some((c) => c.role !== 'nginx');
+  const server = written.some(
+    (c) =>
+      c.role === 'server-config' ||
+      c.role === 'secret' ||
+      c.role === 'state' ||
+      (c.role === 'systemd' && c.path.includes(`/${layout.unit}.service`)),
+  );
   if (server) cmds.push(['enable', layout.unit], ['restart', layout.unit]);
   if (
     layout.nginx.binary &&

@@ -1,40 +1,8 @@
-// What Nextcloud Talk demands of a signaling server, by Talk release: Talk reads the
-// X-Spreed-Signaling-Features header and shows UPDATE_REQUIRED when a required feature is missing,
-// UPDATE_OPTIONAL with the list when an optional one is (nextcloud/spreed lib/Signaling/Manager.php
-// checkServerCompatibility; facts sheet "What Talk demands, by Talk version").
-import { compareVersions, FEATURE_SINCE, formatVersion, parseVersion, type Version } from '../model/versions.js';
+// Judging a server's features as Talk would (Talk's demands themselves live in model/talk.ts).
+import { compareVersions, FEATURE_SINCE, formatVersion, parseVersion } from '../model/versions.js';
+import { serverReleaseTalkNeeds, talkDemands, talkMajorFor } from '../model/talk.js';
 
-const REQUIRED_BEFORE_TALK20 = ['audio-video-permissions', 'incall-all', 'hello-v2', 'switchto'] as const;
-const REQUIRED = [...REQUIRED_BEFORE_TALK20, 'federation'] as const;
-
-export interface TalkDemands {
-  /** First Talk release with these demands; they hold until the next row's. */
-  from: string;
-  required: readonly string[];
-  optional: readonly string[];
-}
-
-/** Talk's demands by release, oldest first (Talk 22.0.3 alone asked for chat-relay in 22). */
-export const TALK_DEMANDS: readonly TalkDemands[] = [
-  { from: '0.0.0', required: REQUIRED_BEFORE_TALK20, optional: ['dialout'] },
-  { from: '20.0.0', required: REQUIRED, optional: ['dialout'] },
-  { from: '21.0.0', required: REQUIRED, optional: ['dialout', 'join-features'] },
-  { from: '22.0.3', required: REQUIRED, optional: ['dialout', 'join-features', 'chat-relay'] },
-  { from: '22.0.4', required: REQUIRED, optional: ['dialout', 'join-features'] },
-  { from: '23.0.0', required: REQUIRED, optional: ['dialout', 'join-features', 'chat-relay'] },
-  { from: '24.0.3', required: REQUIRED, optional: ['dialout', 'join-features', 'chat-relay', 'changed-users'] },
-];
-
-/** Talk N runs on Nextcloud N+10 (Talk 20 = Nextcloud 30). */
-export const talkMajorFor = (nextcloudMajor: number): number => nextcloudMajor - 10;
-
-/** The demands of a Talk release; undefined: the newest Talk's. */
-export function talkDemands(talk: Version | undefined): TalkDemands {
-  let row = TALK_DEMANDS[TALK_DEMANDS.length - 1]!;
-  if (talk === undefined) return row;
-  for (const r of TALK_DEMANDS) if (compareVersions(talk, parseVersion(r.from)!) >= 0) row = r;
-  return row;
-}
+export { TALK_DEMANDS, type TalkDemands, talkDemands, talkMajorFor } from '../model/talk.js';
 
 /** The server release that first has a feature: "2.1.0", or "none yet". */
 export function serverReleaseFor(feature: string): string {
@@ -88,9 +56,8 @@ export function describeMissing(features: readonly string[]): string {
     .join(', ');
 }
 
-/** How to get a server Talk accepts (2.0 or newer), one line. */
-export const UPDATE_FIX =
-  'install nextcloud-spreed-signaling 2.0 or newer (Debian 13 has 1.2.4 only: use the upstream release or Docker image strukturag/nextcloud-spreed-signaling), then run spreed-setup setup again';
+/** How to get a server Talk accepts, one line. */
+export const UPDATE_FIX = `install nextcloud-spreed-signaling ${serverReleaseTalkNeeds().replace(/\.0$/, '')} or newer: spreed-setup install offers the ways (Debian's newer package through a pinned source, or the container image), then run spreed-setup setup again`;
 
 /** What to do about UPDATE_OPTIONAL: the release that clears it, or that none does yet. */
 export function optionalFix(missing: readonly string[]): string {

@@ -7,6 +7,7 @@ Usage:
   spreed-setup [setup options]      the interactive wizard (on a terminal): detect, ask, review, write;
                                     options given (e.g. --root DIR) are not asked again
   spreed-setup setup [options]      render and write server.conf, secrets and the nginx site
+  spreed-setup install [options]    get a signaling server current Talk accepts (package, pinned, container)
   spreed-setup register [options]   register this server in Nextcloud Talk (occ talk:signaling:add)
   spreed-setup check [options]      prove every link works (server, NATS, proxy, TLS, Nextcloud)
   spreed-setup --help | --version

@@ -75,9 +75,13 @@ export async function main(argv: string[]): Promise<number> {
       const { runSetup } = await import('../commands/setup.js');
       return await runSetup(flags, { out, toolVersion: toolVersion() });
     }
-    if (command === 'register' || command === 'check') {
+    if (command === 'register' || command === 'check' || command === 'install') {
       const mod =
-        command === 'register' ? await import('../commands/register.js') : await import('../commands/check.js');
+        command === 'register'
+          ? await import('../commands/register.js')
+          : command === 'check'
+            ? await import('../commands/check.js')
+            : await import('../commands/install.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         process.stdout.write(mod.HELP);
         return 0;

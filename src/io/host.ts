@@ -142,3 +142,21 @@ function firstLinkOnPath(p: string, file: HostFacts['file']): { path: string; ta
   }
   return undefined;
 }
+
+/** A user's uid and primary gid from /etc/passwd (real system, as groups are). */
+export function userIds(name: string, text?: string): { uid: number; gid: number } | undefined {
+  let passwd = text;
+  if (passwd === undefined) {
+    try {
+      passwd = readFileSync('/etc/passwd', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  for (const line of passwd.split('\n')) {
+    const [n, , uid, gid] = line.split(':');
+    if (n === name && uid && gid && /^\d+$/.test(uid) && /^\d+$/.test(gid))
+      return { uid: Number(uid), gid: Number(gid) };
+  }
+  return undefined;
+}

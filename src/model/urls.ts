@@ -169,3 +169,23 @@ export function talkLowerCasedPath(url: string): string | undefined {
 }
 
 export const sameTalkServer = (a: string, b: string): boolean => talkServerUrlKey(a) === talkServerUrlKey(b);
+
+/** The schemes apt fetches an archive over (apt-transport-* aside). */
+const APT_SCHEMES = ['http:', 'https:', 'file:', 'mirror:', 'mirror+http:', 'mirror+https:', 'mirror+file:'];
+
+/**
+ * Why a text cannot be an apt archive URI in a deb822 `URIs:` field, or undefined: one absolute
+ * URL of a scheme apt knows, nothing that would break the field (whitespace, a line break, `#`).
+ */
+export function aptMirrorProblem(uri: string): string | undefined {
+  if (/[\s#]/.test(uri)) return 'an apt URI contains no spaces, line breaks or "#"';
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return 'not an absolute URL (e.g. file:/srv/mirror/debian, or the http(s) URI of your Debian mirror)';
+  }
+  if (!APT_SCHEMES.includes(u.protocol)) return `apt does not fetch over ${u.protocol.replace(/:$/, '')}`;
+  if (u.username || u.password) return 'credentials belong in /etc/apt/auth.conf.d, not in the URI';
+  return undefined;
+}

@@ -228,3 +228,31 @@ export function expandsEnv(version: string | undefined, section: string, key: st
   const v = parseVersion(version);
   return v === undefined || compareVersions(v, parseVersion(since)!) >= 0;
 }
+
+/**
+ * Debian's packaging of the server (facts sheet "Debian package layout"): the binary packages of
+ * its one source, which alone may come from the newer suite, and the suite that has a release
+ * current Talk accepts (Debian 12 has 0.4.1, 13 and bookworm-backports 1.2.4, unstable 2.x).
+ */
+export const DEBIAN_PACKAGE = {
+  name: 'nextcloud-spreed-signaling',
+  binaries: [
+    'nextcloud-spreed-signaling',
+    'nextcloud-spreed-signaling-common',
+    'nextcloud-spreed-signaling-proxy',
+    'nextcloud-spreed-signaling-client',
+  ],
+  /** The codename apt pins by (`n=`); its Release file says Suite: unstable. */
+  newerSuite: 'sid',
+  /** The distribution's archive keyring, shipped by debian-archive-keyring. */
+  keyring: '/usr/share/keyrings/debian-archive-keyring.gpg',
+  /** The service user and group the package creates. */
+  user: '_signaling',
+} as const;
+
+/** Upstream's container image (tags X.Y.Z), its config path inside, and the release we run. */
+export const CONTAINER_IMAGE = {
+  name: 'strukturag/nextcloud-spreed-signaling',
+  tag: RELEASES[RELEASES.length - 1]!,
+  configDir: '/config',
+} as const;

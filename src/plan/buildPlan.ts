@@ -210,7 +210,7 @@ const BACKUP_ROOT = '/var/backups/spreed-setup';
  * where a file belongs) could lead out of --root or out of the directories we manage. Our own
  * sites-enabled link is the one link we write.
  */
-function linkProblems(host: HostFacts, desired: DesiredFile[]): Problem[] {
+export function linkProblems(host: HostFacts, desired: DesiredFile[]): Problem[] {
   const out: Problem[] = [];
   const seen = new Set<string>();
   const report = (p: string, to: string, what: string) => {

@@ -4,7 +4,7 @@ import { createTwoFilesPatch } from 'diff';
 import { UnreadableFile, type HostFacts } from '../io/host.js';
 import { fingerprint, maskSecrets } from '../secrets/secrets.js';
 
-export type FileRole = 'server-config' | 'state' | 'secret' | 'nginx' | 'systemd';
+export type FileRole = 'server-config' | 'state' | 'secret' | 'nginx' | 'apt' | 'systemd';
 
 export interface Ownership {
   mode: number;
@@ -24,7 +24,8 @@ export interface DesiredFile {
 }
 
 export interface FileChange extends DesiredFile {
-  action: 'create' | 'modify' | 'unchanged';
+  /** remove: the path goes (backed up first, put back by a rollback like any change). */
+  action: 'create' | 'modify' | 'unchanged' | 'remove';
   /** Current content (files) or link target (links), when the path exists. */
   before?: string;
   beforeMode?: number;
@@ -69,6 +70,25 @@ export function planChanges(host: HostFacts, desired: DesiredFile[], secretValue
   return { changes, secretValues };
 }
 
+/** The paths to remove, as changes: those that exist (backed up and removed by apply). */
+export function planRemovals(host: HostFacts, paths: string[], role: FileRole): FileChange[] {
+  const out: FileChange[] = [];
+  for (const p of paths) {
+    const have = host.file(p);
+    if (!have) continue;
+    const before = have.kind === 'file' ? have.content : undefined;
+    out.push({
+      path: p,
+      role,
+      ownership: { mode: have.kind === 'file' ? have.mode : 0o644, label: 'removed' },
+      action: 'remove',
+      ...(before !== undefined ? { before } : {}),
+      reasons: ['remove'],
+    });
+  }
+  return out;
+}
+
 export function hasChanges(plan: Plan): boolean {
   return plan.changes.some((c) => c.action !== 'unchanged');
 }
@@ -78,6 +98,7 @@ export function summarize(plan: Plan, opts: { changedOnly?: boolean } = {}): str
   return plan.changes
     .filter((c) => !opts.changedOnly || c.action !== 'unchanged')
     .map((c) => {
+      if (c.action === 'remove') return `${'remove'.padEnd(9)} ${c.path}`;
       const what =
         c.linkTarget !== undefined ? `link -> ${c.linkTarget}` : `${octal(c.ownership.mode)} ${c.ownership.label}`;
       const why = c.action === 'modify' ? ` (${c.reasons.join(', ')})` : '';
@@ -90,6 +111,11 @@ export function renderDiff(plan: Plan, opts: { newFilesInFull?: boolean } = {}):
   const parts: string[] = [];
   for (const c of plan.changes) {
     if (c.action === 'unchanged') continue;
+    if (c.action === 'remove') {
+      const before = maskSecrets(c.before ?? '', plan.secretValues, { configLines: true });
+      parts.push(createTwoFilesPatch(c.path, '/dev/null', before, '', '', '', { context: 3 }).replace(/^=+\n/, ''));
+      continue;
+    }
     if (c.role === 'secret') {
       const was = c.before !== undefined ? fingerprint(c.before.trim()) : 'absent';
       const now = fingerprint((c.content ?? '').trim());

@@ -1,6 +1,7 @@
 // Plans a setup run from what is on the machine and what was asked: detect the install, fill the
 // model (flags > answers file > installed setup), pick the server version, and plan every file.
 // Nothing is written here; apply/applySetup.ts writes what this returns.
+import { serverReleaseTalkNeeds } from '../model/talk.js';
 import type { SetupFlags } from '../options/setup.js';
 import { UserError, problem, type Problem } from '../errors.js';
 import { detectLayout } from '../detect/layout.js';
@@ -241,7 +242,7 @@ export async function planDeployment(
     );
   } else if (!traits.talkCompatible) {
     notices.push(
-      `server ${traits.version} is older than 2.0: current Nextcloud Talk shows "UPDATE_REQUIRED" for it; install 2.0 or newer (Debian sid / trixie-backports, or upstream's release)`,
+      `server ${traits.version} is older than ${serverReleaseTalkNeeds()}: current Nextcloud Talk shows "UPDATE_REQUIRED" for it; spreed-setup install gets a newer one (Debian's package through a pinned source, or upstream's container image)`,
     );
   }
 
