@@ -82,7 +82,7 @@ export const ANSWER_CHECKS = {
   listen: fieldCheck(HostPortSchema),
 } as const;
 import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
-import { applyPrepared, nextSteps } from '../apply/applySetup.js';
+import { applyAndStart, nextSteps } from '../apply/applySetup.js';
 import { reportingHooks, withSetupLock } from '../apply/lock.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { backendSecretName, secretSpecsFor } from '../secrets/secrets.js';
@@ -333,25 +333,24 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv, don
   status.start('Writing files');
   const written: string[] = [];
   const backupsBefore = backupDirs(prepared);
-  const code = await applyPrepared(prepared, flags, status.out, (line) => {
+  const applied = await applyAndStart(prepared, flags, status.out, (line) => {
     written.push(line);
     status.progress(line);
   });
+  const code = applied.code;
   if (code !== EXIT.ok) {
     status.stop('Writing failed: every file was put back');
     p.outro('See the error above.');
     return code;
   }
-  done.files = written.filter((l) => !l.startsWith('validating'));
+  const isFile = (l: string) => /^(created|updated|removed) /.test(l);
+  done.files = written.filter(isFile);
   done.backupDir = backupDirs(prepared).find((d) => !backupsBefore.includes(d));
   done.root = prepared.target.root;
   status.stop(
-    `Wrote ${written.filter((l) => !l.startsWith('validating')).length} files${prepared.layout.nginx.binary ? ' (nginx accepted them)' : ''}`,
+    `Wrote ${done.files.length} files${prepared.layout.nginx.binary ? ' (nginx accepted them)' : ''}${applied.started ? '; the server restarted and answers' : ''}`,
   );
-  p.note(
-    written.filter((l) => !l.startsWith('validating')).join('\n'),
-    prepared.target.root ? `Written under ${prepared.target.root}` : 'Written',
-  );
+  p.note(done.files.join('\n'), prepared.target.root ? `Written under ${prepared.target.root}` : 'Written');
 
   const follow = env.followUps ?? {};
   const register = must(
@@ -361,6 +360,7 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv, don
     }),
   );
   let occ: string | undefined;
+  let checked: number | undefined;
   // Ctrl-C inside registration's own questions stops the wizard too: with what was written, and how to undo it.
   if (register && follow.register) {
     const registered = await follow.register(prepared, (command) => {
@@ -372,10 +372,19 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv, don
     const check = must(
       await p.confirm({ message: 'Run the connectivity check now?', initialValue: !prepared.target.root }),
     );
-    if (check) await follow.check(prepared, occ);
+    if (check) checked = await follow.check(prepared, occ);
   }
   p.note(nextSteps(prepared, flags).join('\n'), 'Next');
-  p.outro('Done.');
+  // "Working" only when the server was started here and the check passed.
+  if (checked !== undefined && checked !== EXIT.ok) {
+    p.outro('Written, but checks fail: see the fixes above, then run spreed-setup check again.');
+    return EXIT.failed;
+  }
+  if (checked === EXIT.ok && applied.started)
+    p.outro('Working: the server runs with the new files and every check passed.');
+  else if (prepared.target.root) p.outro(`Staged under ${prepared.target.root}: nothing was started.`);
+  else if (checked === undefined) p.outro('Written. Not checked yet: run spreed-setup check.');
+  else p.outro('Done: every check passed.');
   return EXIT.ok;
 }
 

@@ -287,7 +287,7 @@ describe('spreed-setup install (CLI)', () => {
     }
     const missing = await runCli(['install', '--root', path.join(root, 'nope'), '--dry-run']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/--root .*nope does not exist/);
+    expect(missing.stderr).toMatch(/--root .*nope: no such directory/);
     expect(existsSync(path.join(root, 'etc'))).toBe(false);
   });
 
