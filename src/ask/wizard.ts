@@ -218,6 +218,41 @@ export async function runWizard(flags: SetupFlags, env: WizardEnv): Promise<numb
   }
 }
 
+/**
+ * A server missing or too old for current Talk: offer the install step (the same questions as
+ * `spreed-setup install`), then detect again, so everything after renders for the new server.
+ */
+async function offerInstall(ctx: SetupContext, flags: SetupFlags, p: Prompter, listen: string): Promise<void> {
+  // Staged under --root: files only; packages are installed on the machine itself.
+  if (ctx.target.root) return;
+  const v = await ctx.detectedVersion;
+  const { traitsFor } = await import('../model/versions.js');
+  if (v && traitsFor(v.version).talkCompatible) return;
+  const go = must(
+    await p.confirm({
+      message: v
+        ? `Server ${v.version} is too old for current Nextcloud Talk. Install one it accepts now?`
+        : 'No signaling server is installed. Install one Talk accepts now?',
+      initialValue: true,
+    }),
+  );
+  if (!go) return;
+  const { getTalkServer } = await import('../apply/install.js');
+  const { installQuestions } = await import('./install.js');
+  const { promptOutput } = await import('./prompter.js');
+  const code = await getTalkServer(
+    { ...(flags.root ? { root: flags.root } : {}), ...(flags.config ? { config: flags.config } : {}) },
+    installQuestions(p),
+    promptOutput(p),
+  );
+  if (code === EXIT.aborted) throw new Cancelled();
+  if (code !== EXIT.ok)
+    p.warn('The server was not installed (see above); the setup goes on for the one that is there.');
+  ctx.detectedVersion = (await import('../detect/version.js')).detectInstalledVersion(ctx.target, ctx.layout, listen);
+  const now = await ctx.detectedVersion;
+  if (now) p.info(`signaling server now: ${now.version} (${now.source})`);
+}
+
 async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise<number> {
   const p = env.prompter;
   const ctx = detectSetupContext(flags, env.toolVersion);
@@ -238,6 +273,7 @@ async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise
     reconfigure ? 'Found an existing install (answers are prefilled from it)' : 'Found on this machine',
   );
   for (const n of [...ctx.notices, ...base.notices]) p.warn(escapeControls(n));
+  await offerInstall(ctx, flags, p, answers.listen ?? DEFAULT_LISTEN);
 
   const rotate = new Set(flags.rotate);
   const asking: Asking = { p, answers, machine, ctx, rotate };
@@ -451,10 +487,10 @@ async function introLines(ctx: SetupContext, m: Environment, reconfigure: boolea
     lines.push(
       t.talkCompatible
         ? '  current Nextcloud Talk accepts it'
-        : '  too old for current Nextcloud Talk (needs 2.0+, shows UPDATE_REQUIRED): install 2.0 or newer (Debian sid / trixie-backports or upstream)',
+        : '  too old for current Nextcloud Talk (needs 2.0+, shows UPDATE_REQUIRED): the next question offers a newer one (or: spreed-setup install)',
     );
   } else {
-    lines.push('signaling server: not installed (apt install nextcloud-spreed-signaling, 2.0+ for current Talk)');
+    lines.push('signaling server: not installed (the next question offers one; or: spreed-setup install)');
   }
   lines.push(
     `config: ${ctx.target.path(ctx.layout.configPath)} (${ctx.existing.configText !== undefined ? (reconfigure ? 'existing setup' : 'exists, no backend yet') : 'new'}; ${ctx.layout.kind} layout)`,
