@@ -565,12 +565,20 @@ async function askNextcloud(p: Prompter, a: Input, ctx: SetupContext): Promise<v
     }
   } else urls = await askNewNextcloudUrls(p);
   for (const u of urls) for (const notice of normalizeNextcloudUrl(u).notices) p.info(notice);
-  // Same matching as --nextcloud: a URL already configured keeps its backend id and secret.
-  const res = inputFromFlags(
-    { nextcloud: urls, rotate: [], yes: false, dryRun: false, restart: false, debug: false, help: false },
-    ctx.installedInput,
-  );
-  a.backends = res.input.backends!;
+  // A backend the answers so far hold (an answers file, the installed setup) stays as it is, id
+  // and all; a new URL gets the same matching as --nextcloud (a URL configured before keeps its id).
+  const kept = (a.backends ?? []).filter((b) => b.urls.some((u) => urls.includes(u)));
+  const fresh = urls.filter((u) => !kept.some((b) => b.urls.includes(u)));
+  const res = fresh.length
+    ? inputFromFlags(
+        { nextcloud: fresh, rotate: [], yes: false, dryRun: false, restart: false, debug: false, help: false },
+        ctx.installedInput,
+      )
+    : undefined;
+  a.backends = [
+    ...kept.map((b) => ({ ...b, urls: b.urls.filter((u) => urls.includes(u)) })),
+    ...(res?.input.backends ?? []),
+  ];
 }
 
 async function askNewNextcloudUrls(p: Prompter): Promise<string[]> {

@@ -6,11 +6,11 @@
 // The network is the host's: everything in it binds 127.0.0.1 only (Debian's default nginx site is
 // removed inside). Commands run in it through nsenter; what the stand-in started is stopped by pid.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { tempDir } from './tmp.js';
 
 const STANDIN = path.resolve(import.meta.dirname, '../fakes/systemctl.mjs');
 export const BIN = path.resolve(import.meta.dirname, '../../bin/spreed-setup.js');
@@ -20,6 +20,9 @@ export interface Sandbox {
   pid: number;
   /** A path inside the sandbox, as seen from outside. */
   path(p: string): string;
+  /** The command words that run a program inside (for a terminal harness), and its environment. */
+  enter: string[];
+  env: Record<string, string>;
   /** Runs spreed-setup inside (no TTY, no stdin). */
   cli(args: string[], env?: Record<string, string>): Promise<{ code: number | undefined; all: string }>;
   /** Every systemctl/journalctl call the stand-in took, in order. */
@@ -39,8 +42,16 @@ export function sandboxUsable(): string | undefined {
   return undefined;
 }
 
-export async function startSandbox(opts: { serverBinary: string; systemd?: boolean }): Promise<Sandbox> {
-  const base = tempDir('sandbox-');
+export async function startSandbox(opts: {
+  /** Replaces the installed server binary (default: the machine's, e.g. Debian 12's 0.4.1 package). */
+  serverBinary?: string;
+  systemd?: boolean;
+}): Promise<Sandbox> {
+  // Its own temp dir, removed by stop() after the processes in it are gone (not by the file's
+  // temp-dir cleanup, which may run first).
+  const base = mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
+  // apt's unprivileged fetcher (_apt) and the server's user walk the overlays' upper dirs.
+  chmodSync(base, 0o755);
   const state = path.join(base, 'systemd');
   mkdirSync(state);
   for (const d of ['etc', 'var', 'usr']) for (const x of ['u', 'w']) mkdirSync(path.join(base, `${d}.${x}`));
@@ -54,7 +65,7 @@ export async function startSandbox(opts: { serverBinary: string; systemd?: boole
     'printf "127.0.0.1 localhost\\n" > /etc/hosts',
     'rm -f /etc/nginx/sites-enabled/default',
     'rm -rf /etc/nextcloud-spreed-signaling /var/lib/spreed-setup /var/backups/spreed-setup',
-    `cp "${opts.serverBinary}" /usr/bin/nextcloud-spreed-signaling-server`,
+    ...(opts.serverBinary ? [`cp "${opts.serverBinary}" /usr/bin/nextcloud-spreed-signaling-server`] : []),
     `cp "${STANDIN}" /usr/bin/systemctl && chmod 755 /usr/bin/systemctl`,
     `cp "${STANDIN}" /usr/bin/journalctl && chmod 755 /usr/bin/journalctl`,
     `touch "${state}/ready"`,
@@ -87,6 +98,8 @@ export async function startSandbox(opts: { serverBinary: string; systemd?: boole
   return {
     pid,
     path: (p) => `/proc/${pid}/root${p}`,
+    enter: ['nsenter', '-t', String(pid), '-m', '--'],
+    env: { STANDIN_SYSTEMD_DIR: state },
     async cli(args, env = {}) {
       const r = await execa('nsenter', ['-t', String(pid), '-m', '--', process.execPath, BIN, ...args], {
         reject: false,
@@ -116,7 +129,8 @@ export async function startSandbox(opts: { serverBinary: string; systemd?: boole
       for (const p of pids.filter(isAlive)) process.kill(p, 'SIGKILL');
       anchor.kill('SIGKILL');
       for (let i = 0; i < 50 && anchor.exitCode === null && anchor.signalCode === null; i++) await sleep(20);
-      writeFileSync(path.join(state, 'stopped'), '');
+      // The overlays went with the namespace; their upper dirs are plain files now.
+      rmSync(base, { recursive: true, force: true });
     },
   };
 }

@@ -21,10 +21,13 @@ export class TmuxSession {
       width?: number;
       /** stdout into this file instead of the terminal (stdin stays the terminal). */
       stdoutTo?: string;
+      /** Words before `node BIN` (e.g. nsenter into a sandbox). */
+      prefix?: string[];
     } = {},
   ) {
     const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
-    const cmd = ['node', BIN, ...args].map(q).join(' ') + (opts.stdoutTo ? ` > ${q(opts.stdoutTo)}` : '');
+    const cmd =
+      [...(opts.prefix ?? []), 'node', BIN, ...args].map(q).join(' ') + (opts.stdoutTo ? ` > ${q(opts.stdoutTo)}` : '');
     const env = Object.entries({ NO_COLOR: '1', ...(opts.env ?? {}) })
       .map(([k, v]) => `${k}=${q(v)}`)
       .join(' ');
