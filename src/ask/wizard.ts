@@ -85,6 +85,7 @@ import { detectSetupContext, inputFor, planDeployment, type Prepared, type Setup
 import { applyAndStart, nextSteps } from '../apply/applySetup.js';
 import { reportingHooks, withSetupLock } from '../apply/lock.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
+import { adminFacts } from '../plan/review.js';
 import { backendSecretName, secretSpecsFor } from '../secrets/secrets.js';
 import type { z } from 'zod';
 
@@ -328,6 +329,7 @@ async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise
       `Plan: ${prepared.deployment.hostname}, server ${prepared.traits.version} (${prepared.versionSource})`,
     );
     p.note(renderDiff(plan, { newFilesInFull: false }).trimEnd(), 'Changes (secrets masked)');
+    p.note(adminFacts(prepared).join('\n'), 'Before calls work');
     let action: 'write' | 'edit' | 'abort' | 'full';
     for (;;) {
       action = must(

@@ -6,6 +6,7 @@ import { EXIT } from '../errors.js';
 import { writeAnswersOut } from '../inputs/inputs.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { prepareSetup } from '../plan/prepare.js';
+import { adminFacts } from '../plan/review.js';
 import { applyAndStart, nextSteps } from '../apply/applySetup.js';
 import { reportingHooks, withSetupLock } from '../apply/lock.js';
 
@@ -41,6 +42,9 @@ async function runSetupLocked(flags: SetupFlags, env: SetupEnv): Promise<number>
   for (const line of summarize(plan, { changedOnly: true })) out.info(`  ${line}`);
   const unchanged = plan.changes.filter((c) => c.action === 'unchanged').length;
   if (unchanged) out.info(`  (${unchanged} unchanged)`);
+  out.info('');
+  out.info('Before calls work:');
+  for (const line of adminFacts(p)) out.info(`  ${line}`);
   if (flags.dryRun) {
     out.info('');
     out.raw(renderDiff(plan));

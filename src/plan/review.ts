@@ -1,0 +1,31 @@
+// What the admin would otherwise learn the hard way, shown with the plan (setup and the wizard's
+// review): the certificate the site needs and how to get it, the ports to open, where the logs are.
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { defaultCertificatePaths } from '../render/nginx.js';
+import type { Prepared } from './prepare.js';
+
+export function adminFacts(p: Prepared): string[] {
+  const d = p.deployment;
+  const lines: string[] = [];
+  const site = d.nginx.mode === 'site';
+  if (site) {
+    const cert = d.nginx.certificate ?? defaultCertificatePaths(d.hostname).certificate;
+    const have = existsSync(p.target.path(cert));
+    lines.push(
+      have
+        ? `certificate: ${cert} (present; renewals keep ${d.nginx.acmeWebroot} reachable on port ${d.nginx.httpPort})`
+        : isIP(d.hostname)
+          ? `certificate: ${cert} is missing; Let's Encrypt issues none for an IP address: use your own (--tls-cert, --tls-key)`
+          : `certificate: ${cert} is missing; get it first: certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}`,
+    );
+  }
+  if (d.nginx.mode !== 'none') {
+    const ports = site
+      ? [`${d.nginx.httpPort}/tcp (HTTP, certificate renewals)`, `${d.nginx.httpsPort}/tcp (HTTPS and the websocket)`]
+      : ["your site's HTTPS port"];
+    lines.push(`ports to open to the internet: ${ports.join(', ')}`);
+  }
+  lines.push(`logs: journalctl -u ${p.layout.unit}${p.layout.nginx.binary ? '; nginx: /var/log/nginx/error.log' : ''}`);
+  return lines;
+}
