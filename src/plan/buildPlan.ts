@@ -15,6 +15,7 @@ import { renderState, statePath } from '../detect/installed.js';
 import type { MachineLimits } from '../model/capacity.js';
 import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
 import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
+import { coturnFiles } from './coturnPlan.js';
 
 export interface PlanContext {
   host: HostFacts;
@@ -98,7 +99,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   for (const s of resolved.secrets.values()) {
     if (s.origin === 'rotated')
       notices.push(`${s.spec.name} rotated: every party that shares it must get the new value`);
-    if (s.spec === TURN_SECRET && s.origin === 'generated')
+    if (s.spec === TURN_SECRET && s.origin === 'generated' && d.turnServer.mode === 'none')
       notices.push(
         `a new TURN secret was generated: set coturn's static-auth-secret to the content of ${path.join(ctx.layout.secretsDir, TURN_SECRET.name)}`,
       );
@@ -181,6 +182,14 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
         `add "include ${nl.snippetPath};" inside the server block of ${d.hostname} (the upstream is in ${nl.upstreamPath})`,
       );
     }
+  }
+
+  const turnSecret = resolved.secrets.get(TURN_SECRET.name)?.value;
+  if (d.turnServer.mode === 'local' && turnSecret !== undefined) {
+    const coturn = coturnFiles(d, d.turnServer, turnSecret, ctx.host);
+    desired.push(...coturn.desired);
+    notices.push(...coturn.notices);
+    problems.push(...coturn.problems);
   }
 
   const capacity = capacityFiles(d, { host: ctx.host, layout: ctx.layout, machine: ctx.machine ?? UNKNOWN_MACHINE });
