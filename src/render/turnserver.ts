@@ -117,10 +117,8 @@ export function renderTurnserverConf(d: Deployment, t: LocalTurn, secret: string
 
 /** /etc/default/coturn with TURNSERVER_ENABLED=1 (Debian's init script starts nothing without it). */
 export function renderCoturnDefaults(existing?: string): string {
-  const lines = (existing ?? '')
-    .replace(/\n$/, '')
-    .split('\n')
-    .filter((l, i, a) => !(a.length === 1 && l === ''));
+  const text = (existing ?? '').replace(/\n$/, '');
+  const lines = text === '' ? [] : text.split('\n');
   const i = lines.findIndex((l) => /^\s*#?\s*TURNSERVER_ENABLED\s*=/.test(l));
   if (i >= 0) lines[i] = 'TURNSERVER_ENABLED=1';
   else lines.push('TURNSERVER_ENABLED=1');
