@@ -192,3 +192,18 @@ export function renderNftables(rules: FirewallRule[]): string {
     '\n'
   );
 }
+
+/** turnserver.conf as coturn reads it: every active option, by name, with its values in order. */
+export function parseTurnserverConf(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(?:--)?([A-Za-z0-9_-]+)\s*(?:=\s*(.*)|\s+(.*))?$/.exec(line);
+    if (!m) continue;
+    const key = m[1]!.toLowerCase();
+    const value = (m[2] ?? m[3] ?? '').trim().replace(/^"(.*)"$/, '$1');
+    out.set(key, [...(out.get(key) ?? []), value]);
+  }
+  return out;
+}
