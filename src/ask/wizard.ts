@@ -136,6 +136,21 @@ const QUESTIONS = [
     ask: (a: Asking) => askMcu(a.p, a.answers, a.machine),
   },
   {
+    part: 'turn',
+    label: 'TURN server (coturn on this host)',
+    givenBy: (f: SetupFlags) => f.turn !== undefined,
+    ask: async (a: Asking) => {
+      const had = a.answers.turnServer;
+      const on = must(
+        await a.p.confirm({
+          message: 'TURN on this host? (coturn, for participants behind NAT; --turn local)',
+          initialValue: had ? had.mode === 'local' : true,
+        }),
+      );
+      a.answers.turnServer = on ? (had?.mode === 'local' ? had : { mode: 'local' }) : { mode: 'none' };
+    },
+  },
+  {
     part: 'nginx',
     label: 'nginx and TLS certificate',
     givenBy: (f: SetupFlags) => f.nginx !== undefined || f.tlsCert !== undefined,

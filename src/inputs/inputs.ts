@@ -386,16 +386,8 @@ function turnFromFlags(flags: SetupFlags, existing: Input, input: Input, problem
       .filter(Boolean);
     t = { mode: 'external', servers };
   } else if (local) {
-    if (had?.mode === 'local') t = { ...had };
-    else {
-      problems.push(
-        problem(
-          '--turn-tls-port, --turn-external-ip, --turn-relay-ports, --turn-allow-peer and --janus-rtp-ports configure coturn on this host',
-          'add --turn local',
-        ),
-      );
-      return;
-    }
+    // coturn's own options imply coturn on this host.
+    t = had?.mode === 'local' ? { ...had } : { mode: 'local' };
   }
   if (!t) return;
   if (local && t.mode !== 'local') {

@@ -146,7 +146,7 @@ export function turnChecks(g: GroupContext<TurnIO>): CheckDef[] {
           'set realm= in turnserver.conf (spreed-setup setup --turn local)',
         );
       const a = r.allocate;
-      if (!a || a.status !== 'success')
+      if (a?.status !== 'success')
         return fail(
           `Allocate with REST credentials from our TURN secret was refused (${a?.status ?? '?'}${a?.reason ? ` ${a.reason}` : ''}): the TURN server's static-auth-secret is not ours (wrong secret)`,
           t.mode === 'local'
