@@ -325,6 +325,12 @@ export const DeploymentSchema = z
     }
     const ts = d.turnServer;
     if (ts.mode === 'local') {
+      if (ts.tlsPort !== undefined && isIP(d.hostname) !== 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['turnServer', 'tlsPort'],
+          message: `TURN over TLS (turns:) needs a domain name; ${d.hostname} is an IP address (Talk refuses turns: with an IP)`,
+        });
       if (ts.tlsPort === ts.port)
         ctx.addIssue({
           code: 'custom',
@@ -384,8 +390,20 @@ export function janusTurnServers(d: Pick<Deployment, 'hostname' | 'turnServer'>)
   return hostPorts.flatMap((hp) => [`turn:${hp}?transport=udp`, `turn:${hp}?transport=tcp`]);
 }
 
-/** The deployment with `turn` following `turnServer` (when a TURN server is set up). */
-export function withTurnFollowing(d: Deployment): Deployment {
+/**
+ * The deployment with `turn` following `turnServer` (when a TURN server is set up); switched to
+ * none, a [turn] section that only pointed at the previous TURN setup goes too.
+ */
+export function withTurnFollowing(d: Deployment, previous?: unknown): Deployment {
   const servers = janusTurnServers(d);
-  return servers ? { ...d, turn: { servers } } : d;
+  if (servers) return { ...d, turn: { servers } };
+  const prev = TurnSetupSchema.safeParse(previous);
+  if (d.turn && prev.success) {
+    const was = janusTurnServers({ hostname: d.hostname, turnServer: prev.data });
+    if (was && was.join(',') === d.turn.servers.join(',')) {
+      const { turn: _dropped, ...rest } = d;
+      return rest;
+    }
+  }
+  return d;
 }

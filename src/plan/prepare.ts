@@ -203,7 +203,7 @@ export async function planDeployment(
   const notices = [...ctx.notices];
   const parsed = DeploymentSchema.safeParse(input);
   if (!parsed.success) throw new UserError(validationProblems(input, [], sourcesOf(ctx), 'answer that question again'));
-  const deployment = withTurnFollowing(parsed.data);
+  const deployment = withTurnFollowing(parsed.data, ctx.installedInput.turnServer);
   const { layout, target, existing } = ctx;
 
   // Asked for > what the files were rendered for (while the installed server is the same one) >

@@ -33,6 +33,11 @@ afterAll(cleanupAll);
 interface TurnEnv {
   root: string;
   coturn: ManagedProcess;
+  port: number;
+  /** Adapts the turnserver.conf setup wrote now for the test bed (as at the start). */
+  adapt(): void;
+  /** Starts coturn again on the file as it is. */
+  restart(): Promise<void>;
   occState: string;
   run(opts?: { occ?: boolean }): Promise<Map<string, { status: string; detail: string; fix?: string }>>;
 }
@@ -83,15 +88,30 @@ async function turnEnv(
   }).replace(/^(cert|pkey)=\//gm, `$1=${root}/`);
   if (opts.conf) conf = opts.conf(conf);
   writeFileSync(path.join(root, TURNCONF), conf);
-  const coturn = await startCoturnWithConfig(tempDir('coturn-'), conf, port);
   const occState = path.join(root, 'occ-state.json');
   writeOccState(occState, {});
   const occExec: OccExec = (argv, timeoutMs) =>
     fakeOccExec({ stateFile: occState })(argv[0]!, argv.slice(1), { timeoutMs });
-  return {
+  const env: TurnEnv = {
     root,
-    coturn,
+    coturn: await startCoturnWithConfig(tempDir('coturn-'), conf, port),
+    port,
     occState,
+    adapt() {
+      const again = coturnConfForLoopback(readFileSync(path.join(root, TURNCONF), 'utf8'), {
+        port,
+        ...(tlsPort ? { tlsPort } : {}),
+      }).replace(/^(cert|pkey)=\//gm, `$1=${root}/`);
+      writeFileSync(path.join(root, TURNCONF), again);
+    },
+    async restart() {
+      await env.coturn.stop();
+      env.coturn = await startCoturnWithConfig(
+        tempDir('coturn-'),
+        readFileSync(path.join(root, TURNCONF), 'utf8'),
+        port,
+      );
+    },
     async run(o = {}) {
       const setup = readCheckSetup({ root });
       const g = groupContext(
@@ -102,6 +122,7 @@ async function turnEnv(
       return new Map(results.map((x) => [x.id, x as { status: string; detail: string; fix?: string }]));
     },
   };
+  return env;
 }
 
 const dump = (m: Map<string, unknown>) => JSON.stringify(Object.fromEntries(m), null, 1);
@@ -121,6 +142,29 @@ describe.skipIf(req.skip)(`check: TURN group against real coturn${req.suffix}`, 
     expect(r.get('turn.relay')!.detail).toContain('203.0.113.7');
     expect(r.get('turn.peers')!.detail).toContain("Janus's 10.1.2.3 allowed");
     expect(r.get('turn.tls')!.detail).toMatch(/valid \d+ more days/);
+  });
+
+  it('after rotating the TURN secret (setup, coturn restarted, register) check passes again', async () => {
+    const env = await turnEnv();
+    chmodSync(FAKE_OCC, 0o755);
+    const register = () =>
+      runInProcess(['register', '--root', env.root, '--occ', FAKE_OCC, '--yes'], {
+        exec: fakeOccExec({ stateFile: env.occState }),
+      });
+    expect((await register()).code).toBe(0);
+    const rot = await runInProcess(['setup', '--root', env.root, '--yes', '--rotate', 'turn-secret']);
+    expect(rot.code, rot.all).toBe(0);
+    // The test bed's own listen lines outside the block survived the re-run.
+    expect(readFileSync(path.join(env.root, TURNCONF), 'utf8')).toContain('\nlistening-ip=127.0.0.1\n');
+    env.adapt();
+    // Before coturn restarts it still has the old secret; Talk too until register runs.
+    const stale = await env.run({ occ: true });
+    expect(stale.get('turn.allocate')!.status, dump(stale)).toBe('fail');
+    expect(stale.get('turn.talk')!.detail).toContain('another secret');
+    await env.restart();
+    expect((await register()).code).toBe(0);
+    const r = await env.run({ occ: true });
+    for (const [, v] of r) expect(v.status, dump(r)).toBe('pass');
   });
 
   it('coturn stopped: named as not running', async () => {

@@ -122,6 +122,16 @@ describe('setup --turn local', () => {
     expect(talk().stun).toEqual([`${HOST}:3478`]);
   });
 
+  it('--turn none afterwards drops the [turn] section that pointed at coturn', async () => {
+    const root = scratch('spreed-turn-');
+    expect((await runInProcess(setupArgs(root, '--turn', 'local'))).code).toBe(0);
+    expect(confTurn(root, 'servers')).toContain(HOST);
+    const off = await runInProcess(setupArgs(root, '--turn', 'none'));
+    expect(off.code, off.all).toBe(0);
+    expect(confTurn(root, 'servers')).toBeUndefined();
+    expect(read(root, 'etc/nextcloud-spreed-signaling/spreed-setup.yaml')).toMatch(/turnServer:\n\s+mode: none/);
+  });
+
   it('external TURN servers take their secret from --turn-secret-file', async () => {
     const root = scratch('spreed-turn-');
     const file = path.join(root, 'turn.secret');
