@@ -22,6 +22,7 @@ export interface SetupFlags {
   turnRelayPorts?: string;
   turnAllowPeer?: string[];
   janusRtpPorts?: string;
+  firewall?: string;
   config?: string;
   root?: string;
   rotate: string[];
@@ -51,6 +52,7 @@ const STRINGS = {
   'turn-external-ip': 'turnExternalIp',
   'turn-relay-ports': 'turnRelayPorts',
   'janus-rtp-ports': 'janusRtpPorts',
+  firewall: 'firewall',
   config: 'config',
   root: 'root',
 } as const satisfies Record<string, keyof SetupFlags>;
@@ -152,6 +154,12 @@ export const SETUP_OPTIONS: OptionTable = [
     help: ["an address relayed clients may reach despite the private ranges (Janus's)"],
   },
   { name: 'janus-rtp-ports', type: 'string', arg: 'MIN-MAX', help: ["Janus's rtp_port_range (default 20000-40000)"] },
+  {
+    name: 'firewall',
+    type: 'string',
+    arg: 'ufw|nftables',
+    help: ['also show the commands that open the ports this setup needs (nothing is run)'],
+  },
   {
     name: 'answers',
     type: 'string',

@@ -16,6 +16,7 @@ import type { MachineLimits } from '../model/capacity.js';
 import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
 import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
 import { coturnFiles } from './coturnPlan.js';
+import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
   host: HostFacts;
@@ -30,6 +31,8 @@ export interface PlanContext {
   installedVersion?: string;
   /** CPUs and open-files caps, for sizing to --sessions (default: UNKNOWN_MACHINE). */
   machine?: MachineLimits;
+  /** Show the firewall commands for these ports (--firewall). */
+  firewall?: 'ufw' | 'nftables';
 }
 
 export interface BuiltPlan {
@@ -190,6 +193,12 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     desired.push(...coturn.desired);
     notices.push(...coturn.notices);
     problems.push(...coturn.problems);
+  }
+
+  if (ctx.firewall) {
+    const rules = firewallRules(d);
+    const text = (ctx.firewall === 'ufw' ? renderUfw(rules) : renderNftables(rules)).trimEnd();
+    for (const line of text.split('\n')) notices.push(`firewall (${ctx.firewall}), to run by hand: ${line}`);
   }
 
   const capacity = capacityFiles(d, { host: ctx.host, layout: ctx.layout, machine: ctx.machine ?? UNKNOWN_MACHINE });

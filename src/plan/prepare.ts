@@ -193,6 +193,7 @@ export interface PlanOptions {
   serverVersionFlag?: boolean;
   /** Secret values to take over on purpose (register's "reuse Nextcloud's secret"). */
   adopt?: ReadonlyMap<string, string>;
+  firewall?: 'ufw' | 'nftables';
 }
 
 export async function planDeployment(
@@ -246,6 +247,7 @@ export async function planDeployment(
     existing,
     rotate: opts.rotate,
     ...(opts.adopt ? { adopt: opts.adopt } : {}),
+    ...(opts.firewall ? { firewall: opts.firewall } : {}),
     toolVersion: ctx.toolVersion,
     ...(detected ? { installedVersion: detected.version } : {}),
     machine: machineLimits(),
@@ -286,8 +288,16 @@ export async function prepareSetup(
     if (typeof read === 'string') adopt.set(TURN_SECRET.name, read);
     else problems.push(read);
   }
+  if (flags.firewall !== undefined && flags.firewall !== 'ufw' && flags.firewall !== 'nftables')
+    problems.push(
+      problem(
+        `--firewall ${JSON.stringify(flags.firewall)}: expected ufw or nftables`,
+        'give --firewall ufw or --firewall nftables',
+      ),
+    );
   if (problems.length) throw new UserError(problems);
   return planDeployment(ctx, input, {
+    ...(flags.firewall === 'ufw' || flags.firewall === 'nftables' ? { firewall: flags.firewall } : {}),
     rotate: new Set(flags.rotate),
     serverVersionFlag: flags.serverVersion !== undefined,
     ...extra,

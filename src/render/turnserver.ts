@@ -177,13 +177,13 @@ export function firewallRules(d: Deployment): FirewallRule[] {
       );
     out.push({ port: `${t.relayPorts.min}-${t.relayPorts.max}`, proto: 'udp', why: 'TURN relay range' });
     if (d.mcu.type === 'janus' && /\/\/(127\.|localhost|\[::1\])/.test(d.mcu.url))
-      out.push({ port: `${t.janusRtpPorts.min}-${t.janusRtpPorts.max}`, proto: 'udp', why: "Janus's RTP range" });
+      out.push({ port: `${t.janusRtpPorts.min}-${t.janusRtpPorts.max}`, proto: 'udp', why: 'Janus RTP range' });
   }
   return out;
 }
 
 export function renderUfw(rules: FirewallRule[]): string {
-  return rules.map((r) => `ufw allow ${r.port.replace('-', ':')}/${r.proto} comment '${r.why}'`).join('\n') + '\n';
+  return rules.map((r) => `ufw allow ${r.port.replace('-', ':')}/${r.proto} comment "${r.why}"`).join('\n') + '\n';
 }
 
 export function renderNftables(rules: FirewallRule[]): string {

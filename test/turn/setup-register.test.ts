@@ -122,6 +122,18 @@ describe('setup --turn local', () => {
     expect(talk().stun).toEqual([`${HOST}:3478`]);
   });
 
+  it('--firewall ufw|nftables shows the commands for the ports, runs nothing', async () => {
+    const root = scratch('spreed-turn-');
+    const r = await runInProcess(setupArgs(root, '--turn', 'local', '--firewall', 'nftables', '--dry-run'));
+    expect(r.code, r.all).toBe(0);
+    expect(r.all).toContain('nft add rule inet filter input udp dport 49152-65535 accept comment "TURN relay range"');
+    expect(r.all).toContain('nft add rule inet filter input tcp dport 3478 accept');
+    const u = await runInProcess(setupArgs(root, '--turn', 'local', '--firewall', 'ufw', '--dry-run'));
+    expect(u.all).toContain('ufw allow 20000:40000/udp comment "Janus RTP range"');
+    const bad = await runInProcess(setupArgs(root, '--firewall', 'iptables'));
+    expect(bad.code).toBe(2);
+  });
+
   it('--turn none afterwards drops the [turn] section that pointed at coturn', async () => {
     const root = scratch('spreed-turn-');
     expect((await runInProcess(setupArgs(root, '--turn', 'local'))).code).toBe(0);
