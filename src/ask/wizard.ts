@@ -144,7 +144,8 @@ const QUESTIONS = [
       const on = must(
         await a.p.confirm({
           message: 'TURN on this host? (coturn, for participants behind NAT; --turn local)',
-          initialValue: had ? had.mode === 'local' : true,
+          // Yes for a first install; a reconfigure keeps what it had (none before TURN existed).
+          initialValue: had ? had.mode === 'local' : !a.ctx.existing.reading?.input.backends?.length,
         }),
       );
       a.answers.turnServer = on ? (had?.mode === 'local' ? had : { mode: 'local' }) : { mode: 'none' };
