@@ -12,6 +12,7 @@ import {
 } from '../../src/render/turnserver.js';
 import { decode, encode, readXorAddress, restCredentials, xorAddress } from '../../src/probe/stun.js';
 import { createHmac } from 'node:crypto';
+import { serviceCommands } from '../../src/apply/services.js';
 
 const base = {
   hostname: 'hpb.example.org',
@@ -109,5 +110,33 @@ describe('STUN encoding', () => {
     const c = restCredentials('s3cret', { now: 1_700_000_000_000, ttlSeconds: 60, user: 'u' });
     expect(c.username).toBe('1700000060:u');
     expect(c.password).toBe(createHmac('sha1', 's3cret').update('1700000060:u').digest('base64'));
+  });
+});
+
+describe('services after writing coturn', () => {
+  const layout = {
+    kind: 'debian',
+    configPath: '/etc/nextcloud-spreed-signaling/server.conf',
+    secretsDir: '/etc/nextcloud-spreed-signaling/secrets',
+    serviceUser: '_signaling',
+    serviceGroup: '_signaling',
+    unit: 'nextcloud-spreed-signaling',
+    nginx: { binary: '/usr/sbin/nginx', unit: 'nginx' },
+  } as never;
+  const change = (path: string, role: string) => ({ path, role }) as never;
+  it('restarts coturn for its files, the signaling server only for its own', () => {
+    expect(serviceCommands(layout, [change('/etc/turnserver.conf', 'coturn')])).toEqual([
+      ['enable', 'coturn'],
+      ['restart', 'coturn'],
+    ]);
+    expect(
+      serviceCommands(layout, [
+        change('/etc/nextcloud-spreed-signaling/server.conf', 'server-config'),
+        change('/etc/letsencrypt/renewal-hooks/deploy/spreed-setup-coturn', 'coturn'),
+      ]),
+    ).toEqual([
+      ['enable', 'nextcloud-spreed-signaling'],
+      ['restart', 'nextcloud-spreed-signaling'],
+    ]);
   });
 });
