@@ -104,6 +104,11 @@ describe('setup --turn local', () => {
     expect(second.all).toContain('already in Talk');
     expect(first.all + second.all).not.toContain(old);
 
+    const dry = await runInProcess(setupArgs(root, '--rotate', 'turn-secret', '--dry-run'));
+    expect(dry.code, dry.all).toBe(0);
+    expect(dry.all).toMatch(/-static-auth-secret=<secret 64 chars, sha256 \w+>\n\+static-auth-secret=<secret 64 chars/);
+    expect(dry.all).not.toContain(old);
+    expect(read(root, SECRET_FILE).trim()).toBe(old);
     const rot = await runInProcess(setupArgs(root, '--rotate', 'turn-secret'));
     expect(rot.code, rot.all).toBe(0);
     const fresh = read(root, SECRET_FILE).trim();
