@@ -751,12 +751,14 @@ function stunDelete(args) {
 /** @type {Command} */
 function stunAdd(args) {
   const [server] = required(args, ['server'], usageOf('talk:stun:add'));
-  const m = /^([^:/\s]+):(\d+)$/.exec(server);
-  if (!m) {
+  // PHP's parse_url: an optional scheme://, then host (an IPv6 literal in brackets) and port;
+  // stored as "$host:$port" (the scheme dropped).
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(\[[0-9a-f:.]+\]|[^:/\s[\]]+):(\d+)\/?$/i.exec(server);
+  if (!m || Number(m[2]) === 0) {
     stdout('Incorrect value. Must be stunserver:port.');
     return 1;
   }
-  const value = `${m[1]}:${m[2]}`;
+  const value = `${m[1]}:${Number(m[2])}`;
   /** @type {string[]} */
   const servers = JSON.parse(state.appConfig.spreed.stun_servers ?? '["stun.nextcloud.com:443"]');
   if (servers.includes(value)) {

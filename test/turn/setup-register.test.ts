@@ -164,6 +164,31 @@ describe('setup --turn local', () => {
   });
 });
 
+describe("the stand-in occ's TURN and STUN commands, as Talk's", () => {
+  it('stun:add parses like parse_url; stun:delete of the last puts the default back; turn:delete matches all three', async () => {
+    const root = scratch('spreed-turn-occ-');
+    const state = path.join(root, 'occ-state.json');
+    writeOccState(state, {});
+    const exec = fakeOccExec({ stateFile: state });
+    const occ = (...args: string[]) => exec(FAKE_OCC, args, { timeoutMs: 10_000 });
+    const stun = () => JSON.parse(readTalk(state).spreed.stun_servers ?? '["stun.nextcloud.com:443"]');
+    expect((await occ('talk:stun:add', '[::1]:3478')).exitCode).toBe(0);
+    expect((await occ('talk:stun:add', 'stun://h.example.org:3478')).exitCode).toBe(0);
+    expect((await occ('talk:stun:add', 'h.example.org:3478')).stdout).toContain('Server already exists.');
+    expect((await occ('talk:stun:add', 'h.example.org')).stdout).toContain('Incorrect value');
+    expect(stun()).toEqual(['stun.nextcloud.com:443', '[::1]:3478', 'h.example.org:3478']);
+    for (const s of stun()) expect((await occ('talk:stun:delete', s)).exitCode).toBe(0);
+    expect(stun()).toEqual(['stun.nextcloud.com:443']);
+    await occ('talk:turn:add', 'turn', 'h:3478', 'udp,tcp', '--secret=a');
+    await occ('talk:turn:add', 'turns', 'h:3478', 'udp,tcp', '--secret=a');
+    expect((await occ('talk:turn:delete', 'turn', 'h:3478', 'udp')).stdout).toContain('There is nothing to delete.');
+    expect((await occ('talk:turn:delete', 'turn', 'h:3478', 'udp,tcp')).stdout).toContain('Deleted h:3478.');
+    expect(JSON.parse(readTalk(state).spreed.turn_servers!)).toEqual([
+      { schemes: 'turns', server: 'h:3478', secret: 'a', protocols: 'udp,tcp' },
+    ]);
+  });
+});
+
 describe('bad TURN input: exit 2, one line, nothing written', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['a URL with a scheme', ['--turn', 'turn:turn.example.net:3478'], /has a scheme/],
