@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { which } from '../io/target.js';
 import { escapeControls } from '../io/output.js';
 import type { Layout } from '../model/layout.js';
+import { COTURN } from '../model/defaults.js';
 import type { FileChange } from '../plan/plan.js';
 import { fetchWelcome } from '../probe/signaling.js';
 
@@ -56,6 +57,8 @@ export function serviceCommands(layout: Layout, written: FileChange[]): string[]
       (c.role === 'systemd' && c.path.includes(`/${layout.unit}.service`)),
   );
   if (server) cmds.push(['enable', layout.unit], ['restart', layout.unit]);
+  if (written.some((c) => c.role === 'coturn' && c.path !== COTURN.deployHookPath))
+    cmds.push(['enable', COTURN.unit], ['restart', COTURN.unit]);
   if (
     layout.nginx.binary &&
     written.some((c) => c.role === 'nginx' || (c.role === 'systemd' && c.path.includes('nginx')))
@@ -124,7 +127,9 @@ export async function startAndProve(written: FileChange[], env: ServiceEnv): Pro
   if (!systemctl || !systemdRunning()) {
     // No service manager to ask: say what to run by hand, in the unit's terms.
     const hand: string[] = [];
-    if (cmds.some((c) => c[0] === 'restart'))
+    if (cmds.some((c) => c[0] === 'restart' && c[1] === COTURN.unit))
+      hand.push(`(re)start coturn: systemctl restart ${COTURN.unit}`);
+    if (cmds.some((c) => c[0] === 'restart' && c[1] === layout.unit))
       hand.push(
         `(re)start the signaling server as ${layout.serviceUser}: ${layout.binary ?? '/usr/bin/nextcloud-spreed-signaling-server'} --config ${layout.configPath}`,
       );
@@ -157,7 +162,7 @@ export async function startAndProve(written: FileChange[], env: ServiceEnv): Pro
       };
     }
   }
-  if (!cmds.some((c) => c[0] === 'restart')) return { ok: true, ran };
+  if (!cmds.some((c) => c[0] === 'restart' && c[1] === layout.unit)) return { ok: true, ran };
   const base = welcomeBase(env.listen);
   env.progress(`waiting for the signaling server on ${base}`);
   const w = await waitForWelcome(systemctl, layout.unit, base, env.waitMs ?? startWaitMs());

@@ -149,6 +149,22 @@ const QUESTIONS = [
     ask: (a: Asking) => askMcu(a.p, a.answers, a.machine),
   },
   {
+    part: 'turn',
+    label: 'TURN server (coturn on this host)',
+    givenBy: (f: SetupFlags) => f.turn !== undefined,
+    ask: async (a: Asking) => {
+      const had = a.answers.turnServer;
+      const on = must(
+        await a.p.confirm({
+          message: 'TURN on this host? (coturn, for participants behind NAT; --turn local)',
+          // Yes for a first install; a reconfigure keeps what it had (none before TURN existed).
+          initialValue: had ? had.mode === 'local' : !a.ctx.existing.reading?.input.backends?.length,
+        }),
+      );
+      a.answers.turnServer = on ? (had?.mode === 'local' ? had : { mode: 'local' }) : { mode: 'none' };
+    },
+  },
+  {
     part: 'nginx',
     label: 'nginx and TLS certificate',
     givenBy: (f: SetupFlags) => f.nginx !== undefined || f.tlsCert !== undefined,

@@ -10,12 +10,13 @@ import { natsChecks } from './groups/nats.js';
 import { publicChecks } from './groups/public.js';
 import { registrationChecks } from './groups/registration.js';
 import { serverChecks } from './groups/server.js';
+import { turnChecks } from './groups/turn.js';
 import { realCheckIO, type CheckIO } from './io.js';
 import type { CheckDef } from './runner.js';
 
 export type { CheckInputs } from './groups/context.js';
 
-/** All checks in report order: config, local server, NATS, Janus, public URL, backends, Talk, capacity. */
+/** All checks in report order: config, local server, NATS, Janus, TURN, public URL, backends, Talk, capacity. */
 export function buildCatalogue(inputs: CheckInputs, io: CheckIO = realCheckIO): CheckDef[] {
   const g = groupContext(inputs, io);
   return [
@@ -23,6 +24,7 @@ export function buildCatalogue(inputs: CheckInputs, io: CheckIO = realCheckIO): 
     ...serverChecks(g),
     ...natsChecks(g),
     ...janusChecks(g),
+    ...turnChecks(g),
     ...publicChecks(g),
     ...backendChecks(g),
     ...registrationChecks(g),

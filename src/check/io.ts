@@ -27,6 +27,8 @@ import {
   type WelcomeAnswer,
 } from '../probe/signaling.js';
 import { tlsCertificate, type TlsCertificateResult } from '../probe/tls.js';
+import { stunBinding, turnAllocate } from '../probe/stun.js';
+import { readableBy, type Access } from '../io/access.js';
 
 export interface CheckIO {
   /** GET …/api/v1/welcome of the server or through the proxy. */
@@ -52,6 +54,12 @@ export interface CheckIO {
   /** Pids of the running nginx workers (their /proc/PID/limits bound nginx without worker_rlimit_nofile). */
   findNginxWorkerPids(): number[];
   occ: OccExec;
+  /** A STUN Binding request to a STUN/TURN server. */
+  stunBinding: typeof stunBinding;
+  /** TURN Allocate (401 first, then REST credentials), CreatePermission per peer, release. */
+  turnAllocate: typeof turnAllocate;
+  /** Whether a system user can read a file (coturn's certificate). */
+  readableBy(file: string, user: string): Access;
 }
 
 export const realCheckIO: CheckIO = {
@@ -76,4 +84,7 @@ export const realCheckIO: CheckIO = {
   findServerPid,
   findNginxWorkerPids,
   occ: execaOcc,
+  stunBinding,
+  turnAllocate,
+  readableBy,
 };

@@ -10,8 +10,8 @@ import { readSecretFile } from '../detect/existing.js';
 import { readState } from '../detect/installed.js';
 import { GoconfSyntaxError, parseGoconf, type Environment, type GoconfDocument } from '../goconf/parse.js';
 import { deploymentFromConf, type ConfReading, type EnvSetting } from '../goconf/toModel.js';
-import type { DeploymentInput } from '../model/deployment.js';
-import { DEFAULT_BASE_PATH } from '../model/defaults.js';
+import { TurnSetupSchema, type DeploymentInput, type TurnSetup } from '../model/deployment.js';
+import { COTURN, DEFAULT_BASE_PATH } from '../model/defaults.js';
 import { problem, UserError } from '../errors.js';
 import { publicSignalingUrl } from '../model/urls.js';
 import { secretSpecsFor } from '../secrets/secrets.js';
@@ -49,6 +49,14 @@ export interface CheckSetup {
   renderedFor?: string;
   /** The concurrent sessions setup sized the install for (`--sessions`, in the state file). */
   sessions?: number;
+  /** The public host name (state file). */
+  hostname?: string;
+  /** The TURN server setup configured (state file). */
+  turnServer?: TurnSetup;
+  /** coturn's config as it is on disk now (local TURN only), or why it could not be read. */
+  coturnConf?: { text: string } | { error: string };
+  /** The nginx certificate paths recorded by setup (for turns). */
+  nginx?: DeploymentInput['nginx'];
 }
 
 /**
@@ -98,6 +106,17 @@ export function readCheckSetup(opts: { root?: string; config?: string; env?: Env
   const state = readState(target, layout);
   if (state.renderedFor) setup.renderedFor = state.renderedFor;
   if (typeof state.input.sessions === 'number') setup.sessions = state.input.sessions;
+  if (typeof state.input.hostname === 'string') setup.hostname = state.input.hostname;
+  if (state.input.nginx) setup.nginx = state.input.nginx;
+  const turn = TurnSetupSchema.safeParse(state.input.turnServer ?? { mode: 'none' });
+  if (turn.success) setup.turnServer = turn.data;
+  if (setup.turnServer?.mode === 'local') {
+    try {
+      setup.coturnConf = { text: readFileSync(target.path(COTURN.configPath), 'utf8') };
+    } catch (err) {
+      setup.coturnConf = { error: (err as NodeJS.ErrnoException).code ?? 'unreadable' };
+    }
+  }
   try {
     setup.doc = parseGoconf(text);
   } catch (err) {

@@ -75,6 +75,7 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
     ...(flags.config ? { config: flags.config } : {}),
   });
   const d = installed.deployment;
+  const { turnEntriesFor, stunServersFor } = await import('../register/decide.js');
 
   // Every secret we know of is masked in everything we print, whatever the code path.
   const known = new Set<string>([...installed.secrets.values()]);
@@ -130,6 +131,8 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
       secret,
       secretFile,
       ...(installed.secrets.get(TURN_SECRET.name) ? { turnSecret: installed.secrets.get(TURN_SECRET.name)! } : {}),
+      turnEntries: turnEntriesFor(d),
+      stunServers: stunServersFor(d),
     };
     const printManual = (occ?: import('../register/occ.js').OccCommand) => {
       const lines = manualInstructions({

@@ -180,6 +180,7 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
       else input.nats = { mode: 'external', urls };
     }
   }
+  turnFromFlags(flags, existing, input, problems);
   if (flags.janus !== undefined) {
     input.mcu = flags.janus === 'none' ? { type: 'none' } : { type: 'janus', url: flags.janus };
   }
@@ -263,6 +264,13 @@ const FLAG_FOR_PATH: Record<string, string> = {
   'nats.urls': '--nats',
   'backends.urls': '--nextcloud',
   mcu: '--janus',
+  turnServer: '--turn',
+  'turnServer.servers': '--turn',
+  'turnServer.tlsPort': '--turn-tls-port',
+  'turnServer.externalIp': '--turn-external-ip',
+  'turnServer.relayPorts': '--turn-relay-ports',
+  'turnServer.allowedPeers': '--turn-allow-peer',
+  'turnServer.janusRtpPorts': '--janus-rtp-ports',
   'mcu.url': '--janus',
   'nginx.certificate': '--tls-cert',
   'nginx.key': '--tls-key',
@@ -345,4 +353,70 @@ export async function writeAnswersOut(file: string, d: Deployment, toolVersion: 
       EXIT.failed,
     );
   }
+}
+
+type TurnInput = NonNullable<Input['turnServer']>;
+
+function portRange(flag: string, v: string, problems: Problem[]): { min: number; max: number } | undefined {
+  const m = /^(\d{1,6})-(\d{1,6})$/.exec(v.trim());
+  if (!m) {
+    problems.push(problem(`--${flag} ${quote(v)}: expected MIN-MAX, e.g. 49152-65535`, `give --${flag} MIN-MAX`));
+    return undefined;
+  }
+  return { min: Number(m[1]), max: Number(m[2]) };
+}
+
+/** --turn and its options: local, none, or HOST:PORT list; the local options refine coturn's setup. */
+function turnFromFlags(flags: SetupFlags, existing: Input, input: Input, problems: Problem[]): void {
+  const had = existing.turnServer as TurnInput | undefined;
+  const local =
+    flags.turnTlsPort !== undefined ||
+    flags.turnExternalIp !== undefined ||
+    flags.turnRelayPorts !== undefined ||
+    flags.janusRtpPorts !== undefined ||
+    (flags.turnAllowPeer ?? []).length > 0;
+  let t: TurnInput | undefined;
+  const v = flags.turn?.trim();
+  if (v === 'none') t = { mode: 'none' };
+  else if (v === 'local') t = had?.mode === 'local' ? { ...had } : { mode: 'local' };
+  else if (v !== undefined) {
+    const servers = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    t = { mode: 'external', servers };
+  } else if (local) {
+    // coturn's own options imply coturn on this host.
+    t = had?.mode === 'local' ? { ...had } : { mode: 'local' };
+  }
+  if (!t) return;
+  if (local && t.mode !== 'local') {
+    problems.push(
+      problem(
+        `coturn's options need --turn local, not --turn ${quote(v ?? '')}`,
+        'add --turn local, or leave those options out',
+      ),
+    );
+    return;
+  }
+  if (t.mode === 'local') {
+    if (flags.turnTlsPort !== undefined) {
+      if (/^\d{1,6}$/.test(flags.turnTlsPort)) t.tlsPort = Number(flags.turnTlsPort);
+      else
+        problems.push(
+          problem(`--turn-tls-port ${quote(flags.turnTlsPort)}: expected a port number`, 'e.g. --turn-tls-port 5349'),
+        );
+    }
+    if (flags.turnExternalIp !== undefined) t.externalIp = flags.turnExternalIp;
+    if (flags.turnRelayPorts !== undefined) {
+      const r = portRange('turn-relay-ports', flags.turnRelayPorts, problems);
+      if (r) t.relayPorts = r;
+    }
+    if (flags.janusRtpPorts !== undefined) {
+      const r = portRange('janus-rtp-ports', flags.janusRtpPorts, problems);
+      if (r) t.janusRtpPorts = r;
+    }
+    if (flags.turnAllowPeer?.length) t.allowedPeers = flags.turnAllowPeer.flatMap((s) => s.split(',')).filter(Boolean);
+  }
+  input.turnServer = t;
 }

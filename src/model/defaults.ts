@@ -11,3 +11,24 @@ export const NATS_PORT = 4222;
 export const DEFAULT_SESSIONS = 10000;
 export const SESSIONS_MIN = 100;
 export const SESSIONS_MAX = 1_000_000;
+
+/** TURN (coturn on this host): its ports and the relay range (coturn's own defaults, turn-facts §2). */
+export const TURN_PORT = 3478;
+export const TURN_TLS_PORT = 5349;
+export const TURN_RELAY_MIN = 49152;
+export const TURN_RELAY_MAX = 65535;
+/** Janus's RTP range as janus-facts recommends it (`rtp_port_range = "20000-40000"`), kept apart from the relay range. */
+export const JANUS_RTP_MIN = 20000;
+export const JANUS_RTP_MAX = 40000;
+/** Debian's coturn: config, the sysvinit defaults file, the unit, the user it runs as. */
+export const COTURN = {
+  configPath: '/etc/turnserver.conf',
+  defaultsPath: '/etc/default/coturn',
+  unit: 'coturn',
+  user: 'turnserver',
+  group: 'turnserver',
+  /** certbot runs every file here after each renewal. */
+  deployHookPath: '/etc/letsencrypt/renewal-hooks/deploy/spreed-setup-coturn',
+} as const;
+/** Talk's default STUN server (seeded by its install migration). */
+export const TALK_DEFAULT_STUN = 'stun.nextcloud.com:443';

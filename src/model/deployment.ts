@@ -9,9 +9,15 @@ import {
   DEFAULT_LISTEN,
   DEFAULT_LOCAL_NATS,
   DEFAULT_SESSIONS,
+  JANUS_RTP_MAX,
+  JANUS_RTP_MIN,
   SESSIONS_MAX,
   SESSIONS_MIN,
+  TURN_PORT,
+  TURN_RELAY_MAX,
+  TURN_RELAY_MIN,
 } from './defaults.js';
+import { rangesOverlap } from './turn.js';
 import {
   basePathProblem,
   hostnameProblem,
@@ -20,6 +26,7 @@ import {
   isIpAddress,
   isValidHostname,
   nextcloudUrlProblem,
+  turnHostPortProblem,
 } from './urls.js';
 import { isIP } from 'node:net';
 
@@ -132,6 +139,53 @@ export const AbsPathSchema = z
 
 export const TurnServerSchema = z.string().regex(/^turns?:\S+$/, 'TURN servers look like turn:host:3478?transport=udp');
 
+const PortSchema = z
+  .number({ message: 'must be a port number' })
+  .int('must be a whole number')
+  .min(1, 'a port is 1-65535')
+  .max(65535, 'a port is 1-65535');
+const IpSchema = z.string().refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address');
+/** An inclusive UDP port range (coturn's min-port/max-port, Janus's rtp_port_range). */
+export const PortRangeSchema = z
+  .object({ min: PortSchema, max: PortSchema })
+  .refine((r) => r.min <= r.max, 'the range is empty (its first port is above its last)');
+export type PortRange = z.infer<typeof PortRangeSchema>;
+
+/** An external TURN server as Talk and Janus take it: HOST:PORT, no scheme, no path. */
+export const TurnHostPortSchema = z.string().superRefine((s, ctx) => {
+  const p = turnHostPortProblem(s);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+});
+
+/**
+ * The TURN server browsers (through Talk) and Janus (through server.conf's [turn]) use: none,
+ * coturn on this host, or servers run elsewhere. One secret (turn-secret) is shared by all.
+ */
+export const TurnSetupSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('none') }),
+  z.object({
+    mode: z.literal('local'),
+    /** UDP and TCP. */
+    port: PortSchema.default(TURN_PORT),
+    /** TLS (and DTLS) with the site's certificate; absent: no TLS listener. */
+    tlsPort: PortSchema.optional(),
+    /** The public address coturn reports as relay address (1:1 NAT); absent: its own address. */
+    externalIp: IpSchema.optional(),
+    relayPorts: PortRangeSchema.default({ min: TURN_RELAY_MIN, max: TURN_RELAY_MAX }),
+    /** Addresses relayed clients may reach despite the private ranges: this host's Janus. */
+    allowedPeers: z.array(IpSchema).default([]),
+    /** Janus's rtp_port_range, kept apart from the relay range (only when Janus is on this host). */
+    janusRtpPorts: PortRangeSchema.default({ min: JANUS_RTP_MIN, max: JANUS_RTP_MAX }),
+  }),
+  z.object({
+    mode: z.literal('external'),
+    servers: z.array(TurnHostPortSchema).min(1, 'give at least one HOST:PORT'),
+    /** The servers also speak TLS on the same port (Talk's `turns` scheme). */
+    tls: z.boolean().default(false),
+  }),
+]);
+export type TurnSetup = z.infer<typeof TurnSetupSchema>;
+
 export const BackendSchema = z.object({
   id: z
     .string()
@@ -224,6 +278,8 @@ export const DeploymentSchema = z
     mcu: McuSchema.default({ type: 'none' }),
     /** TURN REST API for Janus; the API key and the secret shared with coturn are secret files. */
     turn: z.object({ servers: z.array(TurnServerSchema).min(1) }).optional(),
+    /** The TURN server itself (coturn here, or elsewhere); fills `turn` (see janusTurnServers). */
+    turnServer: TurnSetupSchema.default({ mode: 'none' }),
     /** The signaling server's own TLS listener (rare: nginx normally terminates TLS). */
     https: z.object({ listen: HostPortSchema, certificate: AbsPathSchema, key: AbsPathSchema }).partial().optional(),
     statsAllowedIps: z.array(IpOrCidrSchema).optional(),
@@ -272,6 +328,34 @@ export const DeploymentSchema = z
         });
       }
     }
+    const ts = d.turnServer;
+    if (ts.mode === 'local') {
+      if (ts.tlsPort !== undefined && isIP(d.hostname) !== 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['turnServer', 'tlsPort'],
+          message: `TURN over TLS (turns:) needs a domain name; ${d.hostname} is an IP address (Talk refuses turns: with an IP)`,
+        });
+      if (ts.tlsPort === ts.port)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['turnServer', 'tlsPort'],
+          message: `the TLS port ${ts.tlsPort} is the plain TURN port; give another one (5349 or 443)`,
+        });
+      if (d.mcu.type === 'janus' && rangesOverlap(ts.relayPorts, ts.janusRtpPorts))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['turnServer', 'relayPorts'],
+          message: `the relay range ${ts.relayPorts.min}-${ts.relayPorts.max} overlaps Janus's RTP range ${ts.janusRtpPorts.min}-${ts.janusRtpPorts.max}; keep them apart`,
+        });
+      for (const p of [ts.port, ts.tlsPort])
+        if (p !== undefined && p >= ts.relayPorts.min && p <= ts.relayPorts.max)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['turnServer', 'relayPorts'],
+            message: `the relay range ${ts.relayPorts.min}-${ts.relayPorts.max} holds the listening port ${p}`,
+          });
+    }
     // Last, so a field's own reason comes first (one problem per value is reported).
     checkTexts(d, [], ctx);
   });
@@ -309,4 +393,33 @@ export function backendIdFor(url: string, taken: Set<string>): string {
   let id = base;
   for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
   return id;
+}
+
+/**
+ * What server.conf's [turn] servers says for a TURN setup (turn: URIs for Janus, UDP and TCP), or
+ * undefined for none: the field `turn` follows `turnServer` whenever a TURN server is set up.
+ */
+export function janusTurnServers(d: Pick<Deployment, 'hostname' | 'turnServer'>): string[] | undefined {
+  const ts = d.turnServer;
+  const hostPorts = ts.mode === 'local' ? [`${d.hostname}:${ts.port}`] : ts.mode === 'external' ? ts.servers : [];
+  if (hostPorts.length === 0) return undefined;
+  return hostPorts.flatMap((hp) => [`turn:${hp}?transport=udp`, `turn:${hp}?transport=tcp`]);
+}
+
+/**
+ * The deployment with `turn` following `turnServer` (when a TURN server is set up); switched to
+ * none, a [turn] section that only pointed at the previous TURN setup goes too.
+ */
+export function withTurnFollowing(d: Deployment, previous?: unknown): Deployment {
+  const servers = janusTurnServers(d);
+  if (servers) return { ...d, turn: { servers } };
+  const prev = TurnSetupSchema.safeParse(previous);
+  if (d.turn && prev.success) {
+    const was = janusTurnServers({ hostname: d.hostname, turnServer: prev.data });
+    if (was && was.join(',') === d.turn.servers.join(',')) {
+      const { turn: _dropped, ...rest } = d;
+      return rest;
+    }
+  }
+  return d;
 }

@@ -12,6 +12,7 @@ export const FIELD_HOME = {
   basePath: 'state',
   nginx: 'state',
   sessions: 'state',
+  turnServer: 'state',
   listen: 'server.conf',
   https: 'server.conf',
   trustedProxies: 'server.conf',

@@ -189,3 +189,22 @@ export function aptMirrorProblem(uri: string): string | undefined {
   if (u.username || u.password) return 'credentials belong in /etc/apt/auth.conf.d, not in the URI';
   return undefined;
 }
+
+/**
+ * Why an external TURN server given as HOST:PORT would not work, or undefined. Talk's
+ * talk:turn:add strips only http(s)://, so a `turn:` prefix would be stored as part of the host,
+ * and Janus cannot parse a host with a path.
+ */
+export function turnHostPortProblem(s: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^(turns?|stuns?):/i.test(s))
+    return 'has a scheme; give HOST:PORT only (e.g. turn.example.org:3478)';
+  if (/[/?#]/.test(s)) return 'has a path or query; give HOST:PORT only (Janus cannot parse a host with a path)';
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(s);
+  if (!m) return 'must be HOST:PORT, e.g. turn.example.org:3478';
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return `has port ${m[2]}; a port is 1-65535`;
+  const host = m[1]!;
+  if (!(host.startsWith('[') ? isIP(host.slice(1, -1)) === 6 : isValidHostname(host.toLowerCase())))
+    return 'has an invalid host name or IP address';
+  return undefined;
+}

@@ -15,6 +15,14 @@ export interface SetupFlags {
   sessions?: string;
   answers?: string;
   answersOut?: string;
+  turn?: string;
+  turnSecretFile?: string;
+  turnTlsPort?: string;
+  turnExternalIp?: string;
+  turnRelayPorts?: string;
+  turnAllowPeer?: string[];
+  janusRtpPorts?: string;
+  firewall?: string;
   config?: string;
   root?: string;
   rotate: string[];
@@ -38,6 +46,13 @@ const STRINGS = {
   sessions: 'sessions',
   answers: 'answers',
   'answers-out': 'answersOut',
+  turn: 'turn',
+  'turn-secret-file': 'turnSecretFile',
+  'turn-tls-port': 'turnTlsPort',
+  'turn-external-ip': 'turnExternalIp',
+  'turn-relay-ports': 'turnRelayPorts',
+  'janus-rtp-ports': 'janusRtpPorts',
+  firewall: 'firewall',
   config: 'config',
   root: 'root',
 } as const satisfies Record<string, keyof SetupFlags>;
@@ -104,6 +119,48 @@ export const SETUP_OPTIONS: OptionTable = [
     ],
   },
   {
+    name: 'turn',
+    type: 'string',
+    arg: 'MODE',
+    help: [
+      'local (coturn on this host) | none (default) | HOST:PORT[,HOST:PORT...]',
+      '(TURN servers run elsewhere; their secret from --turn-secret-file)',
+    ],
+  },
+  {
+    name: 'turn-secret-file',
+    type: 'string',
+    arg: 'PATH',
+    help: ["file holding the TURN servers' shared secret (default: generated once, reused)"],
+  },
+  {
+    name: 'turn-tls-port',
+    type: 'string',
+    arg: 'N',
+    help: ["coturn's TLS port with the site's certificate (5349 or 443)"],
+  },
+  {
+    name: 'turn-external-ip',
+    type: 'string',
+    arg: 'IP',
+    help: ['public address coturn reports as relay address (this host behind 1:1 NAT)'],
+  },
+  { name: 'turn-relay-ports', type: 'string', arg: 'MIN-MAX', help: ["coturn's relay range (default 49152-65535)"] },
+  {
+    name: 'turn-allow-peer',
+    type: 'string',
+    multiple: true,
+    arg: 'IP',
+    help: ["an address relayed clients may reach despite the private ranges (Janus's)"],
+  },
+  { name: 'janus-rtp-ports', type: 'string', arg: 'MIN-MAX', help: ["Janus's rtp_port_range (default 20000-40000)"] },
+  {
+    name: 'firewall',
+    type: 'string',
+    arg: 'ufw|nftables',
+    help: ['also show the commands that open the ports this setup needs (nothing is run)'],
+  },
+  {
     name: 'answers',
     type: 'string',
     arg: 'FILE',
@@ -124,7 +181,8 @@ export const SETUP_OPTIONS: OptionTable = [
     arg: 'NAME',
     help: [
       'generate a new value for a secret: hashkey, blockkey, internalsecret,',
-      'backend-<id>, turn-apikey, turn-secret, or all',
+      'backend-<id>, turn-apikey, turn-secret (coturn, server.conf and,',
+      'with register, Talk), or all',
     ],
   },
   withHelp(COMMON.yes, 'do not ask anything; missing values are an error'),
@@ -147,6 +205,7 @@ export const SETUP_HELP = `spreed-setup setup: write server.conf, the secret fil
 Usage:
   spreed-setup setup [--hostname NAME] [--nextcloud URL]... [--nats loopback|local|URL[,URL...]]
                      [--listen HOST:PORT] [--janus URL|none] [--tls-cert PATH --tls-key PATH]
+                     [--turn local|none|HOST:PORT[,...] [--turn-secret-file PATH]]
                      [--nginx site|snippet|none] [--server-version X.Y.Z] [--sessions N] [--answers FILE] [--answers-out FILE]
                      [--config PATH] [--root DIR] [--rotate NAME]... [--yes] [--dry-run] [--no-start]
 
@@ -178,6 +237,7 @@ export function parseSetupArgs(argv: string[]): SetupFlags {
       .flatMap((u) => u.split(/\s+/))
       .filter(Boolean),
     rotate: o.list('rotate'),
+    turnAllowPeer: o.list('turn-allow-peer'),
     yes: o.bool('yes'),
     dryRun: o.bool('dry-run'),
     restart: !o.bool('no-start'),

@@ -16,6 +16,8 @@ import { renderState, statePath } from '../detect/installed.js';
 import type { MachineLimits } from '../model/capacity.js';
 import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
 import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
+import { coturnFiles } from './coturnPlan.js';
+import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
   host: HostFacts;
@@ -30,6 +32,8 @@ export interface PlanContext {
   installedVersion?: string;
   /** CPUs and open-files caps, for sizing to --sessions (default: UNKNOWN_MACHINE). */
   machine?: MachineLimits;
+  /** Show the firewall commands for these ports (--firewall). */
+  firewall?: 'ufw' | 'nftables';
 }
 
 export interface BuiltPlan {
@@ -99,7 +103,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   for (const s of resolved.secrets.values()) {
     if (s.origin === 'rotated')
       notices.push(`${s.spec.name} rotated: every party that shares it must get the new value`);
-    if (s.spec === TURN_SECRET && s.origin === 'generated')
+    if (s.spec === TURN_SECRET && s.origin === 'generated' && d.turnServer.mode === 'none')
       notices.push(
         `a new TURN secret was generated: set coturn's static-auth-secret to the content of ${path.join(ctx.layout.secretsDir, TURN_SECRET.name)}`,
       );
@@ -185,6 +189,20 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
         `add "include ${nl.snippetPath};" inside the server block of ${d.hostname} (the upstream is in ${nl.upstreamPath})`,
       );
     }
+  }
+
+  const turnSecret = resolved.secrets.get(TURN_SECRET.name)?.value;
+  if (d.turnServer.mode === 'local' && turnSecret !== undefined) {
+    const coturn = coturnFiles(d, d.turnServer, turnSecret, ctx.host);
+    desired.push(...coturn.desired);
+    notices.push(...coturn.notices);
+    problems.push(...coturn.problems);
+  }
+
+  if (ctx.firewall) {
+    const rules = firewallRules(d);
+    const text = (ctx.firewall === 'ufw' ? renderUfw(rules) : renderNftables(rules)).trimEnd();
+    for (const line of text.split('\n')) notices.push(`firewall (${ctx.firewall}), to run by hand: ${line}`);
   }
 
   const capacity = capacityFiles(d, { host: ctx.host, layout: ctx.layout, machine: ctx.machine ?? UNKNOWN_MACHINE });

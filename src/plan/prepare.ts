@@ -10,7 +10,13 @@ import type { Layout } from '../model/layout.js';
 import { readExistingInstall, type ExistingInstall } from '../detect/existing.js';
 import { detectInstalledVersion, type DetectedVersion } from '../detect/version.js';
 import { readState, statePath } from '../detect/installed.js';
-import { certificateProblem, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
+import {
+  certificateProblem,
+  DeploymentSchema,
+  withTurnFollowing,
+  type Deployment,
+  type DeploymentInput,
+} from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
 import {
   describePath,
@@ -25,6 +31,8 @@ import { nginxVersion } from '../detect/nginx.js';
 import { systemHost } from '../io/host.js';
 import { machineLimits } from '../io/machine.js';
 import { buildPlan, type BuiltPlan } from './buildPlan.js';
+import { readFileSync } from 'node:fs';
+import { TURN_SECRET } from '../secrets/secrets.js';
 
 export interface Prepared {
   target: Target;
@@ -192,6 +200,7 @@ export interface PlanOptions {
   serverVersionFlag?: boolean;
   /** Secret values to take over on purpose (register's "reuse Nextcloud's secret"). */
   adopt?: ReadonlyMap<string, string>;
+  firewall?: 'ufw' | 'nftables';
 }
 
 export async function planDeployment(
@@ -202,7 +211,7 @@ export async function planDeployment(
   const notices = [...ctx.notices];
   const parsed = DeploymentSchema.safeParse(input);
   if (!parsed.success) throw new UserError(validationProblems(input, [], sourcesOf(ctx), 'answer that question again'));
-  const deployment = parsed.data;
+  const deployment = withTurnFollowing(parsed.data, ctx.installedInput.turnServer);
   const noCertificate = certificateProblem(deployment);
   if (noCertificate)
     throw new UserError([
@@ -253,6 +262,7 @@ export async function planDeployment(
     existing,
     rotate: opts.rotate,
     ...(opts.adopt ? { adopt: opts.adopt } : {}),
+    ...(opts.firewall ? { firewall: opts.firewall } : {}),
     toolVersion: ctx.toolVersion,
     ...(detected ? { installedVersion: detected.version } : {}),
     machine: machineLimits(),
@@ -287,10 +297,39 @@ export async function prepareSetup(
       sourcesOf(ctx),
     ),
   );
+  const adopt = new Map(extra.adopt ?? []);
+  if (flags.turnSecretFile !== undefined) {
+    const read = readTurnSecretFile(flags.turnSecretFile);
+    if (typeof read === 'string') adopt.set(TURN_SECRET.name, read);
+    else problems.push(read);
+  }
+  if (flags.firewall !== undefined && flags.firewall !== 'ufw' && flags.firewall !== 'nftables')
+    problems.push(
+      problem(
+        `--firewall ${JSON.stringify(flags.firewall)}: expected ufw or nftables`,
+        'give --firewall ufw or --firewall nftables',
+      ),
+    );
   if (problems.length) throw new UserError(problems);
   return planDeployment(ctx, input, {
+    ...(flags.firewall === 'ufw' || flags.firewall === 'nftables' ? { firewall: flags.firewall } : {}),
     rotate: new Set(flags.rotate),
     serverVersionFlag: flags.serverVersion !== undefined,
     ...extra,
+    ...(adopt.size ? { adopt } : {}),
   });
+}
+
+/** The shared secret of TURN servers run elsewhere (--turn-secret-file): trimmed, never empty. */
+function readTurnSecretFile(file: string): string | Problem {
+  try {
+    const v = readFileSync(file, 'utf8').trim();
+    if (v) return v;
+    return problem(`--turn-secret-file ${file} is empty`, "put the TURN server's static-auth-secret into it");
+  } catch (err) {
+    return problem(
+      `cannot read --turn-secret-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      'give a readable file holding the secret',
+    );
+  }
 }

@@ -4,6 +4,7 @@
 // choice, never made silently.
 import { sameTalkServer as sameServer } from '../model/urls.js';
 import type { TalkSignaling, TurnServer } from './talk.js';
+import type { Deployment } from '../model/deployment.js';
 
 export const SECRET_CHOICES = ['reuse-nextcloud', 'replace-all', 'stop'] as const;
 export type SecretChoice = (typeof SECRET_CHOICES)[number];
@@ -100,4 +101,43 @@ export function decideTurn(
 
 export function decideStun(existing: string[], server: string): 'add' | 'present' {
   return existing.includes(server) ? 'present' : 'add';
+}
+
+/** One of Talk's TURN entries, without its secret (what talk:turn:add and :delete take). */
+export interface TurnEntry {
+  schemes: 'turn' | 'turns' | 'turn,turns';
+  server: string;
+  protocols: 'udp' | 'tcp' | 'udp,tcp';
+}
+
+/**
+ * The TURN entries Talk should list for the installed TURN setup: `turn` over UDP and TCP on the
+ * plain port, and with TLS `turns` over TCP on the TLS port (browsers speak TLS over TCP only).
+ */
+export function turnEntriesFor(d: Pick<Deployment, 'hostname' | 'turnServer'>): TurnEntry[] {
+  const t = d.turnServer;
+  if (t.mode === 'local') {
+    const out: TurnEntry[] = [{ schemes: 'turn', server: `${d.hostname}:${t.port}`, protocols: 'udp,tcp' }];
+    if (t.tlsPort !== undefined) out.push({ schemes: 'turns', server: `${d.hostname}:${t.tlsPort}`, protocols: 'tcp' });
+    return out;
+  }
+  if (t.mode === 'external')
+    return t.servers.map((server) => ({ schemes: t.tls ? 'turn,turns' : 'turn', server, protocols: 'udp,tcp' }));
+  return [];
+}
+
+/** The STUN servers Talk should list: the TURN servers answer STUN Binding on their plain port. */
+export function stunServersFor(d: Pick<Deployment, 'hostname' | 'turnServer'>): string[] {
+  const t = d.turnServer;
+  return t.mode === 'local' ? [`${d.hostname}:${t.port}`] : t.mode === 'external' ? [...t.servers] : [];
+}
+
+export type TurnAction = { entry: TurnEntry; action: 'add' | 'present' | 'replace' };
+
+/** For each of our entries: add it, keep it, or replace it (same entry, another secret: a rotation). */
+export function decideTurnEntries(existing: TurnServer[], wants: TurnEntry[], secret: string): TurnAction[] {
+  return wants.map((entry) => {
+    const d = decideTurn(existing, { ...entry, secret });
+    return { entry, action: d === 'other-secret' ? 'replace' : d };
+  });
 }

@@ -19,6 +19,8 @@ export interface RegisterFlags {
   turnProtocols: string;
   turnSecretFile?: string;
   stun?: string;
+  /** Remove Talk's default STUN server once ours is listed. */
+  dropDefaultStun: boolean;
   manual: boolean;
   showSecret: boolean;
   dryRun: boolean;
@@ -92,6 +94,11 @@ export const REGISTER_OPTIONS: OptionTable = [
   },
   { name: 'stun', type: 'string', arg: 'HOST:PORT', help: ['also add this STUN server (idempotent)'] },
   {
+    name: 'drop-default-stun',
+    type: 'boolean',
+    help: ["remove Talk's default stun.nextcloud.com:443 once setup's TURN server is listed as STUN"],
+  },
+  {
     name: 'manual',
     type: 'boolean',
     help: ["do not run occ: print the values for Talk's admin page and the occ command"],
@@ -125,6 +132,7 @@ export function parseRegisterFlags(argv: string[]): RegisterFlags {
     verify: values['no-verify'] !== true,
     turnSchemes: str('turn-schemes') ?? 'turn',
     turnProtocols: str('turn-protocols') ?? 'udp,tcp',
+    dropDefaultStun: values['drop-default-stun'] === true,
     manual: values.manual === true,
     showSecret: values['show-secret'] === true,
     dryRun: values['dry-run'] === true,

@@ -4,7 +4,17 @@
 // before the change phase leaves Talk exactly as it was.
 import type { Output } from '../io/output.js';
 import { EXIT, UserError, problem, type Problem } from '../errors.js';
-import { decideRegistration, decideStun, decideTurn, type RegistrationPlan, type SecretChoice } from './decide.js';
+import {
+  decideRegistration,
+  decideStun,
+  decideTurn,
+  decideTurnEntries,
+  type RegistrationPlan,
+  type SecretChoice,
+  type TurnAction,
+  type TurnEntry,
+} from './decide.js';
+import { TALK_DEFAULT_STUN } from '../model/defaults.js';
 import { detectOcc, occFromString, occOverSsh, type DetectEnv } from './findOcc.js';
 import {
   asUser,
@@ -72,6 +82,10 @@ export interface BackendTarget {
   secretFile: string;
   /** coturn's static-auth-secret, when setup configured TURN. */
   turnSecret?: string;
+  /** Talk's TURN entries for the TURN server setup configured (with turnSecret). */
+  turnEntries?: TurnEntry[];
+  /** STUN servers for Talk from that setup. */
+  stunServers?: string[];
 }
 
 export interface RegisterDeps {
@@ -301,11 +315,34 @@ async function registerOnce(
     const want = { schemes: flags.turnSchemes, server: flags.turn, protocols: flags.turnProtocols, secret };
     turnPlan = { args: [want.schemes, want.server, want.protocols], secret, present: decideTurn(existing, want) };
   }
-  let stunAdd = false;
-  if (flags.stun !== undefined) {
-    const sl = await call('talk:stun:list', [], ['--output=json']);
-    stunAdd = decideStun(sl.exitCode === 0 ? parse(() => parseStunList(sl.stdout)) : [], flags.stun) === 'add';
+  // The TURN server setup configured: its entries (turn, and turns with TLS) with the one secret.
+  let ourTurn: TurnAction[] = [];
+  const ourSecret = target.turnSecret;
+  if (flags.turn === undefined && ourSecret && target.turnEntries?.length) {
+    deps.learnSecret(ourSecret);
+    const tl = await call('talk:turn:list', [], ['--output=json']);
+    const existing = tl.exitCode === 0 ? parse(() => parseTurnList(tl.stdout)) : [];
+    ourTurn = decideTurnEntries(existing, target.turnEntries, ourSecret);
   }
+  let stunAdd = false;
+  let stunList: string[] = [];
+  const ourStun = target.stunServers ?? [];
+  if (flags.stun !== undefined || ourStun.length) {
+    const sl = await call('talk:stun:list', [], ['--output=json']);
+    stunList = sl.exitCode === 0 ? parse(() => parseStunList(sl.stdout)) : [];
+  }
+  if (flags.stun !== undefined) stunAdd = decideStun(stunList, flags.stun) === 'add';
+  const stunToAdd = ourStun.filter((s) => s !== flags.stun && decideStun(stunList, s) === 'add');
+  const dropDefault =
+    ourStun.length > 0 &&
+    stunList.includes(TALK_DEFAULT_STUN) &&
+    (flags.dropDefaultStun ||
+      (deps.prompter
+        ? await deps.prompter.confirm(
+            `Talk still lists its default STUN server ${TALK_DEFAULT_STUN}; with ${ourStun.join(', ')} in place it is not needed. Remove it?`,
+            false,
+          )
+        : false));
 
   // 2. Decide; ask only what flags did not answer.
   let decision = decideRegistration(talk, {
@@ -374,6 +411,13 @@ async function registerOnce(
   if (updateKeys) actions.push('occ talk:signaling:verify-keys --update');
   if (turnPlan?.present === 'add') actions.push(`occ talk:turn:add ${turnPlan.args.join(' ')} --secret=<secret>`);
   if (stunAdd) actions.push(`occ talk:stun:add ${flags.stun}`);
+  for (const t of ourTurn) {
+    const args = `${t.entry.schemes} ${t.entry.server} ${t.entry.protocols}`;
+    if (t.action === 'replace') actions.push(`occ talk:turn:delete ${args}`);
+    if (t.action !== 'present') actions.push(`occ talk:turn:add ${args} --secret=<secret>`);
+  }
+  for (const s of stunToAdd) actions.push(`occ talk:stun:add ${s}`);
+  if (dropDefault) actions.push(`occ talk:stun:delete ${TALK_DEFAULT_STUN}`);
 
   if (plan.add || plan.deletes.length || plan.adoptTalkSecret)
     out.info(plan.summary.charAt(0).toUpperCase() + plan.summary.slice(1) + '.');
@@ -416,6 +460,14 @@ async function registerOnce(
   if (turnPlan?.present === 'add')
     await mustSucceed('talk:turn:add', 'talk:turn:add', turnPlan.args, [`--secret=${turnPlan.secret}`]);
   if (stunAdd) await mustSucceed('talk:stun:add', 'talk:stun:add', [flags.stun!]);
+  for (const t of ourTurn) {
+    const args = [t.entry.schemes, t.entry.server, t.entry.protocols];
+    if (t.action === 'replace') await mustSucceed('talk:turn:delete', 'talk:turn:delete', args);
+    // The secret goes to Talk as an argument: talk:turn:add takes it no other way (README).
+    if (t.action !== 'present') await mustSucceed('talk:turn:add', 'talk:turn:add', args, [`--secret=${ourSecret}`]);
+  }
+  for (const s of stunToAdd) await mustSucceed('talk:stun:add', 'talk:stun:add', [s]);
+  if (dropDefault) await mustSucceed('talk:stun:delete', 'talk:stun:delete', [TALK_DEFAULT_STUN]);
 
   // 4. Read back: exactly one entry for our URL, and Talk's secret is the one our server uses.
   let final = talk;
@@ -457,6 +509,19 @@ async function registerOnce(
         `TURN server ${flags.turn} is in Talk with another secret: correct it in Talk's admin page (TURN servers), or delete it there and register again`,
       );
   }
+  for (const t of ourTurn) {
+    const what = `TURN server ${t.entry.schemes}:${t.entry.server} (${t.entry.protocols})`;
+    out.info(
+      t.action === 'add'
+        ? `Added ${what} for browsers, with the TURN secret.`
+        : t.action === 'replace'
+          ? `Updated ${what}: Talk now has the current TURN secret.`
+          : `${what} is already in Talk with the TURN secret.`,
+    );
+  }
+  for (const s of ourStun)
+    out.info(stunToAdd.includes(s) ? `Added STUN server ${s}.` : `STUN server ${s} is already in Talk.`);
+  if (dropDefault) out.info(`Removed Talk's default STUN server ${TALK_DEFAULT_STUN}.`);
   if (flags.stun !== undefined)
     out.info(stunAdd ? `Added STUN server ${flags.stun}.` : `STUN server ${flags.stun} is already in Talk.`);
   return { code: EXIT.ok, occ };

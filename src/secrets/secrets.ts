@@ -207,7 +207,7 @@ const SECRET_KEYS = [
   ...new Set([HASHKEY, BLOCKKEY, INTERNALSECRET, TURN_APIKEY, TURN_SECRET, backendSecretSpec('x')].map((s) => s.key)),
 ];
 /** Keys of other sections that hold secrets too (a GeoIP license, passwords, tokens). */
-const SECRET_LIKE_KEYS = ['license', 'password', 'passwd', 'token'];
+const SECRET_LIKE_KEYS = ['license', 'password', 'passwd', 'token', 'static-auth-secret'];
 const SECRET_LINE = new RegExp(
   `^(\\s*(?:${[...SECRET_KEYS, ...SECRET_LIKE_KEYS].join('|')})\\s*[=:]\\s*)(\\S.*)$`,
   'gim',

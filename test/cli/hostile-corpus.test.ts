@@ -398,6 +398,7 @@ it('the wizard itself shows each refusal as one escaped line and writes nothing 
     { expect: /other settings/, choose: 'customize' },
     { expect: /NATS/, choose: 'loopback' },
     { expect: /MCU/, choose: 'none' },
+    { expect: /TURN on this host/, confirm: false },
     { expect: /nginx in front/, choose: 'site' },
     { expect: /TLS certificate/, text: ['/etc/ssl/c.pem;}server{return', ''] },
     { expect: /TLS private key/, text: ['/etc/ssl/$host.pem', ''] },

@@ -362,8 +362,10 @@ function main(argv, noWarnings) {
     ...(versionAtLeast(state.talkVersion, '21.1.1') ? { 'talk:signaling:verify-keys': verifyKeys } : {}),
     'talk:turn:add': turnAdd,
     'talk:turn:list': turnList,
+    'talk:turn:delete': turnDelete,
     'talk:stun:add': stunAdd,
     'talk:stun:list': stunList,
+    'talk:stun:delete': stunDelete,
   };
   const core = {
     status,
@@ -443,7 +445,13 @@ const COMMANDS = {
     usage: 'talk:turn:add [--secret SECRET] [--generate-secret] [--] <schemes> <server> <protocols>',
   },
   'talk:turn:list': { options: { output: OUTPUT }, args: [], usage: 'talk:turn:list [--output [OUTPUT]]' },
+  'talk:turn:delete': {
+    options: {},
+    args: ['schemes', 'server', 'protocols'],
+    usage: 'talk:turn:delete <schemes> <server> <protocols>',
+  },
   'talk:stun:add': { options: {}, args: ['server'], usage: 'talk:stun:add <server>' },
+  'talk:stun:delete': { options: {}, args: ['server'], usage: 'talk:stun:delete <server>' },
   'talk:stun:list': { options: { output: OUTPUT }, args: [], usage: 'talk:stun:list [--output [OUTPUT]]' },
 };
 
@@ -706,16 +714,51 @@ function turnList(_args, _options, output) {
   writeOutput(output, servers, () => plainArray(servers, ''));
 }
 
+// lib/Command/Turn/Delete.php: removes every entry matching schemes, server and protocols (the
+// secret is not compared); exit 0 either way.
+/** @type {Command} */
+function turnDelete(args) {
+  const [schemes, server, protocols] = required(args, ['schemes', 'server', 'protocols'], usageOf('talk:turn:delete'));
+  /** @type {TurnServer[]} */
+  let servers = JSON.parse(state.appConfig.spreed.turn_servers ?? '[]');
+  if (!Array.isArray(servers)) servers = [];
+  const kept = servers.filter((s) => s.schemes !== schemes || s.server !== server || s.protocols !== protocols);
+  state.appConfig.spreed.turn_servers = phpJson(kept);
+  dirty = true;
+  stdout(kept.length < servers.length ? `Deleted ${server}.` : 'There is nothing to delete.');
+  return 0;
+}
+
+// lib/Command/Stun/Delete.php: removes every occurrence; deleting the last one puts Talk's default back.
+/** @type {Command} */
+function stunDelete(args) {
+  const [server] = required(args, ['server'], usageOf('talk:stun:delete'));
+  /** @type {string[]} */
+  const servers = JSON.parse(state.appConfig.spreed.stun_servers ?? '["stun.nextcloud.com:443"]');
+  const kept = servers.filter((s) => s !== server);
+  if (kept.length === 0) {
+    state.appConfig.spreed.stun_servers = phpJson(['stun.nextcloud.com:443']);
+    stdout('You deleted all STUN servers. A default STUN server was added.');
+  } else {
+    state.appConfig.spreed.stun_servers = phpJson(kept);
+    stdout(kept.length < servers.length ? `Deleted ${server}.` : 'There is nothing to delete.');
+  }
+  dirty = true;
+  return 0;
+}
+
 // lib/Command/Stun/Add.php (duplicate check; host:port only)
 /** @type {Command} */
 function stunAdd(args) {
   const [server] = required(args, ['server'], usageOf('talk:stun:add'));
-  const m = /^([^:/\s]+):(\d+)$/.exec(server);
-  if (!m) {
+  // PHP's parse_url: an optional scheme://, then host (an IPv6 literal in brackets) and port;
+  // stored as "$host:$port" (the scheme dropped).
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(\[[0-9a-f:.]+\]|[^:/\s[\]]+):(\d+)\/?$/i.exec(server);
+  if (!m || Number(m[2]) === 0) {
     stdout('Incorrect value. Must be stunserver:port.');
     return 1;
   }
-  const value = `${m[1]}:${m[2]}`;
+  const value = `${m[1]}:${Number(m[2])}`;
   /** @type {string[]} */
   const servers = JSON.parse(state.appConfig.spreed.stun_servers ?? '["stun.nextcloud.com:443"]');
   if (servers.includes(value)) {

@@ -663,3 +663,48 @@ export async function startCoturn(
   await waitReady(proc, () => portAnswers(port), opts.timeoutMs ?? 10_000, `listening on 127.0.0.1:${port}`);
   return proc;
 }
+
+/**
+ * A rendered turnserver.conf adapted for the test bed only in listen ports and addresses:
+ * listening-port and tls-listening-port replaced, coturn bound and relaying on 127.0.0.1.
+ */
+export function coturnConfForLoopback(conf: string, ports: { port: number; tlsPort?: number }): string {
+  const lines = conf
+    .split('\n')
+    .map((l) =>
+      /^listening-port=/.test(l)
+        ? `listening-port=${ports.port}`
+        : /^tls-listening-port=/.test(l) && ports.tlsPort !== undefined
+          ? `tls-listening-port=${ports.tlsPort}`
+          : l,
+    )
+    .filter((l) => !/^(listening-ip|relay-ip)=/.test(l));
+  return [...lines, 'listening-ip=127.0.0.1', 'relay-ip=127.0.0.1', ''].join('\n');
+}
+
+/**
+ * coturn in the foreground with a config file (the secret stays in that file, never in argv);
+ * ready when its TCP port answers. `port` must be the listening-port the file holds.
+ */
+export async function startCoturnWithConfig(
+  dir: string,
+  conf: string,
+  port: number,
+  opts: { timeoutMs?: number } = {},
+): Promise<ManagedProcess & { confPath: string }> {
+  const d = path.resolve(dir);
+  mkdirSync(d, { recursive: true });
+  const confPath = path.join(d, 'turnserver.conf');
+  writeFileSync(confPath, conf, { mode: 0o600 });
+  const args = [
+    '-c',
+    confPath,
+    `--userdb=${path.join(d, 'turndb')}`,
+    `--pidfile=${path.join(d, 'turnserver.pid')}`,
+    '--log-file=stdout',
+    '--simple-log',
+  ];
+  const proc = startProcess(`turnserver(:${port})`, componentPath('turnserver'), args, { stopSignal: 'SIGTERM' });
+  await waitReady(proc, () => portAnswers(port), opts.timeoutMs ?? 10_000, `listening on 127.0.0.1:${port}`);
+  return Object.assign(proc, { confPath });
+}

@@ -111,6 +111,8 @@ describe('wizard flow (scripted prompts)', () => {
         'snippet',
         '--listen',
         '127.0.0.1:8080',
+        '--turn',
+        'none',
       ],
       [
         { expect: /Write these files/, choose: 'write' },
@@ -160,6 +162,7 @@ describe('wizard flow (scripted prompts)', () => {
         { expect: /other settings/, choose: 'customize' },
         { expect: /NATS/, choose: 'loopback' },
         { expect: /MCU/, choose: 'none' },
+        { expect: /TURN on this host/, confirm: false },
         { expect: /nginx in front/, choose: 'site' },
         { expect: /TLS certificate/, text: [''] },
         { expect: /TLS private key/, text: [''] },
@@ -258,6 +261,8 @@ describe('wizard flow (scripted prompts)', () => {
         'site',
         '--rotate',
         'blockkey',
+        '--turn',
+        'none',
       ],
       [
         { expect: /Write these files/, choose: 'edit' },
@@ -325,6 +330,7 @@ describe('wizard: external NATS is probed for its INFO line before it is accepte
           { expect: /NATS URLs/, text: ['http://x', silentUrl] },
           { expect: /NATS did not answer/, choose: 'retry' },
           { expect: /NATS URLs/, text: [natsUrl] },
+          { expect: /TURN on this host/, confirm: false },
           { expect: /Write these files/, choose: 'write' },
           { expect: /Register this server/, confirm: false },
         ],

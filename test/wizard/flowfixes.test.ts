@@ -143,6 +143,7 @@ describe('answers that say what to drop or fix', () => {
         { expect: /other settings/, choose: 'customize' },
         { expect: /NATS/, choose: 'loopback' },
         { expect: /MCU/, choose: 'none' },
+        { expect: /TURN on this host/, confirm: false },
         { expect: /nginx in front/, choose: 'snippet' },
         { expect: /listens/, text: ['localhost:99999', 'localhost:8080x', '127.0.0.1:8080'] },
         { expect: /Write these files/, choose: 'abort' },

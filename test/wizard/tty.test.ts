@@ -111,7 +111,14 @@ describe('wizard in a terminal', () => {
     await t.waitFor('The other settings');
     t.send('Down');
     t.send('Enter');
-    for (const prompt of ['NATS (message bus', 'MCU (Janus)', 'nginx in front', 'TLS certificate', 'TLS private key']) {
+    for (const prompt of [
+      'NATS (message bus',
+      'MCU (Janus)',
+      'TURN on this host',
+      'nginx in front',
+      'TLS certificate',
+      'TLS private key',
+    ]) {
       await t.waitFor(prompt);
       t.send('Enter');
     }
