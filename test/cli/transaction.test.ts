@@ -71,6 +71,9 @@ describe('one run at a time', () => {
         `another spreed-setup run (pid ${holder.pid}, since 2026-12-02T00:00:00.000Z) is changing /etc/nextcloud-spreed-signaling`,
       );
       expect(Date.now() - t0).toBeGreaterThanOrEqual(2500); // it waited first
+      expect(r.stderr).toContain(
+        `waiting for another spreed-setup run (pid ${holder.pid}, since 2026-12-02T00:00:00.000Z) to finish`,
+      );
       expect(existsSync(path.join(root, SECRETS))).toBe(false);
       expect(existsSync(file)).toBe(true); // not ours to remove
     } finally {
@@ -129,7 +132,9 @@ describe('one run at a time', () => {
     };
     // Three pairs at a time, 50 in all.
     for (let i = 0; i < 50; i += 3) await Promise.all(Array.from({ length: Math.min(3, 50 - i) }, pair));
-    expect(reported).toBeGreaterThanOrEqual(25);
+    // How many pairs overlapped depends on the machine's load; that overlapping runs say whom they
+    // wait for is proven here, and deterministically by the held-lock test above.
+    expect(reported).toBeGreaterThanOrEqual(1);
   }, 240_000);
 });
 
