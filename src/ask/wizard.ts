@@ -18,46 +18,71 @@ import {
   normalizeNextcloudUrl,
   publicSignalingUrl,
 } from '../model/urls.js';
-import { defaultCertificatePaths } from '../render/nginx.js';
 import { detectEnvironment, type Environment } from '../detect/environment.js';
-import { inputFromFlags, writeAnswersOut } from '../inputs/inputs.js';
+import { detectInstalledVersion } from '../detect/version.js';
+import { inputFromFlags } from '../inputs/inputs.js';
 import { CANCELLED, statusView, type Answer, type Prompter } from './prompter.js';
 import { BACKUP_ROOT } from '../apply/apply.js';
-import {
-  AbsPathSchema,
-  HostPortSchema,
-  NatsUrlSchema,
-  TurnServerSchema,
-  WsUrlSchema,
-  textProblem,
-} from '../model/deployment.js';
+import { textProblem } from '../model/text.js';
 import { escapeControls } from '../io/output.js';
 import { quote } from '../errors.js';
+import { detectSetupContext, inputFor, type SetupContext } from '../plan/context.js';
+import type { Prepared } from '../plan/prepare.js';
+import { reportingHooks, withSetupLock } from '../apply/lock.js';
+import type { z } from 'zod';
+
+// Up to the first prompt only light modules load (test/unit/startup-imports.test.ts): the model's
+// schemas (zod), planning, diffs and apply load on first use, and start loading once the first
+// prompt is on screen.
+type Model = typeof import('../model/deployment.js');
+let loadedModel: Model | undefined;
+/** The model's field schemas (zod); the checks of the later answers need them loaded. */
+export async function loadModel(): Promise<Model> {
+  loadedModel ??= await import('../model/deployment.js');
+  return loadedModel;
+}
+const planning = () => import('../plan/prepare.js');
+const plans = () => import('../plan/plan.js');
+const applying = () => import('../apply/applySetup.js');
+
+/** Loads what the later steps need while the user reads the first prompt. */
+function preload(): void {
+  for (const load of [loadModel, planning, plans, applying]) load().catch(() => undefined);
+}
+
+type SchemaName = 'AbsPathSchema' | 'HostPortSchema' | 'NatsUrlSchema' | 'TurnServerSchema' | 'WsUrlSchema';
+function schema(name: SchemaName): z.ZodType<string> {
+  if (!loadedModel) throw new Error(`${name} asked for before the model loaded (await loadModel() first)`);
+  return loadedModel[name];
+}
 
 /**
  * A prompt validator from one of the model's field schemas: its first message, or undefined. An
  * empty answer (Enter with no default) is told what to type.
  */
-const fieldCheck = (schema: z.ZodType<string>, what?: string) => (s: string) => {
+const fieldCheck = (name: SchemaName, what?: string) => (s: string) => {
   if (what && s.trim() === '') return `type ${what} (the dimmed example is not taken)`;
-  const r = schema.safeParse(s.trim());
+  const r = schema(name).safeParse(s.trim());
   const why = r.success ? textProblem(s.trim()) : r.error?.issues[0]?.message;
   return why === undefined ? undefined : `${shown(s.trim())} ${why}`;
 };
 /** An answer as a one-line reason shows it: shortened, control characters escaped. */
 const shown = (s: string) => escapeControls(quote(s));
 /** Each item of a list answer through one field's check. */
-const listCheck = (schema: z.ZodType<string>, empty: string) => (s: string) => {
+const listCheck = (name: SchemaName, empty: string) => (s: string) => {
   const items = s.split(/[\s,]+/).filter(Boolean);
   if (!items.length) return empty;
   for (const item of items) {
-    const why = fieldCheck(schema)(item);
+    const why = fieldCheck(name)(item);
     if (why) return why;
   }
   return undefined;
 };
 
-/** The wizard's checks of typed answers (the same rules as the model's), one per kind of answer. */
+/**
+ * The wizard's checks of typed answers (the same rules as the model's), one per kind of answer.
+ * The first two need no zod; the others need loadModel() to have finished.
+ */
 export const ANSWER_CHECKS = {
   hostname: (s: string) => {
     if (s.trim() === '')
@@ -75,26 +100,19 @@ export const ANSWER_CHECKS = {
     }
     return undefined;
   },
-  natsUrls: listCheck(NatsUrlSchema, 'give at least one nats:// URL'),
-  janusUrl: fieldCheck(WsUrlSchema),
-  turnServers: listCheck(TurnServerSchema, 'give at least one turn: URL'),
-  path: fieldCheck(AbsPathSchema, 'an absolute path'),
-  listen: fieldCheck(HostPortSchema),
+  natsUrls: listCheck('NatsUrlSchema', 'give at least one nats:// URL'),
+  janusUrl: fieldCheck('WsUrlSchema'),
+  turnServers: listCheck('TurnServerSchema', 'give at least one turn: URL'),
+  path: fieldCheck('AbsPathSchema', 'an absolute path'),
+  listen: fieldCheck('HostPortSchema'),
 } as const;
-import { detectSetupContext, inputFor, planDeployment, type Prepared, type SetupContext } from '../plan/prepare.js';
-import { applyAndStart, nextSteps } from '../apply/applySetup.js';
-import { reportingHooks, withSetupLock } from '../apply/lock.js';
-import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
-import { adminFacts } from '../plan/review.js';
-import { backendSecretName, secretSpecsFor } from '../secrets/secrets.js';
-import type { z } from 'zod';
 
 export interface WizardEnv {
   prompter: Prompter;
   out: Output;
   toolVersion: string;
-  /** Injected in tests; detected otherwise. */
-  environment?: Environment;
+  /** Injected in tests, or started early (cli/main.ts); detected otherwise. */
+  environment?: Environment | Promise<Environment>;
   /** Optional follow-up steps (registration, check) once their commands exist. */
   followUps?: FollowUps;
 }
@@ -265,26 +283,23 @@ async function offerInstall(ctx: SetupContext, flags: SetupFlags, p: Prompter, l
   if (code === EXIT.aborted) throw new Cancelled();
   if (code !== EXIT.ok)
     p.warn('The server was not installed (see above); the setup goes on for the one that is there.');
-  ctx.detectedVersion = (await import('../detect/version.js')).detectInstalledVersion(ctx.target, ctx.layout, listen);
+  ctx.detectedVersion = detectInstalledVersion(ctx.target, ctx.layout, listen);
   const now = await ctx.detectedVersion;
   if (now) p.info(`signaling server now: ${now.version} (${now.source})`);
 }
 
 async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise<number> {
   const p = env.prompter;
-  const ctx = detectSetupContext(flags, env.toolVersion);
+  const ctx = await detectSetupContext(flags, env.toolVersion);
   p.intro(`spreed-setup ${env.toolVersion}: Nextcloud Talk High Performance Backend`);
   if (ctx.problems.length) throw new UserError(ctx.problems);
-  const machine = env.environment ?? (await detectEnvironment(ctx.target));
   const base = inputFor(ctx, flags);
   if (base.problems.length) throw new UserError(base.problems);
   const answers: Input = { ...base.input };
   const reconfigure = Boolean(ctx.existing.reading?.input.backends?.length);
-  ctx.detectedVersion ??= (await import('../detect/version.js')).detectInstalledVersion(
-    ctx.target,
-    ctx.layout,
-    answers.listen ?? DEFAULT_LISTEN,
-  );
+  // Both detections run side by side (the machine's may have started before the prompts loaded).
+  ctx.detectedVersion ??= detectInstalledVersion(ctx.target, ctx.layout, answers.listen ?? DEFAULT_LISTEN);
+  const machine = await (env.environment ?? detectEnvironment(ctx.target));
   p.note(
     await introLines(ctx, machine, reconfigure),
     reconfigure ? 'Found an existing install (answers are prefilled from it)' : 'Found on this machine',
@@ -296,6 +311,7 @@ async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise
   const asking: Asking = { p, answers, machine, ctx, rotate };
   const ask = (part: Part) => QUESTIONS.find((q) => q.part === part)!.ask(asking);
 
+  setImmediate(preload);
   for (const q of QUESTIONS) if ('first' in q && !q.givenBy(flags)) await q.ask(asking);
   const customizable: Part[] = QUESTIONS.filter(
     (q) => !('first' in q) && !q.givenBy(flags) && (!('reconfigureOnly' in q) || reconfigure),
@@ -319,6 +335,8 @@ async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise
   }
 
   for (;;) {
+    const { planDeployment } = await planning();
+    const { hasChanges, renderDiff, summarize } = await plans();
     let prepared: Prepared;
     try {
       prepared = await planDeployment(ctx, answers, { rotate, serverVersionFlag: flags.serverVersion !== undefined });
@@ -345,7 +363,7 @@ async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise
       `Plan: ${prepared.deployment.hostname}, server ${prepared.traits.version} (${prepared.versionSource})`,
     );
     p.note(renderDiff(plan, { newFilesInFull: false }).trimEnd(), 'Changes (secrets masked)');
-    p.note(adminFacts(prepared).join('\n'), 'Before calls work');
+    p.note((await import('../plan/review.js')).adminFacts(prepared).join('\n'), 'Before calls work');
     let action: 'write' | 'edit' | 'abort' | 'full';
     for (;;) {
       action = must(
@@ -383,6 +401,7 @@ async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise
 
 async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv, done: Written): Promise<number> {
   const p = env.prompter;
+  const { applyAndStart, nextSteps } = await applying();
   const status = statusView(p);
   status.start('Writing files');
   const written: string[] = [];
@@ -469,6 +488,7 @@ function undoLines(done: Written): string[] {
 
 export async function manualRegistration(p: Prepared): Promise<string> {
   const { manualInstructions } = await import('../register/manual.js');
+  const { backendSecretName } = await import('../secrets/secrets.js');
   const b = p.deployment.backends[0]!;
   return manualInstructions({
     url: publicSignalingUrl(p.deployment),
@@ -479,6 +499,7 @@ export async function manualRegistration(p: Prepared): Promise<string> {
 
 async function saveAnswers(flags: SetupFlags, prepared: Prepared, env: WizardEnv, p: Prompter): Promise<void> {
   if (!flags.answersOut) return;
+  const { writeAnswersOut } = await import('../inputs/answers.js');
   await writeAnswersOut(flags.answersOut, prepared.deployment, env.toolVersion);
   p.info(`Answers saved to ${flags.answersOut} (replay: spreed-setup setup --answers ${flags.answersOut} --yes)`);
 }
@@ -611,6 +632,7 @@ async function askNewNextcloudUrls(p: Prompter): Promise<string[]> {
 }
 
 async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
+  await loadModel();
   const current = a.nats?.mode ?? 'loopback';
   const mode = must(
     await p.select({
@@ -676,6 +698,7 @@ async function askNats(p: Prompter, a: Input, m: Environment): Promise<void> {
 }
 
 async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
+  await loadModel();
   const currentUrl = a.mcu?.type === 'janus' ? a.mcu.url : undefined;
   const options = [
     { value: 'none', label: 'None: calls run peer-to-peer', hint: 'fine for small calls' },
@@ -725,6 +748,8 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
 }
 
 async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
+  await loadModel();
+  const { defaultCertificatePaths } = await import('../render/nginx.js');
   const mode = must(
     await p.select({
       message: 'nginx in front of the signaling server',
@@ -771,6 +796,7 @@ async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
 }
 
 async function askListen(p: Prompter, a: Input): Promise<void> {
+  await loadModel();
   const v = must(
     await p.text({
       message: 'Where the signaling server listens (behind nginx)',
@@ -782,6 +808,7 @@ async function askListen(p: Prompter, a: Input): Promise<void> {
 }
 
 async function askRotate(p: Prompter, a: Input, rotate: Set<string>): Promise<void> {
+  const { secretSpecsFor } = await import('../secrets/secrets.js');
   const names = secretSpecsFor({ backends: (a.backends ?? []) as never, turn: a.turn as never }).map((s) => s.name);
   const chosen = must(
     await p.multiselect({

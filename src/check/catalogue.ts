@@ -4,9 +4,10 @@
 import { backendChecks } from './groups/backends.js';
 import { capacityChecks } from './groups/capacity.js';
 import { configChecks } from './groups/config.js';
-import { groupContext, type CheckInputs } from './groups/context.js';
+import { groupContext, type CheckInputs, type GroupContext } from './groups/context.js';
 import { janusChecks } from './groups/janus.js';
 import { natsChecks } from './groups/nats.js';
+import { CHECK_GROUPS, type CheckGroupId } from './groups/order.js';
 import { publicChecks } from './groups/public.js';
 import { registrationChecks } from './groups/registration.js';
 import { serverChecks } from './groups/server.js';
@@ -16,18 +17,20 @@ import type { CheckDef } from './runner.js';
 
 export type { CheckInputs } from './groups/context.js';
 
-/** All checks in report order: config, local server, NATS, Janus, TURN, public URL, backends, Talk, capacity. */
+const GROUP_CHECKS: Record<CheckGroupId, (g: GroupContext<CheckIO>) => CheckDef[]> = {
+  config: configChecks,
+  server: serverChecks,
+  nats: natsChecks,
+  janus: janusChecks,
+  turn: turnChecks,
+  public: publicChecks,
+  backends: backendChecks,
+  registration: registrationChecks,
+  capacity: capacityChecks,
+};
+
+/** All checks in report order (groups/order.ts): config, local server, NATS, Janus, TURN, public URL, backends, Talk, capacity. */
 export function buildCatalogue(inputs: CheckInputs, io: CheckIO = realCheckIO): CheckDef[] {
   const g = groupContext(inputs, io);
-  return [
-    ...configChecks(g),
-    ...serverChecks(g),
-    ...natsChecks(g),
-    ...janusChecks(g),
-    ...turnChecks(g),
-    ...publicChecks(g),
-    ...backendChecks(g),
-    ...registrationChecks(g),
-    ...capacityChecks(g),
-  ];
+  return CHECK_GROUPS.flatMap((group) => GROUP_CHECKS[group.id](g));
 }

@@ -25,6 +25,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`spreed-setup ${toolVersion()}\n`);
     return 0;
   }
+  // setup's parser loads alongside the output: no round trip between them before the first prompt.
+  const setupOptions = command === undefined || command === 'setup' ? import('../options/setup.js') : undefined;
+  setupOptions?.catch(() => undefined);
   const { createOutput } = await import('../io/output.js');
   const out = createOutput();
   const debug = rest.includes('--debug');
@@ -34,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(SETUP_HELP);
         return 0;
       }
-      const { parseSetupArgs } = await import('../options/setup.js');
+      const { parseSetupArgs } = await setupOptions!;
       const flags = parseSetupArgs(rest);
       // Without a terminal nobody can confirm the plan: only --yes writes (cron, `ssh host cmd`).
       if (!terminal && !flags.yes && !flags.dryRun) {
@@ -48,9 +51,19 @@ export async function main(argv: string[]): Promise<number> {
       }
       // A terminal and no --yes: the wizard (flags given are not asked again). Otherwise nothing is asked.
       if (terminal && !flags.yes) {
-        const { runWizard } = await import('../ask/wizard.js');
-        const { clackPrompter, promptOutput } = await import('../ask/prompter.js');
-        const prompter = await clackPrompter();
+        // Detection (a child process, loopback probes) starts first and runs while the wizard and
+        // the prompt library load side by side: the first prompt waits for the slowest of them only.
+        const environment = Promise.all([import('../detect/environment.js'), import('../io/target.js')]).then(
+          ([{ detectEnvironment }, { Target }]) => detectEnvironment(new Target(flags.root)),
+        );
+        environment.catch(() => undefined); // awaited by the wizard; never an unhandled rejection
+        const [{ runWizard }, { prompter, promptOutput }] = await Promise.all([
+          import('../ask/wizard.js'),
+          import('../ask/prompter.js').then(async (m) => ({
+            prompter: await m.clackPrompter(),
+            promptOutput: m.promptOutput,
+          })),
+        ]);
         // Registration and the check run between the wizard's prompts: their lines go through it too.
         const between = promptOutput(prompter);
         const where = (p: { target: { root: string | undefined }; layout: { configPath: string } }) => [
@@ -59,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
         ];
         return await runWizard(flags, {
           prompter,
+          environment,
           out,
           toolVersion: toolVersion(),
           followUps: {

@@ -1,7 +1,11 @@
 // `spreed-setup check`: proves every link of the High Performance Backend and names what is broken,
 // with a one-line fix. Kept import-light: `check --help` loads only this file; the checks load on
-// run, and ink only when a live dashboard is on screen.
+// run, and ink only when a live dashboard is on screen, after a plain first paint.
+import { styleText } from 'node:util';
 import { problem, UserError } from '../errors.js';
+import { detectLayout } from '../detect/layout.js';
+import { Target } from '../io/target.js';
+import { CHECK_GROUPS } from '../check/groups/order.js';
 import type { Output } from '../io/output.js';
 import { COMMON, optionsHelp, parseCommandOptions, type OptionTable } from '../options/spec.js';
 import { splitOccCommand } from '../check/occ.js';
@@ -124,8 +128,8 @@ export async function run(argv: string[], env: CommandEnv): Promise<number> {
 
 async function runCheckCommand(argv: string[], env: { out: Output; interactive: boolean }): Promise<number> {
   const flags = parseCheckArgs(argv);
-  const { runCheck, formatPlain, summary } = await import('../check/run.js');
   if (flags.json) {
+    const { runCheck } = await import('../check/run.js');
     const { report } = await runCheck(flags);
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return report.ok ? 0 : 1;
@@ -138,9 +142,14 @@ async function runCheckCommand(argv: string[], env: { out: Output; interactive: 
   const live = Boolean(process.stdout.isTTY) && !ci && process.env.TERM !== 'dumb';
   const color = Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
   if (live) {
+    // The first paint comes from plain writes; the dashboard (ink, ~300 ms to load) then takes the
+    // place of the "Checking" line, under the header.
+    const checking = firstPaint(flags, color);
     const { showDashboard } = await import('../ui/checkDashboard.js');
+    process.stdout.write(eraseLastLine(checking, process.stdout.columns));
     return showDashboard(flags, { color });
   }
+  const { runCheck, formatPlain, summary } = await import('../check/run.js');
   // Plain: print in catalogue order as soon as a result and all before it are known.
   const pending = new Map<string, CheckResult>();
   let order: string[] = [];
@@ -166,4 +175,21 @@ async function runCheckCommand(argv: string[], env: { out: Output; interactive: 
   flush();
   env.out.raw(`${summary(report)}${report.url ? ` — ${report.url}` : ''}\n`);
   return report.ok ? 0 : 1;
+}
+
+/** The header and the groups about to be checked, before anything heavy loads; returns the last line. */
+function firstPaint(flags: CheckFlags, color: boolean): string {
+  const target = new Target(flags.root);
+  const config = target.path(detectLayout(target, flags.config).configPath);
+  const title = 'spreed-setup check';
+  process.stdout.write(`${color ? styleText('bold', title) : title}: ${config}\n`);
+  const checking = `Checking ${CHECK_GROUPS.map((g) => g.name).join(', ')}…`;
+  process.stdout.write(`${checking}\n`);
+  return checking;
+}
+
+/** Cursor up over a line just written (as many rows as it wrapped into) and clear from there down. */
+function eraseLastLine(line: string, columns: number | undefined): string {
+  const rows = columns && columns > 0 ? Math.max(1, Math.ceil(line.length / columns)) : 1;
+  return `\x1b[${rows}A\r\x1b[J`;
 }

@@ -3,7 +3,7 @@
 import type { SetupFlags } from '../options/setup.js';
 import type { Output } from '../io/output.js';
 import { EXIT } from '../errors.js';
-import { writeAnswersOut } from '../inputs/inputs.js';
+import { writeAnswersOut } from '../inputs/answers.js';
 import { hasChanges, renderDiff, summarize } from '../plan/plan.js';
 import { prepareSetup } from '../plan/prepare.js';
 import { adminFacts } from '../plan/review.js';

@@ -2,9 +2,9 @@
 // a Janus answering on 8188, a Nextcloud with occ, Let's Encrypt certificates, the FQDN.
 // Every probe is bounded and touches only this host.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
-import { execa } from 'execa';
-import { parse as parseIni } from 'ini';
+import { runQuiet } from '../io/command.js';
 import type { Target } from '../io/target.js';
 import { DEFAULT_JANUS_URL, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
 
@@ -20,18 +20,25 @@ export interface Environment {
 }
 
 export async function detectEnvironment(target: Target): Promise<Environment> {
-  const [{ natsInfo }, { janusInfo }] = await Promise.all([import('../probe/nats.js'), import('../probe/janus.js')]);
-  const [fqdn, nats, janus] = await Promise.all([
+  // A probe (and its client) loads only when something listens there.
+  const answers = async (url: string, probe: () => Promise<{ ok: boolean }>) =>
+    (await accepts(url, 800)) && (await probe()).ok;
+  const [fqdn, nats, janus, release] = await Promise.all([
     machineFqdn(),
-    natsInfo(DEFAULT_LOCAL_NATS, { timeoutMs: 800 }).then((r) => r.ok),
-    janusInfo(DEFAULT_JANUS_URL, { timeoutMs: 800 }).then((r) => r.ok),
+    answers(DEFAULT_LOCAL_NATS, async () =>
+      (await import('../probe/nats.js')).natsInfo(DEFAULT_LOCAL_NATS, { timeoutMs: 800 }),
+    ),
+    answers(DEFAULT_JANUS_URL, async () =>
+      (await import('../probe/janus.js')).janusInfo(DEFAULT_JANUS_URL, { timeoutMs: 800 }),
+    ),
+    osRelease(target),
   ]);
   const env: Environment = {
     fqdn,
     letsEncryptHosts: letsEncryptHosts(target),
     nginxServerNames: nginxServerNames(target),
   };
-  const system = osRelease(target).PRETTY_NAME;
+  const system = release.PRETTY_NAME;
   if (system) env.system = system;
   if (nats) env.natsLocal = DEFAULT_LOCAL_NATS;
   if (janus) env.janusLocal = DEFAULT_JANUS_URL;
@@ -47,9 +54,25 @@ export async function detectEnvironment(target: Target): Promise<Environment> {
   return env;
 }
 
+/** Whether a TCP connection to the URL's host and port is accepted within timeoutMs. */
+function accepts(url: string, timeoutMs: number): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 async function machineFqdn(): Promise<string> {
-  const r = await execa('hostname', ['-f'], { reject: false, timeout: 2000 });
-  const name = String(r.stdout ?? '').trim();
+  const r = await runQuiet('hostname', ['-f'], 2000);
+  const name = r.stdout.trim();
   return r.exitCode === 0 && name ? name.toLowerCase() : os.hostname().toLowerCase();
 }
 
@@ -89,9 +112,10 @@ export function nginxServerNames(target: Target): string[] {
 
 /**
  * /etc/os-release (or /usr/lib/os-release) as key -> value: a shell-style KEY=value file that
- * the ini parser reads as it is (quotes removed; no sections).
+ * the ini parser (loaded on first use) reads as it is (quotes removed; no sections).
  */
-export function osRelease(target: Target): Record<string, string> {
+export async function osRelease(target: Target): Promise<Record<string, string>> {
+  const { parse: parseIni } = await import('ini');
   for (const p of ['/etc/os-release', '/usr/lib/os-release']) {
     try {
       const data = parseIni(readFileSync(target.path(p), 'utf8')) as Record<string, unknown>;

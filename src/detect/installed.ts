@@ -2,23 +2,18 @@
 // server.conf cannot carry (public hostname, base path, nginx choices) live in a small state file
 // next to it; everything else is read back from server.conf and the secret files.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { problem, UserError, type Problem } from '../errors.js';
 import { secretSpecsFor } from '../secrets/secrets.js';
 import { STATE_FIELDS } from '../model/placement.js';
 import { parseVersion } from '../model/versions.js';
-import { detectLayout } from './layout.js';
+import { detectLayout, statePath } from './layout.js';
 import { Target } from '../io/target.js';
 import type { Layout } from '../model/layout.js';
 import { readExistingInstall, readSecretFile, type ExistingInstall } from './existing.js';
 
-export const STATE_FILE = 'spreed-setup.yaml';
-
-export function statePath(layout: Layout): string {
-  return path.join(path.dirname(layout.configPath), STATE_FILE);
-}
+export { STATE_FILE, statePath } from './layout.js';
 
 /**
  * Only what server.conf does not hold (model/placement.ts), so hand edits of server.conf always

@@ -5,6 +5,13 @@ import path from 'node:path';
 import type { Layout, NginxLayout } from '../model/layout.js';
 import { type Target, which } from '../io/target.js';
 
+/** The state file `setup` leaves next to server.conf (detect/installed.ts reads and renders it). */
+export const STATE_FILE = 'spreed-setup.yaml';
+
+export function statePath(layout: Pick<Layout, 'configPath'>): string {
+  return path.join(path.dirname(layout.configPath), STATE_FILE);
+}
+
 const DEBIAN = {
   configPath: '/etc/nextcloud-spreed-signaling/server.conf',
   user: '_signaling',

@@ -1,6 +1,6 @@
 // Which server version is installed: the package manager first, then the binary's --version,
 // then a running server's welcome. Version strings lie (Debian's 0.4.1 says "unreleased").
-import { execa } from 'execa';
+import { runQuiet } from '../io/command.js';
 import { parseVersion, formatVersion, versionFromFeatures } from '../model/versions.js';
 import type { Target } from '../io/target.js';
 import type { Layout } from '../model/layout.js';
@@ -19,22 +19,14 @@ export async function detectServerVersion(
     opts.packageManager === false
       ? undefined
       : // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format fields, not a template
-        await execa('dpkg-query', ['-W', '-f', '${Status}\t${Version}', 'nextcloud-spreed-signaling'], {
-          reject: false,
-          timeout: 5000,
-        });
-  if (
-    dpkg &&
-    dpkg.exitCode === 0 &&
-    typeof dpkg.stdout === 'string' &&
-    dpkg.stdout.startsWith('install ok installed')
-  ) {
+        await runQuiet('dpkg-query', ['-W', '-f', '${Status}\t${Version}', 'nextcloud-spreed-signaling'], 5000);
+  if (dpkg && dpkg.exitCode === 0 && dpkg.stdout.startsWith('install ok installed')) {
     const v = parseVersion(dpkg.stdout.split('\t')[1]);
     if (v) return { version: formatVersion(v), source: `Debian package ${dpkg.stdout.split('\t')[1]}` };
   }
   if (binary) {
-    const out = await execa(binary, ['--version'], { reject: false, timeout: 5000 });
-    const m = /version\s+(\S+)/.exec(String(out.stdout ?? ''));
+    const out = await runQuiet(binary, ['--version'], 5000);
+    const m = /version\s+(\S+)/.exec(out.stdout);
     const v = parseVersion(m?.[1]);
     if (v) return { version: formatVersion(v), source: `${binary} --version` };
   }

@@ -1,95 +1,15 @@
-// Non-interactive answers: flags and an answers file fill the model on top of what an existing
-// install already says. Order of precedence: flags > answers file > existing config > defaults.
-import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+// Non-interactive answers: flags fill the model on top of what an answers file (answers.ts) and an
+// existing install already say. Order of precedence: flags > answers file > existing config > defaults.
+// Imports no package: the wizard merges its first answers with this before anything heavy loads.
 import type { SetupFlags } from '../options/setup.js';
-import { backendIdFor, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
+import type { DeploymentInput } from '../model/deployment.js';
+import { backendIdFor } from '../model/backendIds.js';
 import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
-import { EXIT, UserError, problem, quote, type Problem } from '../errors.js';
+import { problem, quote, type Problem } from '../errors.js';
 import { DEFAULT_LOCAL_NATS, DEFAULT_SESSIONS, SESSIONS_MAX, SESSIONS_MIN } from '../model/defaults.js';
-import { isSecretKey, withoutUrlPassword } from '../secrets/secrets.js';
+import { withoutUrlPassword } from '../secrets/secrets.js';
 
 type Input = Partial<DeploymentInput>;
-
-const KNOWN_TOP_KEYS = new Set(Object.keys(DeploymentSchema.shape ?? {}));
-
-/** An answers file is a page of settings: anything larger is not one. */
-const MAX_ANSWERS_BYTES = 1024 * 1024;
-
-/** How an answers file written by --answers-out names the NATS URL passwords it left out. */
-const NATS_PASSWORDS_LEFT_OUT = 'the NATS URL passwords';
-const LEFT_OUT_NOTE = '# Left out, being secrets (give them again when you replay this file): ';
-
-export function loadAnswersFile(file: string): {
-  input: Input;
-  problems: Problem[];
-  /** The file says it left NATS URL passwords out (written by --answers-out). */
-  natsPasswordsLeftOut?: boolean;
-} {
-  let text: string;
-  try {
-    // A regular file of a sane size only: a FIFO or /dev/zero would hang the run, a huge file fill memory.
-    const st = statSync(file);
-    if (!st.isFile()) {
-      return {
-        input: {},
-        problems: [problem(`answers file ${file} is not a regular file`, 'give the path of a YAML or JSON file')],
-      };
-    }
-    if (st.size > MAX_ANSWERS_BYTES) {
-      return {
-        input: {},
-        problems: [
-          problem(
-            `answers file ${file} is ${st.size} bytes; answers files are at most ${MAX_ANSWERS_BYTES}`,
-            'give the answers file itself (see examples/answers.yaml)',
-          ),
-        ],
-      };
-    }
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return {
-      input: {},
-      problems: [
-        problem(
-          `cannot read answers file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          'check the path and permissions',
-        ),
-      ],
-    };
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (err) {
-    const first = String((err as Error).message).split('\n')[0];
-    return {
-      input: {},
-      problems: [
-        problem(
-          `answers file ${file} is not valid YAML/JSON: ${first}`,
-          'correct the YAML (see examples/answers.yaml)',
-        ),
-      ],
-    };
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return {
-      input: {},
-      problems: [problem(`answers file ${file} must be a mapping of keys`, 'see examples/answers.yaml')],
-    };
-  }
-  const unknown = Object.keys(data).filter((k) => !KNOWN_TOP_KEYS.has(k));
-  const problems = unknown.map((k) =>
-    problem(`answers file ${file}: unknown key ${quote(k)}`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`),
-  );
-  const natsPasswordsLeftOut = text
-    .split('\n')
-    .some((l) => l.startsWith(LEFT_OUT_NOTE) && l.includes(NATS_PASSWORDS_LEFT_OUT));
-  return { input: data as Input, problems, ...(natsPasswordsLeftOut ? { natsPasswordsLeftOut } : {}) };
-}
 
 /** `nats://user@host` or `tls://user@host`: a user name and no password. */
 const USER_WITHOUT_PASSWORD = /^(?:nats|tls):\/\/[^:@/\s]+@/i;
@@ -306,53 +226,6 @@ export function describePath(path: PropertyKey[], input: Input, opts: { flags?: 
   if (head === 'hostname') return `hostname${typeof input.hostname === 'string' ? ` ${quote(input.hostname)}` : ''}`;
   const flag = opts.flags !== false ? flagForPath(path) : undefined;
   return flag ?? path.map((k) => (String(k).length > 40 ? quote(String(k)) : String(k))).join('.');
-}
-
-/** The choices as an answers file that replays the same setup (no secrets: they live in files). */
-export function renderAnswersFile(d: Deployment, toolVersion: string): string {
-  const { extra, ...rest } = d;
-  const data: Record<string, unknown> = { ...rest };
-  // Secrets never go in: secret-like pass-through keys and URL passwords are left out, and named.
-  const left: string[] = [];
-  const kept: Record<string, Record<string, string>> = {};
-  for (const [section, keys] of Object.entries(extra)) {
-    for (const [key, value] of Object.entries(keys)) {
-      if (isSecretKey(key)) left.push(`[${section}] ${key}`);
-      else (kept[section] ??= {})[key] = value;
-    }
-  }
-  if (Object.keys(kept).length) data.extra = kept;
-  if (d.nats.mode === 'external') {
-    const urls = d.nats.urls.map((u) => withoutUrlPassword(u));
-    if (urls.some((u) => u.had)) left.push(NATS_PASSWORDS_LEFT_OUT);
-    data.nats = { mode: 'external', urls: urls.map((u) => u.url) };
-  }
-  const note = left.length ? `${LEFT_OUT_NOTE}${left.join(', ')}\n` : '';
-  return `# spreed-setup ${toolVersion} answers file (no secrets). Replay: spreed-setup setup --answers FILE --yes\n${note}${stringifyYaml(data)}`;
-}
-
-/** Saves the choices (no secrets) as an answers file that replays this setup. */
-export async function writeAnswersOut(file: string, d: Deployment, toolVersion: string): Promise<void> {
-  const { default: writeFileAtomic } = await import('write-file-atomic');
-  const dir = path.dirname(path.resolve(file));
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new UserError([
-      problem(`--answers-out ${file}: the directory ${dir} does not exist`, 'create it first, or choose another path'),
-    ]);
-  }
-  try {
-    await writeFileAtomic(file, renderAnswersFile(d, toolVersion), { mode: 0o644 });
-  } catch (err) {
-    throw new UserError(
-      [
-        problem(
-          `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          'choose a writable path for --answers-out',
-        ),
-      ],
-      EXIT.failed,
-    );
-  }
 }
 
 type TurnInput = NonNullable<Input['turnServer']>;

@@ -28,28 +28,11 @@ import {
   nextcloudUrlProblem,
   turnHostPortProblem,
 } from './urls.js';
+import { RESERVED_BACKEND_IDS } from './backendIds.js';
+import { textProblem } from './text.js';
 import { isIP } from 'node:net';
 
-/** Section names the server already uses: a backend id equal to one would collide. */
-export const RESERVED_BACKEND_IDS = [
-  'app',
-  'backend',
-  'clients',
-  'etcd',
-  'federation',
-  'geoip',
-  'geoip-overrides',
-  'continent-overrides',
-  'grpc',
-  'http',
-  'https',
-  'mcu',
-  'nats',
-  'sessions',
-  'stats',
-  'turn',
-  'default',
-] as const;
+export { backendIdFor, RESERVED_BACKEND_IDS } from './backendIds.js';
 
 /** Characters that goconf would cut, interpolate or split on; never valid inside a value we write. */
 const GOCONF_UNSAFE = /[\n\r]|[ \t][;#]|%\(/;
@@ -58,24 +41,7 @@ export const goconfSafe = (what: string) =>
     message: `${what} contains characters the server's config parser would cut or change (a space before # or ;, "%(", a line break, or surrounding spaces)`,
   });
 
-/** The longest value any field may hold: config lines are short, and a huge value is no setting. */
-export const MAX_VALUE_LENGTH = 4096;
-/** C0 and C1 control characters and DEL: never part of a value in any file we write. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
-/**
- * Why a value may not reach any config file whatever its field, or undefined: control characters,
- * goconf's `%(name)s` interpolation, and over-long values everywhere; `$(VAR)` (which the server may
- * replace from its environment) everywhere but pass-through keys.
- */
-export function textProblem(s: string, opts: { envAllowed?: boolean } = {}): string | undefined {
-  if (s.length > MAX_VALUE_LENGTH) return `is ${s.length} characters long; a value holds at most ${MAX_VALUE_LENGTH}`;
-  if (CONTROL.test(s)) return 'contains a control character (a line break, tab, escape or the like)';
-  if (s.includes('%('))
-    return 'contains "%(", which the server\'s config parser would replace with another key\'s value';
-  if (!opts.envAllowed && s.includes('$(')) return 'contains "$(", which the server would replace from its environment';
-  return undefined;
-}
+export { MAX_VALUE_LENGTH, textProblem } from './text.js';
 
 /** Adds one issue for each string (keys included) under `value` that no config file may hold. */
 function checkTexts(value: unknown, at: PropertyKey[], ctx: z.RefinementCtx): void {
@@ -372,27 +338,6 @@ export function certificateProblem(d: Pick<Deployment, 'hostname' | 'nginx'>): s
   if (isIpAddress(d.hostname) && d.nginx.mode === 'site' && !(d.nginx.certificate && d.nginx.key))
     return IP_HOSTNAME_PROBLEM;
   return undefined;
-}
-
-/** A backend id derived from a Nextcloud URL: cloud.example.org -> cloud-example-org. */
-export function backendIdFor(url: string, taken: Set<string>): string {
-  let base = 'nextcloud';
-  try {
-    const u = new URL(url);
-    base =
-      (u.hostname + u.pathname)
-        .toLowerCase()
-        .replace(/[^a-z0-9]+/g, '-')
-        .replace(/^-+|-+$/g, '')
-        .slice(0, 40)
-        .replace(/-+$/, '') || 'nextcloud';
-  } catch {
-    /* keep default */
-  }
-  if ((RESERVED_BACKEND_IDS as readonly string[]).includes(base)) base = `nc-${base}`;
-  let id = base;
-  for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
-  return id;
 }
 
 /**

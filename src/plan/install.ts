@@ -276,7 +276,7 @@ export async function gatherInstallFacts(
     ]);
   const target = new Target(where.root);
   const layout = detectLayout(target, where.config);
-  const os = osRelease(target);
+  const os = await osRelease(target);
   const found = distributionMirror(readAptSources(target), os.VERSION_CODENAME);
   const mirror = where.aptMirror
     ? { uri: where.aptMirror, from: '--apt-mirror' }

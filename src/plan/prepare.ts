@@ -4,12 +4,10 @@
 import { serverReleaseTalkNeeds } from '../model/talk.js';
 import type { SetupFlags } from '../options/setup.js';
 import { UserError, problem, type Problem } from '../errors.js';
-import { detectLayout } from '../detect/layout.js';
-import { Target } from '../io/target.js';
+import type { Target } from '../io/target.js';
 import type { Layout } from '../model/layout.js';
-import { readExistingInstall, type ExistingInstall } from '../detect/existing.js';
-import { detectInstalledVersion, type DetectedVersion } from '../detect/version.js';
-import { readState, statePath } from '../detect/installed.js';
+import type { ExistingInstall } from '../detect/existing.js';
+import { detectInstalledVersion } from '../detect/version.js';
 import {
   certificateProblem,
   DeploymentSchema,
@@ -18,21 +16,29 @@ import {
   type DeploymentInput,
 } from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
-import {
-  describePath,
-  flagForPath,
-  inputFromFlags,
-  keepNatsPasswords,
-  loadAnswersFile,
-  mergeInputs,
-  normalizeInput,
-} from '../inputs/inputs.js';
+import { describePath, flagForPath } from '../inputs/inputs.js';
 import { nginxVersion } from '../detect/nginx.js';
 import { systemHost } from '../io/host.js';
 import { machineLimits } from '../io/machine.js';
 import { buildPlan, type BuiltPlan } from './buildPlan.js';
 import { readFileSync } from 'node:fs';
 import { TURN_SECRET } from '../secrets/secrets.js';
+import {
+  detectSetupContext,
+  inputFor,
+  missingRequired,
+  sourcesOf,
+  type InputSource,
+  type SetupContext,
+} from './context.js';
+
+export {
+  detectSetupContext,
+  inputFor,
+  missingRequired,
+  type InputSource,
+  type SetupContext,
+} from './context.js';
 
 export interface Prepared {
   target: Target;
@@ -45,41 +51,6 @@ export interface Prepared {
   notices: string[];
 }
 
-const REQUIRED: Array<{ key: 'hostname' | 'backends'; flag: string }> = [
-  { key: 'hostname', flag: '--hostname NAME' },
-  { key: 'backends', flag: '--nextcloud URL' },
-];
-
-/** What is on this machine before any question: where things go and what is already there. */
-export interface SetupContext {
-  target: Target;
-  layout: Layout;
-  existing: ExistingInstall;
-  /** state file + existing server.conf (server.conf wins) */
-  installedInput: Partial<DeploymentInput>;
-  /** What the installed files were rendered for, from the state file. */
-  rendered: { version?: string; installed?: string };
-  answersInput: Partial<DeploymentInput>;
-  /** The answers file says it left the NATS URL passwords out. */
-  natsPasswordsLeftOut?: boolean;
-  /** Where each value came from, to say where to fix it: the answers file, server.conf, the state file. */
-  sources: InputSource[];
-  /** What the command-line flags gave (set by inputFor). */
-  flagInput?: Partial<DeploymentInput>;
-  problems: Problem[];
-  notices: string[];
-  toolVersion: string;
-  detectedVersion?: Promise<DetectedVersion | undefined>;
-}
-
-/** One layer of input and how to correct a value it gave. */
-export interface InputSource {
-  input: Partial<DeploymentInput>;
-  fix(field: string): string;
-  /** Values given on the command line: named by their flag. */
-  flags?: boolean;
-}
-
 /** Whether a layer holds a value at a zod issue path. */
 function holds(input: unknown, path: ReadonlyArray<PropertyKey>): boolean {
   let v: unknown = input;
@@ -89,81 +60,6 @@ function holds(input: unknown, path: ReadonlyArray<PropertyKey>): boolean {
     if (v === undefined) return false;
   }
   return true;
-}
-
-export function detectSetupContext(
-  flags: Pick<SetupFlags, 'root' | 'config' | 'answers'>,
-  toolVersion: string,
-): SetupContext {
-  const target = new Target(flags.root);
-  const layout = detectLayout(target, flags.config);
-  const { existing, problems } = readExistingInstall(target, layout);
-  const state = readState(target, layout);
-  problems.push(...state.problems);
-  const answers = flags.answers ? loadAnswersFile(flags.answers) : { input: {}, problems: [] };
-  problems.push(...answers.problems);
-  const sources: InputSource[] = [
-    ...(flags.answers
-      ? [{ input: answers.input, fix: (f: string) => `correct ${f} in the answers file ${flags.answers}` }]
-      : []),
-    {
-      input: existing.reading?.input ?? {},
-      fix: () => `correct it in ${target.path(layout.configPath)}, or give another value with a flag`,
-    },
-    {
-      input: state.input,
-      fix: (f: string) => `correct ${f} in ${target.path(statePath(layout))}, or give another value with a flag`,
-    },
-  ];
-  return {
-    sources,
-    target,
-    layout,
-    existing,
-    // The state file holds what server.conf cannot; server.conf itself wins for everything else.
-    installedInput: mergeInputs(state.input, existing.reading?.input ?? {}),
-    rendered: {
-      ...(state.renderedFor ? { version: state.renderedFor } : {}),
-      ...(state.installedWhenRendered ? { installed: state.installedWhenRendered } : {}),
-    },
-    answersInput: answers.input,
-    ...('natsPasswordsLeftOut' in answers && answers.natsPasswordsLeftOut ? { natsPasswordsLeftOut: true } : {}),
-    problems,
-    notices: [...(existing.reading?.notices ?? [])],
-    toolVersion,
-  };
-}
-
-/** flags > answers file > installed setup; hosts lower-cased with notices. */
-export function inputFor(
-  ctx: SetupContext,
-  flags: SetupFlags,
-): { input: Partial<DeploymentInput>; problems: Problem[]; notices: string[] } {
-  const below = mergeInputs(ctx.installedInput, ctx.answersInput);
-  const fromFlags = inputFromFlags(flags, below);
-  const merged = normalizeInput(mergeInputs(below, fromFlags.input));
-  ctx.flagInput = fromFlags.input;
-  const nats = keepNatsPasswords(merged.input, ctx.installedInput, {
-    ...(flags.answers ? { answersFile: flags.answers } : {}),
-    ...(ctx.natsPasswordsLeftOut ? { leftOut: true } : {}),
-  });
-  return {
-    input: nats.input,
-    problems: [...fromFlags.problems, ...nats.problems],
-    notices: [...merged.notices, ...nats.notices],
-  };
-}
-
-/** Every layer of a run's input, highest precedence first (the flags, once inputFor has read them). */
-function sourcesOf(ctx: SetupContext): InputSource[] {
-  const flags: InputSource = { input: ctx.flagInput ?? {}, fix: (f) => `give another ${f}`, flags: true };
-  return [flags, ...ctx.sources];
-}
-
-export function missingRequired(input: Partial<DeploymentInput>): typeof REQUIRED {
-  return REQUIRED.filter(
-    (r) => input[r.key] === undefined || (Array.isArray(input[r.key]) && (input[r.key] as unknown[]).length === 0),
-  );
 }
 
 /**
@@ -277,7 +173,7 @@ export async function prepareSetup(
   toolVersion: string,
   extra: Pick<PlanOptions, 'adopt'> = {},
 ): Promise<Prepared> {
-  const ctx = detectSetupContext(flags, toolVersion);
+  const ctx = await detectSetupContext(flags, toolVersion);
   const { input, problems, notices } = inputFor(ctx, flags);
   problems.unshift(...ctx.problems);
   ctx.notices.push(...notices);

@@ -129,6 +129,16 @@ describe('plain output and the dashboard', () => {
     expect(out).toContain('Certificate');
     expect(out).toMatch(/\d+ passed, \d+ warning\(s\), \d+ failed, \d+ skipped/);
     expect(out).not.toContain('FAIL  ');
+    // The plain first paint (before ink loads): the header once, then the groups line, which the
+    // dashboard takes the place of (cursor up over it, clear down) before its first frame.
+    const raw = String(r.stdout);
+    expect(out.split('spreed-setup check: ').length - 1).toBe(1);
+    expect(out.indexOf('spreed-setup check: ')).toBeLessThan(out.indexOf('Certificate'));
+    const checking = raw.indexOf('Checking config, local server, NATS');
+    expect(checking).toBeGreaterThanOrEqual(0);
+    const erase = raw.indexOf('\x1b[1A\r\x1b[J', checking);
+    expect(erase).toBeGreaterThan(checking);
+    expect(raw.indexOf('Certificate', checking)).toBeGreaterThan(erase);
   });
 });
 

@@ -4,10 +4,10 @@
 // writes nothing, and prints no secret; each wizard case is refused by its check with one line.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../harness/tmp.js';
 import { captureOutput, runInProcess } from './inProcess.js';
-import { ANSWER_CHECKS, runWizard } from '../../src/ask/wizard.js';
+import { ANSWER_CHECKS, loadModel, runWizard } from '../../src/ask/wizard.js';
 import { parseSetupArgs } from '../../src/options/setup.js';
 import { ScriptedPrompter } from '../wizard/scripted.js';
 import { treeState } from './run.js';
@@ -378,6 +378,8 @@ const WIZARD_CASES = WIZARD_FIELDS.flatMap((f) =>
 );
 
 describe('hostile wizard answers', () => {
+  // The checks past the first two use the model's schemas, which the wizard loads after its first prompt.
+  beforeAll(loadModel);
   it.each(WIZARD_CASES)('%s: refused with a one-line reason', (_name, f, p) => {
     const check = ANSWER_CHECKS[f.check];
     expect(check(f.value(''))).toBeUndefined();
