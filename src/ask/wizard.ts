@@ -180,6 +180,7 @@ const QUESTIONS = [
         }),
       );
       a.answers.turnServer = on ? (had?.mode === 'local' ? had : { mode: 'local' }) : { mode: 'none' };
+      if (on) await askTurnExternalIp(a);
     },
   },
   {
@@ -211,6 +212,36 @@ const QUESTIONS = [
 }>;
 
 type Part = (typeof QUESTIONS)[number]['part'];
+
+/**
+ * The address coturn announces for its relays (`external-ip`): this host's public address,
+ * detected from its interfaces and confirmed; behind NAT (only private addresses) it is asked for.
+ */
+async function askTurnExternalIp(a: Asking): Promise<void> {
+  const turn = a.answers.turnServer;
+  if (!turn || turn.mode !== 'local' || turn.externalIp) return;
+  const { nonPublicReason } = await import('../model/turn.js');
+  const { isIP } = await import('node:net');
+  const detected = (a.machine.addresses ?? []).find((ip) => isIP(ip) === 4 && !nonPublicReason(ip));
+  const v = must(
+    await a.p.text({
+      message: detected
+        ? `Public IP address coturn announces for its relays (detected on this host: ${detected})`
+        : 'This host has only private addresses (behind NAT?): the public IP address that reaches it, for coturn (empty: decide later with --turn-external-ip)',
+      ...(detected ? { defaultValue: detected } : { placeholder: '203.0.113.7' }),
+      validate: (s) => {
+        const t = s.trim();
+        if (!t) return undefined;
+        if (!isIP(t)) return `"${escapeControls(t)}" is not an IP address (e.g. 203.0.113.7)`;
+        const why = nonPublicReason(t);
+        return why ? `${t} ${why}: relays announced there are unreachable from outside` : undefined;
+      },
+    }),
+  ).trim();
+  const ip = v || detected;
+  if (ip) a.answers.turnServer = { ...turn, externalIp: ip };
+  else a.p.warn("no external-ip: coturn announces this host's private address; set it later with --turn-external-ip");
+}
 
 class Cancelled extends Error {}
 

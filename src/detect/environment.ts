@@ -17,6 +17,8 @@ export interface Environment {
   nginxServerNames: string[];
   /** The distribution, from os-release (e.g. "Debian GNU/Linux 12 (bookworm)"). */
   system?: string;
+  /** This host's own addresses (not loopback), from its interfaces: a public one is what TURN announces. */
+  addresses?: string[];
 }
 
 export async function detectEnvironment(target: Target): Promise<Environment> {
@@ -38,6 +40,10 @@ export async function detectEnvironment(target: Target): Promise<Environment> {
     letsEncryptHosts: letsEncryptHosts(target),
     nginxServerNames: nginxServerNames(target),
   };
+  env.addresses = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a): a is os.NetworkInterfaceInfo => !!a && !a.internal)
+    .map((a) => a.address);
   const system = release.PRETTY_NAME;
   if (system) env.system = system;
   if (nats) env.natsLocal = DEFAULT_LOCAL_NATS;

@@ -30,6 +30,7 @@ describe.skipIf(req.skip)(`wizard: TURN on this host${req.suffix}`, () => {
       { expect: /NATS/, choose: 'loopback' },
       { expect: /MCU/, choose: 'none' },
       { expect: /TURN on this host/, confirm: true },
+      { expect: /Public IP address coturn announces .*detected on this host: 198\.51\.100\.4/, text: [''] },
       { expect: /nginx in front/, choose: 'site' },
       { expect: /TLS certificate/, text: [''] },
       { expect: /TLS private key/, text: [''] },
@@ -43,12 +44,18 @@ describe.skipIf(req.skip)(`wizard: TURN on this host${req.suffix}`, () => {
         prompter,
         out: quiet,
         toolVersion: 'test',
-        environment: { fqdn: 'vm.example.net', letsEncryptHosts: [], nginxServerNames: [] },
+        environment: {
+          fqdn: 'vm.example.net',
+          letsEncryptHosts: [],
+          nginxServerNames: [],
+          addresses: ['10.0.0.2', 'fe80::1', '198.51.100.4'],
+        },
       },
     );
     expect(code, prompter.shown.join('\n')).toBe(0);
     expect(prompter.remaining).toBe(0);
     const conf = readFileSync(path.join(root, 'etc/turnserver.conf'), 'utf8');
+    expect(conf).toMatch(/^external-ip=198\.51\.100\.4$/m); // detected, confirmed with Enter
     const secret = readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/secrets/turn-secret'), 'utf8').trim();
     expect(prompter.shown.join('\n')).not.toContain(secret);
 
@@ -62,5 +69,34 @@ describe.skipIf(req.skip)(`wizard: TURN on this host${req.suffix}`, () => {
     const wrong = await turnAllocate({ ...at, transport: 'udp', secret: `${secret}x` });
     expect(wrong).toMatchObject({ ok: true, allocate: { status: 401 } });
     await turn.stop();
+  });
+
+  it('behind NAT (only private addresses) the public address is asked for; a private one is refused', async () => {
+    const root = scratch('spreed-turn-nat-');
+    const prompter = new ScriptedPrompter([
+      { expect: /Public hostname/, text: ['hpb.example.org'] },
+      { expect: /Nextcloud URL/, text: ['https://cloud.example.org'] },
+      { expect: /other settings/, choose: 'customize' },
+      { expect: /NATS/, choose: 'loopback' },
+      { expect: /MCU/, choose: 'none' },
+      { expect: /TURN on this host/, confirm: true },
+      { expect: /only private addresses \(behind NAT\?\)/, text: ['192.168.1.1', 'nope', '203.0.113.9'] },
+      { expect: /nginx in front/, choose: 'none' },
+      { expect: /listens/, text: [''] },
+      { expect: /Write these files/, choose: 'write' },
+      { expect: /Register this server/, confirm: false },
+    ]);
+    const code = await runWizard(parseSetupArgs(['--root', root, '--server-version', '2.0.2']), {
+      prompter,
+      out: quiet,
+      toolVersion: 'test',
+      environment: { fqdn: 'vm.example.net', letsEncryptHosts: [], nginxServerNames: [], addresses: ['10.0.0.2'] },
+    });
+    expect(code, prompter.shown.join('\n')).toBe(0);
+    expect(prompter.validationErrors).toEqual([
+      expect.stringContaining('192.168.1.1 a private, CGNAT or link-local address'),
+      expect.stringContaining('"nope" is not an IP address'),
+    ]);
+    expect(readFileSync(path.join(root, 'etc/turnserver.conf'), 'utf8')).toMatch(/^external-ip=203\.0\.113\.9$/m);
   });
 });
