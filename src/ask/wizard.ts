@@ -219,7 +219,7 @@ type Part = (typeof QUESTIONS)[number]['part'];
  */
 async function askTurnExternalIp(a: Asking): Promise<void> {
   const turn = a.answers.turnServer;
-  if (!turn || turn.mode !== 'local' || turn.externalIp) return;
+  if (turn?.mode !== 'local' || turn.externalIp) return;
   const { nonPublicReason } = await import('../model/turn.js');
   const { isIP } = await import('node:net');
   const detected = (a.machine.addresses ?? []).find((ip) => isIP(ip) === 4 && !nonPublicReason(ip));
