@@ -557,10 +557,16 @@ async function introLines(ctx: SetupContext, m: Environment, reconfigure: boolea
     lines.push(
       t.talkCompatible
         ? '  current Nextcloud Talk accepts it'
-        : '  too old for current Nextcloud Talk (needs 2.0+, shows UPDATE_REQUIRED): the next question offers a newer one (or: spreed-setup install)',
+        : ctx.target.root
+          ? '  too old for current Nextcloud Talk (needs 2.0+, shows UPDATE_REQUIRED): on the machine itself, spreed-setup install'
+          : '  too old for current Nextcloud Talk (needs 2.0+, shows UPDATE_REQUIRED): the next question offers a newer one (or: spreed-setup install)',
     );
   } else {
-    lines.push('signaling server: not installed (the next question offers one; or: spreed-setup install)');
+    lines.push(
+      ctx.target.root
+        ? 'signaling server: not installed in the staged tree (on the machine itself: spreed-setup install)'
+        : 'signaling server: not installed (the next question offers one; or: spreed-setup install)',
+    );
   }
   lines.push(
     `config: ${ctx.target.path(ctx.layout.configPath)} (${ctx.existing.configText !== undefined ? (reconfigure ? 'existing setup' : 'exists, no backend yet') : 'new'}; ${ctx.layout.kind} layout)`,

@@ -140,7 +140,10 @@ it('the register step in a terminal at 60 columns: no local occ, a typed command
   t.type('y');
   t.send('Enter');
   await t.waitFor('How to run occ');
-  expect(t.screen()).toContain('occ on another host (ssh)');
+  // The choices are drawn with the question; wait for them (a loaded machine draws late).
+  for (let i = 0; i < 100 && !t.joinedScreen().includes('occ on another host (ssh)'); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  expect(t.joinedScreen()).toContain('occ on another host (ssh)');
   // Down to "Type an occ command…" when something was found here; it is first otherwise.
   const options = t.joinedScreen();
   if (/found: /.test(options)) t.send('Down');
