@@ -7,7 +7,13 @@ import type { SetupFlags } from '../options/setup.js';
 import { backendIdFor, DeploymentSchema, type Deployment, type DeploymentInput } from '../model/deployment.js';
 import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
 import { EXIT, UserError, problem, quote, type Problem } from '../errors.js';
-import { DEFAULT_JANUS_URL, DEFAULT_LOCAL_NATS, DEFAULT_SESSIONS, SESSIONS_MAX, SESSIONS_MIN } from '../model/defaults.js';
+import {
+  DEFAULT_JANUS_URL,
+  DEFAULT_LOCAL_NATS,
+  DEFAULT_SESSIONS,
+  SESSIONS_MAX,
+  SESSIONS_MIN,
+} from '../model/defaults.js';
 import { isSecretKey, withoutUrlPassword } from '../secrets/secrets.js';
 
 type Input = Partial<DeploymentInput>;

@@ -374,7 +374,11 @@ export const DeploymentSchema = z
     }
     if (d.janus) {
       if (d.mcu.type !== 'janus')
-        ctx.addIssue({ code: 'custom', path: ['mcu'], message: 'Janus on this host needs the janus MCU (--janus local)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mcu'],
+          message: 'Janus on this host needs the janus MCU (--janus local)',
+        });
       else if (!isLoopbackWsUrl(d.mcu.url))
         ctx.addIssue({
           code: 'custom',

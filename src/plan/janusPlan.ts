@@ -46,7 +46,10 @@ export function janusFiles(
     } catch (err) {
       if (!(err instanceof LibconfigError)) throw err;
       problems.push(
-        problem(`${p} is not valid libconfig (${err.message})`, `fix that line (janus would not start either), then run again`),
+        problem(
+          `${p} is not valid libconfig (${err.message})`,
+          `fix that line (janus would not start either), then run again`,
+        ),
       );
     }
   }

@@ -34,13 +34,18 @@ const union = (had: string[], ours: readonly string[]) => [...new Set([...had, .
 /** What we set in janus.jcfg; the TURN REST key (a secret) only when the server has a [turn] section. */
 export function janusJcfgEdits(d: Deployment, j: JanusLocal, existing: string, turnApiKey?: string): LcEdit[] {
   const had = parseLibconfig(existing);
-  const group = (g: string) => (typeof had[g] === 'object' && !Array.isArray(had[g]) ? (had[g] as Record<string, unknown>) : {});
+  const group = (g: string) =>
+    typeof had[g] === 'object' && !Array.isArray(had[g]) ? (had[g] as Record<string, unknown>) : {};
   const r = janusRtpPorts(d);
   const edits: LcEdit[] = [
     { group: 'media', key: 'rtp_port_range', value: `${r.min}-${r.max}` },
     { group: 'nat', key: 'full_trickle', value: true },
     { group: 'nat', key: 'ice_ignore_list', value: union(listOf(group('nat').ice_ignore_list), JANUS.iceIgnoreList) },
-    { group: 'transports', key: 'disable', value: union(listOf(group('transports').disable), JANUS.disabledTransports) },
+    {
+      group: 'transports',
+      key: 'disable',
+      value: union(listOf(group('transports').disable), JANUS.disabledTransports),
+    },
   ];
   if (j.publicIps.length) edits.push({ group: 'nat', key: 'nat_1_1_mapping', value: j.publicIps.join(',') });
   else if (d.turnServer.mode === 'local')

@@ -109,7 +109,9 @@ function tokenize(text: string): Tok[] {
     const num = /^[-+]?(0[xX][0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)L{0,2}/.exec(text.slice(i));
     if (num && /[-+\d.]/.test(c)) {
       const raw = num[0].replace(/L+$/, '');
-      const v = /0[xX]/.test(raw) ? Number.parseInt(raw.replace(/^[-+]/, ''), 16) * (raw.startsWith('-') ? -1 : 1) : Number(raw);
+      const v = /0[xX]/.test(raw)
+        ? Number.parseInt(raw.replace(/^[-+]/, ''), 16) * (raw.startsWith('-') ? -1 : 1)
+        : Number(raw);
       toks.push({ t: 'num', v, s: i, e: i + num[0].length });
       i += num[0].length;
       continue;
