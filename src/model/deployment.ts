@@ -211,10 +211,7 @@ export const McuSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
   z.object({
     type: z.literal('janus'),
-    url: WsUrlSchema.refine(
-      (u) => !/^wss?:\/\/[^/?#]+[/?#]./.test(u),
-      "Janus's websocket has no path; give ws://HOST:PORT only",
-    ).default(DEFAULT_JANUS_URL),
+    url: WsUrlSchema.default(DEFAULT_JANUS_URL),
   }),
   z.object({
     type: z.literal('proxy'),
@@ -397,6 +394,13 @@ export const DeploymentSchema = z
     }
     // Last, so a field's own reason comes first (one problem per value is reported).
     checkTexts(d, [], ctx);
+    // After the texts' own reasons (a reference, a control character) for the same value.
+    if (d.mcu.type === 'janus' && /^wss?:\/\/[^/?#]+[/?#]./.test(d.mcu.url))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mcu', 'url'],
+        message: "Janus's websocket has no path (a path leads nowhere); give ws://HOST:PORT only",
+      });
   });
 
 export type Deployment = z.infer<typeof DeploymentSchema>;
