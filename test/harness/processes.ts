@@ -561,7 +561,7 @@ function soNames(dir: string): string[] {
 export async function startJanus(
   dir: string,
   port: number,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; fullTrickle?: boolean; plugins?: string[] } = {},
 ): Promise<ManagedProcess & { url: string }> {
   const d = path.resolve(dir);
   mkdirSync(d, { recursive: true });
@@ -590,9 +590,10 @@ media: {
 nat: {
 \tnice_debug = false
 \tice_ignore_list = "vmnet"
+\tfull_trickle = ${opts.fullTrickle === false ? 'false' : 'true'}
 }
 plugins: {
-\tdisable = "${disable('plugins', ['libjanus_videoroom.so'])}"
+\tdisable = "${disable('plugins', opts.plugins ?? ['libjanus_videoroom.so'])}"
 }
 transports: {
 \tdisable = "${disable('transports', ['libjanus_websockets.so'])}"
