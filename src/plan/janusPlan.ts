@@ -1,7 +1,7 @@
 // Janus's files for Janus on this host: janus.jcfg (0600, Debian's Janus runs as root and the
 // file may hold the TURN REST key) and the websockets transport. Pure over HostFacts.
 import path from 'node:path';
-import type { Deployment, JanusLocal } from '../model/deployment.js';
+import { janusRtpPorts, type Deployment, type JanusLocal } from '../model/deployment.js';
 import { JANUS } from '../model/defaults.js';
 import { problem, type Problem } from '../errors.js';
 import type { HostFacts } from '../io/host.js';
@@ -59,5 +59,10 @@ export function janusFiles(
     notices.push(
       'Janus offers its own addresses: behind 1:1 NAT (a cloud VM) give --janus-public-ip IP, else calls fail outside the LAN',
     );
+  if (d.turnServer.mode !== 'local') {
+    // (With coturn here, its notice lists every port, Janus's range included.)
+    const r = janusRtpPorts(d);
+    notices.push(`open in the firewall: ${r.min}-${r.max}/udp (Janus RTP range)`);
+  }
   return { desired, notices, problems };
 }

@@ -100,6 +100,10 @@ describe('setup --janus local', () => {
     expect(nat).toMatchObject({ stun_server: HOST, stun_port: 3478, ignore_unreachable_ice_server: true });
     expect(nat.nat_1_1_mapping).toBeUndefined();
     expect(r.all).toMatch(/--janus-public-ip/);
+    expect(r.all).toMatch(/3478\/udp.*49152-65535\/udp.*20000-40000\/udp/);
+    const alone = await runInProcess(setupArgs(scratch('spreed-janus-'), '--janus', 'local', '--dry-run'));
+    expect(alone.code, alone.all).toBe(0);
+    expect(alone.all).toContain('open in the firewall: 20000-40000/udp (Janus RTP range)');
   });
 
   it('a changed Janus file restarts janus before the signaling server', () => {
