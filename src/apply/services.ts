@@ -11,6 +11,7 @@ import type { Layout } from '../model/layout.js';
 import { COTURN, JANUS } from '../model/defaults.js';
 import type { FileChange } from '../plan/plan.js';
 import { fetchWelcome } from '../probe/signaling.js';
+import { listenBase } from '../model/urls.js';
 
 export interface ServiceEnv {
   layout: Layout;
@@ -36,14 +37,7 @@ export function startWaitMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** The welcome URL for a listen address: a wildcard host is asked on loopback. */
-export function welcomeBase(listen: string): string {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(listen.trim());
-  const host = m?.[1] ?? m?.[2] ?? '127.0.0.1';
-  const port = m?.[3] ?? '8080';
-  const h =
-    host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
-}
+export const welcomeBase = listenBase;
 
 /** The commands a run would issue, for a system without systemd (say what to run). */
 export function serviceCommands(layout: Layout, written: FileChange[]): string[][] {

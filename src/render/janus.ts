@@ -3,21 +3,16 @@
 // (Debian's comments, an admin's own options) survives a re-run.
 import type { Deployment, JanusLocal } from '../model/deployment.js';
 import { janusRtpPorts } from '../model/deployment.js';
-import { JANUS } from '../model/defaults.js';
+import { DEFAULT_JANUS_URL, JANUS } from '../model/defaults.js';
+import { listenBase } from '../model/urls.js';
 import { parseLibconfig, setSettings, type LcEdit } from './libconfig.js';
 
-/** The signaling server's TURN REST endpoint as Janus asks it (a wildcard listen is asked on loopback). */
-export function turnRestUrl(listen: string): string {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(listen.trim());
-  const host = m?.[1] ?? m?.[2] ?? '127.0.0.1';
-  const h =
-    host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${m?.[3] ?? '8080'}/turn/credentials`;
-}
+/** The signaling server's TURN REST endpoint as Janus on this host asks it. */
+export const turnRestUrl = (listen: string): string => `${listenBase(listen)}/turn/credentials`;
 
 /** The loopback host and port of Janus's websocket, from the MCU URL. */
 export function janusWsAddress(d: Deployment): { ip: string; port: number } {
-  const url = d.mcu.type === 'janus' ? d.mcu.url : 'ws://127.0.0.1:8188';
+  const url = d.mcu.type === 'janus' ? d.mcu.url : DEFAULT_JANUS_URL;
   const u = new URL(url);
   return { ip: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : JANUS.wsPort };
 }
