@@ -37,6 +37,7 @@ export const JANUS = {
   configDir: '/etc/janus',
   mainFile: 'janus.jcfg',
   websocketsFile: 'janus.transport.websockets.jcfg',
+  eventsFile: 'janus.eventhandler.wsevh.jcfg',
   unit: 'janus',
   /** Janus's own websocket port, for a URL given without one. */
   wsPort: 8188,

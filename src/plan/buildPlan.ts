@@ -201,7 +201,13 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   }
 
   if (d.janus) {
-    const janus = janusFiles(d, d.janus, ctx.host, resolved.secrets.get(TURN_APIKEY.name)?.value);
+    const janus = janusFiles(
+      d,
+      d.janus,
+      ctx.host,
+      resolved.secrets.get(TURN_APIKEY.name)?.value,
+      ctx.traits.janusEvents,
+    );
     desired.push(...janus.desired);
     notices.push(...janus.notices);
     problems.push(...janus.problems);

@@ -6,7 +6,7 @@ import { JANUS } from '../model/defaults.js';
 import { problem, type Problem } from '../errors.js';
 import type { HostFacts } from '../io/host.js';
 import { LibconfigError } from '../render/libconfig.js';
-import { renderJanusJcfg, renderJanusWebsockets } from '../render/janus.js';
+import { renderJanusEvents, renderJanusJcfg, renderJanusWebsockets } from '../render/janus.js';
 import type { DesiredFile, Ownership } from './plan.js';
 
 function current(host: HostFacts, p: string): string | undefined {
@@ -17,6 +17,7 @@ function current(host: HostFacts, p: string): string | undefined {
 export const janusPaths = {
   main: path.posix.join(JANUS.configDir, JANUS.mainFile),
   websockets: path.posix.join(JANUS.configDir, JANUS.websocketsFile),
+  events: path.posix.join(JANUS.configDir, JANUS.eventsFile),
 };
 
 export function janusFiles(
@@ -24,14 +25,19 @@ export function janusFiles(
   j: JanusLocal,
   host: HostFacts,
   turnApiKey?: string,
+  /** The server takes Janus's event handler (2.1.0+): media metrics. */
+  events = false,
 ): { desired: DesiredFile[]; notices: string[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const notices: string[] = [];
   const own: Ownership = { mode: 0o600, label: host.uid === 0 ? 'root:root' : 'current user' };
   const desired: DesiredFile[] = [];
   const files: Array<[string, (existing?: string) => string]> = [
-    [janusPaths.main, (e) => renderJanusJcfg(d, j, e, turnApiKey)],
+    [janusPaths.main, (e) => renderJanusJcfg(d, j, e, turnApiKey, events)],
     [janusPaths.websockets, (e) => renderJanusWebsockets(d, e)],
+    ...(events
+      ? [[janusPaths.events, (e?: string) => renderJanusEvents(d, e)] as [string, (e?: string) => string]]
+      : []),
   ];
   for (const [p, render] of files) {
     let existing: string | undefined;

@@ -27,7 +27,13 @@ const listOf = (v: unknown): string[] =>
 const union = (had: string[], ours: readonly string[]) => [...new Set([...had, ...ours])].join(',');
 
 /** What we set in janus.jcfg; the TURN REST key (a secret) only when the server has a [turn] section. */
-export function janusJcfgEdits(d: Deployment, j: JanusLocal, existing: string, turnApiKey?: string): LcEdit[] {
+export function janusJcfgEdits(
+  d: Deployment,
+  j: JanusLocal,
+  existing: string,
+  turnApiKey?: string,
+  events = false,
+): LcEdit[] {
   const had = parseLibconfig(existing);
   const group = (g: string) =>
     typeof had[g] === 'object' && !Array.isArray(had[g]) ? (had[g] as Record<string, unknown>) : {};
@@ -57,6 +63,8 @@ export function janusJcfgEdits(d: Deployment, j: JanusLocal, existing: string, t
       // The server's endpoint answers GET only; Janus's default POST gets a 405 (sig #891).
       { group: 'nat', key: 'turn_rest_api_method', value: 'GET' },
     );
+  // The event handlers load only with broadcast on (janus-facts §4).
+  if (events) edits.push({ group: 'events', key: 'broadcast', value: true });
   return edits;
 }
 
@@ -64,9 +72,32 @@ const HEADER = (what: string, host: string) =>
   `# Janus ${what} for Nextcloud Talk on ${host}, written by spreed-setup; add your own settings anywhere.\n`;
 
 /** janus.jcfg with our settings (Debian's file, or a new one when there is none). */
-export function renderJanusJcfg(d: Deployment, j: JanusLocal, existing?: string, turnApiKey?: string): string {
+export function renderJanusJcfg(
+  d: Deployment,
+  j: JanusLocal,
+  existing?: string,
+  turnApiKey?: string,
+  events = false,
+): string {
   const base = existing === undefined || existing.trim() === '' ? HEADER('core', d.hostname) : existing;
-  return setSettings(base, janusJcfgEdits(d, j, base, turnApiKey));
+  return setSettings(base, janusJcfgEdits(d, j, base, turnApiKey, events));
+}
+
+/**
+ * janus.eventhandler.wsevh.jcfg for servers 2.1.0+: Janus's events to the signaling server's
+ * `/spreed` over the `janus-events` subprotocol (README "Setup of Janus"); the event types an
+ * admin chose are kept when there are some (the shipped "all" covers handles, media, webrtc).
+ */
+export function renderJanusEvents(d: Deployment, existing?: string): string {
+  const base = existing === undefined || existing.trim() === '' ? HEADER('event handler', d.hostname) : existing;
+  const had = parseLibconfig(base).general;
+  const hasEvents = typeof had === 'object' && !Array.isArray(had) && typeof had.events === 'string';
+  return setSettings(base, [
+    { group: 'general', key: 'enabled', value: true },
+    { group: 'general', key: 'backend', value: `${listenBase(d.listen).replace(/^http/, 'ws')}/spreed` },
+    { group: 'general', key: 'subprotocol', value: 'janus-events' },
+    ...(hasEvents ? [] : [{ group: 'general', key: 'events', value: 'all' }]),
+  ]);
 }
 
 /** janus.transport.websockets.jcfg: the Janus API on loopback only, no TLS listener, no admin API. */
