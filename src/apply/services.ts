@@ -8,9 +8,10 @@ import { execa } from 'execa';
 import { which } from '../io/target.js';
 import { escapeControls } from '../io/output.js';
 import type { Layout } from '../model/layout.js';
-import { COTURN } from '../model/defaults.js';
+import { COTURN, JANUS } from '../model/defaults.js';
 import type { FileChange } from '../plan/plan.js';
 import { fetchWelcome } from '../probe/signaling.js';
+import { listenBase } from '../model/urls.js';
 
 export interface ServiceEnv {
   layout: Layout;
@@ -36,19 +37,14 @@ export function startWaitMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** The welcome URL for a listen address: a wildcard host is asked on loopback. */
-export function welcomeBase(listen: string): string {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(listen.trim());
-  const host = m?.[1] ?? m?.[2] ?? '127.0.0.1';
-  const port = m?.[3] ?? '8080';
-  const h =
-    host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
-}
+export const welcomeBase = listenBase;
 
 /** The commands a run would issue, for a system without systemd (say what to run). */
 export function serviceCommands(layout: Layout, written: FileChange[]): string[][] {
   const cmds: string[][] = [];
   if (written.some((c) => c.role === 'systemd')) cmds.push(['daemon-reload']);
+  // Janus first: the signaling server initialises its MCU before it listens (janus-facts §1).
+  if (written.some((c) => c.role === 'janus')) cmds.push(['enable', JANUS.unit], ['restart', JANUS.unit]);
   const server = written.some(
     (c) =>
       c.role === 'server-config' ||
@@ -127,6 +123,8 @@ export async function startAndProve(written: FileChange[], env: ServiceEnv): Pro
   if (!systemctl || !systemdRunning()) {
     // No service manager to ask: say what to run by hand, in the unit's terms.
     const hand: string[] = [];
+    if (cmds.some((c) => c[0] === 'restart' && c[1] === JANUS.unit))
+      hand.push(`(re)start Janus before the signaling server: systemctl restart ${JANUS.unit}`);
     if (cmds.some((c) => c[0] === 'restart' && c[1] === COTURN.unit))
       hand.push(`(re)start coturn: systemctl restart ${COTURN.unit}`);
     if (cmds.some((c) => c[0] === 'restart' && c[1] === layout.unit))

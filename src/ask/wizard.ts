@@ -8,6 +8,7 @@ import type { Output } from '../io/output.js';
 import { EXIT, UserError } from '../errors.js';
 import type { DeploymentInput } from '../model/deployment.js';
 import { DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
+import { nonPublicReason } from '../model/turn.js';
 import {
   hostnameProblem,
   IP_HOSTNAME_PROBLEM,
@@ -102,6 +103,13 @@ export const ANSWER_CHECKS = {
   },
   natsUrls: listCheck('NatsUrlSchema', 'give at least one nats:// URL'),
   janusUrl: fieldCheck('WsUrlSchema'),
+  publicIps: (s: string) => {
+    for (const ip of s.split(/[\s,]+/).filter(Boolean)) {
+      const why = nonPublicReason(ip);
+      if (why) return `${shown(ip)} is ${why}: give the address clients reach`;
+    }
+    return undefined;
+  },
   turnServers: listCheck('TurnServerSchema', 'give at least one turn: URL'),
   path: fieldCheck('AbsPathSchema', 'an absolute path'),
   listen: fieldCheck('HostPortSchema'),
@@ -739,6 +747,11 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
   const currentUrl = a.mcu?.type === 'janus' ? a.mcu.url : undefined;
   const options = [
     { value: 'none', label: 'None: calls run peer-to-peer', hint: 'fine for small calls' },
+    {
+      value: 'local',
+      label: 'Janus on this host, set up for Talk',
+      hint: 'needed beyond a handful of participants; apt install janus first; writes /etc/janus',
+    },
     ...(m.janusLocal ? [{ value: 'detected', label: `Janus at ${m.janusLocal}`, hint: 'detected' }] : []),
     { value: 'other', label: 'Janus at another URL' },
   ];
@@ -746,12 +759,32 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
     await p.select({
       message: 'MCU (Janus) for larger calls',
       options,
-      initialValue: a.mcu?.type === 'janus' ? (currentUrl === m.janusLocal ? 'detected' : 'other') : 'none',
+      initialValue: a.janus
+        ? 'local'
+        : a.mcu?.type === 'janus'
+          ? currentUrl === m.janusLocal
+            ? 'detected'
+            : 'other'
+          : 'none',
     }),
   );
+  if (choice !== 'local') delete a.janus;
   if (choice === 'none') {
     a.mcu = { type: 'none' };
     delete a.turn;
+    return;
+  }
+  if (choice === 'local') {
+    a.mcu = { type: 'janus', url: DEFAULT_JANUS_URL };
+    const had = a.janus?.publicIps ?? [];
+    const ips = must(
+      await p.text({
+        message: "This host's public IP, when it sits behind 1:1 NAT (a cloud VM); empty: none",
+        ...(had.length ? { defaultValue: had.join(', ') } : {}),
+        validate: (v: string) => (v.trim() === '' ? undefined : ANSWER_CHECKS.publicIps(v)),
+      }),
+    );
+    a.janus = { publicIps: ips.split(/[\s,]+/).filter(Boolean) };
     return;
   }
   let url = m.janusLocal ?? DEFAULT_JANUS_URL;

@@ -6,7 +6,13 @@ import type { DeploymentInput } from '../model/deployment.js';
 import { backendIdFor } from '../model/backendIds.js';
 import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
 import { problem, quote, type Problem } from '../errors.js';
-import { DEFAULT_LOCAL_NATS, DEFAULT_SESSIONS, SESSIONS_MAX, SESSIONS_MIN } from '../model/defaults.js';
+import {
+  DEFAULT_JANUS_URL,
+  DEFAULT_LOCAL_NATS,
+  DEFAULT_SESSIONS,
+  SESSIONS_MAX,
+  SESSIONS_MIN,
+} from '../model/defaults.js';
 import { withoutUrlPassword } from '../secrets/secrets.js';
 
 type Input = Partial<DeploymentInput>;
@@ -102,7 +108,31 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
   }
   turnFromFlags(flags, existing, input, problems);
   if (flags.janus !== undefined) {
-    input.mcu = flags.janus === 'none' ? { type: 'none' } : { type: 'janus', url: flags.janus };
+    input.mcu =
+      flags.janus === 'none'
+        ? { type: 'none' }
+        : flags.janus === 'local'
+          ? { type: 'janus', url: DEFAULT_JANUS_URL }
+          : { type: 'janus', url: flags.janus };
+  }
+  if (flags.janus === 'local' || flags.janusPublicIp !== undefined) {
+    const had = existing.janus;
+    if (flags.janus !== 'local' && !had)
+      problems.push(
+        problem('--janus-public-ip is for Janus on this host', 'add --janus local, or leave --janus-public-ip out'),
+      );
+    else
+      input.janus = {
+        ...(had ?? {}),
+        ...(flags.janusPublicIp !== undefined
+          ? {
+              publicIps: flags.janusPublicIp
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : {}),
+      };
   }
   if (flags.nginx !== undefined || flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
     if (flags.nginx !== undefined && !['site', 'snippet', 'none'].includes(flags.nginx)) {
@@ -192,6 +222,8 @@ const FLAG_FOR_PATH: Record<string, string> = {
   'turnServer.allowedPeers': '--turn-allow-peer',
   'turnServer.janusRtpPorts': '--janus-rtp-ports',
   'mcu.url': '--janus',
+  janus: '--janus',
+  'janus.publicIps': '--janus-public-ip',
   'nginx.certificate': '--tls-cert',
   'nginx.key': '--tls-key',
   'nginx.mode': '--nginx',

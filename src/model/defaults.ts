@@ -32,3 +32,17 @@ export const COTURN = {
 } as const;
 /** Talk's default STUN server (seeded by its install migration). */
 export const TALK_DEFAULT_STUN = 'stun.nextcloud.com:443';
+/** Debian's Janus (janus-facts §2): its config folder, the files we render there, its unit. */
+export const JANUS = {
+  configDir: '/etc/janus',
+  mainFile: 'janus.jcfg',
+  websocketsFile: 'janus.transport.websockets.jcfg',
+  eventsFile: 'janus.eventhandler.wsevh.jcfg',
+  unit: 'janus',
+  /** Janus's own websocket port, for a URL given without one. */
+  wsPort: 8188,
+  /** Container and VM bridges whose addresses must not be offered as candidates (aio #7893). */
+  iceIgnoreList: ['vmnet', 'docker', 'br-', 'veth', 'virbr', 'lxcbr', 'cni', 'flannel'],
+  /** The REST transport: all interfaces by default, and nothing the signaling server needs. */
+  disabledTransports: ['libjanus_http.so'],
+} as const;

@@ -17,7 +17,7 @@ import {
   TURN_RELAY_MAX,
   TURN_RELAY_MIN,
 } from './defaults.js';
-import { rangesOverlap } from './turn.js';
+import { nonPublicReason, rangesOverlap } from './turn.js';
 import {
   basePathProblem,
   hostnameProblem,
@@ -175,7 +175,10 @@ export type Nats = z.infer<typeof NatsSchema>;
 
 export const McuSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
-  z.object({ type: z.literal('janus'), url: WsUrlSchema.default(DEFAULT_JANUS_URL) }),
+  z.object({
+    type: z.literal('janus'),
+    url: WsUrlSchema.default(DEFAULT_JANUS_URL),
+  }),
   z.object({
     type: z.literal('proxy'),
     urls: z.array(z.string().regex(/^https?:\/\/\S+$/, 'proxy URLs must be http(s)://')).default([]),
@@ -185,6 +188,11 @@ export const McuSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type Mcu = z.infer<typeof McuSchema>;
+
+export const JanusLocalSchema = z.object({
+  publicIps: z.array(IpSchema).default([]),
+});
+export type JanusLocal = z.infer<typeof JanusLocalSchema>;
 
 export const NginxSchema = z.object({
   mode: z.enum(['site', 'snippet', 'none']).default('site'),
@@ -246,6 +254,11 @@ export const DeploymentSchema = z
     turn: z.object({ servers: z.array(TurnServerSchema).min(1) }).optional(),
     /** The TURN server itself (coturn here, or elsewhere); fills `turn` (see janusTurnServers). */
     turnServer: TurnSetupSchema.default({ mode: 'none' }),
+    /**
+     * Janus on this host, its files rendered (janus-facts §2-3): the public addresses it rewrites
+     * its host candidates to behind 1:1 NAT (nat_1_1_mapping). Absent: Janus is not ours to configure.
+     */
+    janus: JanusLocalSchema.optional(),
     /** The signaling server's own TLS listener (rare: nginx normally terminates TLS). */
     https: z.object({ listen: HostPortSchema, certificate: AbsPathSchema, key: AbsPathSchema }).partial().optional(),
     statsAllowedIps: z.array(IpOrCidrSchema).optional(),
@@ -322,8 +335,38 @@ export const DeploymentSchema = z
             message: `the relay range ${ts.relayPorts.min}-${ts.relayPorts.max} holds the listening port ${p}`,
           });
     }
+    if (d.janus) {
+      if (d.mcu.type !== 'janus')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mcu'],
+          message: 'Janus on this host needs the janus MCU (--janus local)',
+        });
+      else if (!isLoopbackWsUrl(d.mcu.url))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mcu', 'url'],
+          message: `Janus on this host listens on loopback only; ${d.mcu.url} is not a 127.0.0.1 URL`,
+        });
+      d.janus.publicIps.forEach((ip, i) => {
+        const why = nonPublicReason(ip);
+        if (why)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['janus', 'publicIps', i],
+            message: `${ip} is ${why}: nat_1_1_mapping takes the address clients reach`,
+          });
+      });
+    }
     // Last, so a field's own reason comes first (one problem per value is reported).
     checkTexts(d, [], ctx);
+    // After the texts' own reasons (a reference, a control character) for the same value.
+    if (d.mcu.type === 'janus' && /^wss?:\/\/[^/?#]+[/?#]./.test(d.mcu.url))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mcu', 'url'],
+        message: "Janus's websocket has no path (a path leads nowhere); give ws://HOST:PORT only",
+      });
   });
 
 export type Deployment = z.infer<typeof DeploymentSchema>;
@@ -367,4 +410,12 @@ export function withTurnFollowing(d: Deployment, previous?: unknown): Deployment
     }
   }
   return d;
+}
+
+/** A ws:// URL to this host's loopback (where Janus on this host listens). */
+export const isLoopbackWsUrl = (u: string): boolean => /^ws:\/\/(127\.0\.0\.1|\[::1\]):\d+\/?$/.test(u);
+
+/** Janus's rtp_port_range: the one kept apart from coturn's relay range, else the default. */
+export function janusRtpPorts(d: Pick<Deployment, 'turnServer'>): PortRange {
+  return d.turnServer.mode === 'local' ? d.turnServer.janusRtpPorts : { min: JANUS_RTP_MIN, max: JANUS_RTP_MAX };
 }

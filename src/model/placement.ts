@@ -13,6 +13,7 @@ export const FIELD_HOME = {
   nginx: 'state',
   sessions: 'state',
   turnServer: 'state',
+  janus: 'state',
   listen: 'server.conf',
   https: 'server.conf',
   trustedProxies: 'server.conf',

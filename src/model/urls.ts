@@ -208,3 +208,13 @@ export function turnHostPortProblem(s: string): string | undefined {
     return 'has an invalid host name or IP address';
   return undefined;
 }
+
+/** http://HOST:PORT for a listen address, as a client on this host asks it (a wildcard host on loopback). */
+export function listenBase(listen: string): string {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(listen.trim());
+  const host = m?.[1] ?? m?.[2] ?? '127.0.0.1';
+  const port = m?.[3] ?? '8080';
+  const h =
+    host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}

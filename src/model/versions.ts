@@ -30,6 +30,8 @@ export interface ServerTraits {
   serverInfo: boolean;
   /** An empty `[sessions] hashkey` stops the server (2.1.0+; a warning before). */
   emptyHashkeyFatal: boolean;
+  /** `/spreed` takes Janus's websocket event handler (subprotocol `janus-events`) for media metrics (2.1.0+). */
+  janusEvents: boolean;
 }
 
 /** The releases the model knows, oldest first (facts sheet, "server.conf keys by version"). */
@@ -88,6 +90,7 @@ export const TRAIT_SINCE = {
   grpcEtcdSections: '1.0.0',
   serverInfo: '2.0.3',
   emptyHashkeyFatal: '2.1.0',
+  janusEvents: '2.1.0',
 } as const;
 
 export function traitsFor(versionText: string | undefined): ServerTraits {
@@ -108,6 +111,7 @@ export function traitsFor(versionText: string | undefined): ServerTraits {
     grpcEtcdSections: since('grpcEtcdSections'),
     serverInfo: since('serverInfo'),
     emptyHashkeyFatal: since('emptyHashkeyFatal'),
+    janusEvents: since('janusEvents'),
   };
 }
 

@@ -22,6 +22,7 @@ export interface SetupFlags {
   turnRelayPorts?: string;
   turnAllowPeer?: string[];
   janusRtpPorts?: string;
+  janusPublicIp?: string;
   firewall?: string;
   config?: string;
   root?: string;
@@ -52,6 +53,7 @@ const STRINGS = {
   'turn-external-ip': 'turnExternalIp',
   'turn-relay-ports': 'turnRelayPorts',
   'janus-rtp-ports': 'janusRtpPorts',
+  'janus-public-ip': 'janusPublicIp',
   firewall: 'firewall',
   config: 'config',
   root: 'root',
@@ -86,7 +88,12 @@ export const SETUP_OPTIONS: OptionTable = [
     arg: 'HOST:PORT',
     help: ['where the signaling server listens (default 127.0.0.1:8080)'],
   },
-  { name: 'janus', type: 'string', arg: 'URL|none', help: ['use Janus as MCU at URL (e.g. ws://127.0.0.1:8188)'] },
+  {
+    name: 'janus',
+    type: 'string',
+    arg: 'local|URL|none',
+    help: ['local: Janus on this host, its files written; or use Janus as MCU at URL (e.g. ws://127.0.0.1:8188)'],
+  },
   {
     name: 'tls-cert',
     type: 'string',
@@ -155,6 +162,12 @@ export const SETUP_OPTIONS: OptionTable = [
   },
   { name: 'janus-rtp-ports', type: 'string', arg: 'MIN-MAX', help: ["Janus's rtp_port_range (default 20000-40000)"] },
   {
+    name: 'janus-public-ip',
+    type: 'string',
+    arg: 'IP[,IP]',
+    help: ["this host's public address for Janus behind 1:1 NAT (nat_1_1_mapping)"],
+  },
+  {
     name: 'firewall',
     type: 'string',
     arg: 'ufw|nftables',
@@ -204,7 +217,7 @@ export const SETUP_HELP = `spreed-setup setup: write server.conf, the secret fil
 
 Usage:
   spreed-setup setup [--hostname NAME] [--nextcloud URL]... [--nats loopback|local|URL[,URL...]]
-                     [--listen HOST:PORT] [--janus URL|none] [--tls-cert PATH --tls-key PATH]
+                     [--listen HOST:PORT] [--janus local|URL|none] [--tls-cert PATH --tls-key PATH]
                      [--turn local|none|HOST:PORT[,...] [--turn-secret-file PATH]]
                      [--nginx site|snippet|none] [--server-version X.Y.Z] [--sessions N] [--answers FILE] [--answers-out FILE]
                      [--config PATH] [--root DIR] [--rotate NAME]... [--yes] [--dry-run] [--no-start]

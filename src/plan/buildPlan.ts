@@ -8,7 +8,7 @@ import type { ServerTraits } from '../model/versions.js';
 import type { Layout } from '../model/layout.js';
 import { UnreadableFile, type FileFact, type HostFacts } from '../io/host.js';
 import type { ExistingInstall } from '../detect/existing.js';
-import { resolveSecrets, secretSpecsFor, TURN_SECRET, type Secrets } from '../secrets/secrets.js';
+import { resolveSecrets, secretSpecsFor, TURN_APIKEY, TURN_SECRET, type Secrets } from '../secrets/secrets.js';
 import { compatibilityProblems, readBackDifferences, renderServerConf } from '../render/serverConf.js';
 import { defaultCertificatePaths, renderNginx } from '../render/nginx.js';
 import { problem, type Problem } from '../errors.js';
@@ -17,6 +17,7 @@ import type { MachineLimits } from '../model/capacity.js';
 import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
 import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
 import { coturnFiles } from './coturnPlan.js';
+import { janusFiles } from './janusPlan.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
@@ -197,6 +198,19 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     desired.push(...coturn.desired);
     notices.push(...coturn.notices);
     problems.push(...coturn.problems);
+  }
+
+  if (d.janus) {
+    const janus = janusFiles(
+      d,
+      d.janus,
+      ctx.host,
+      resolved.secrets.get(TURN_APIKEY.name)?.value,
+      ctx.traits.janusEvents,
+    );
+    desired.push(...janus.desired);
+    notices.push(...janus.notices);
+    problems.push(...janus.problems);
   }
 
   if (ctx.firewall) {

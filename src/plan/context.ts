@@ -106,6 +106,8 @@ export function inputFor(
   const below = mergeInputs(ctx.installedInput, ctx.answersInput);
   const fromFlags = inputFromFlags(flags, below);
   const merged = normalizeInput(mergeInputs(below, fromFlags.input));
+  // --janus URL|none: Janus is no longer ours to configure.
+  if (flags.janus !== undefined && flags.janus !== 'local') delete merged.input.janus;
   ctx.flagInput = fromFlags.input;
   const nats = keepNatsPasswords(merged.input, ctx.installedInput, {
     ...(flags.answers ? { answersFile: flags.answers } : {}),

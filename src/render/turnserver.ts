@@ -1,7 +1,7 @@
 // coturn for Talk (turn-facts §2): turnserver.conf as a block we own inside Debian's file, so the
 // options an admin adds outside it survive every run; /etc/default/coturn with TURNSERVER_ENABLED;
 // a certbot deploy hook that gives coturn a renewed certificate; the firewall ports to open.
-import type { Deployment, TurnSetup } from '../model/deployment.js';
+import { janusRtpPorts, type Deployment, type TurnSetup } from '../model/deployment.js';
 import { COTURN } from '../model/defaults.js';
 import { DENIED_PEER_RANGES } from '../model/turn.js';
 import { defaultCertificatePaths } from './nginx.js';
@@ -176,8 +176,11 @@ export function firewallRules(d: Deployment): FirewallRule[] {
         { port: String(t.tlsPort), proto: 'udp', why: 'TURN over DTLS' },
       );
     out.push({ port: `${t.relayPorts.min}-${t.relayPorts.max}`, proto: 'udp', why: 'TURN relay range' });
-    if (d.mcu.type === 'janus' && /\/\/(127\.|localhost|\[::1\])/.test(d.mcu.url))
-      out.push({ port: `${t.janusRtpPorts.min}-${t.janusRtpPorts.max}`, proto: 'udp', why: 'Janus RTP range' });
+  }
+  // Janus on this host (ours, or a loopback MCU beside our coturn) takes media on its RTP range.
+  if (d.janus || (t.mode === 'local' && d.mcu.type === 'janus' && /\/\/(127\.|localhost|\[::1\])/.test(d.mcu.url))) {
+    const r = janusRtpPorts(d);
+    out.push({ port: `${r.min}-${r.max}`, proto: 'udp', why: 'Janus RTP range' });
   }
   return out;
 }

@@ -125,6 +125,8 @@ export interface EnvOptions {
   /** in-process NATS (default) or a real nats-server. */
   nats?: 'loopback' | 'external';
   janus?: boolean;
+  /** The harness Janus's options (the injected Janus faults). */
+  janusOptions?: { fullTrickle?: boolean; plugins?: string[] };
   cert?: 'good' | 'expired';
   /** Nextcloud's base URL as given to setup; `{port}` is replaced by the stand-in's port. */
   nextcloudUrl?: string;
@@ -171,7 +173,7 @@ export async function startEnv(base: string, certs: Certs, opts: EnvOptions): Pr
   }
   if (opts.janus) {
     const port = await freePort();
-    janus = await startJanus(tempDir('janus-', base), port);
+    janus = await startJanus(tempDir('janus-', base), port, opts.janusOptions ?? {});
     lines.push('mcu:', '  type: janus', `  url: ws://127.0.0.1:${port}`);
   }
   const answers = path.join(root, 'answers.yaml');

@@ -13,6 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { componentPath } from './components.js';
 import { portAnswers } from './ports.js';
+import { setSettings } from '../../src/render/libconfig.js';
 
 export type StopSignal = 'SIGINT' | 'SIGQUIT' | 'SIGTERM';
 
@@ -560,7 +561,7 @@ function soNames(dir: string): string[] {
 export async function startJanus(
   dir: string,
   port: number,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; fullTrickle?: boolean; plugins?: string[] } = {},
 ): Promise<ManagedProcess & { url: string }> {
   const d = path.resolve(dir);
   mkdirSync(d, { recursive: true });
@@ -589,9 +590,10 @@ media: {
 nat: {
 \tnice_debug = false
 \tice_ignore_list = "vmnet"
+\tfull_trickle = ${opts.fullTrickle === false ? 'false' : 'true'}
 }
 plugins: {
-\tdisable = "${disable('plugins', ['libjanus_videoroom.so'])}"
+\tdisable = "${disable('plugins', opts.plugins ?? ['libjanus_videoroom.so'])}"
 }
 transports: {
 \tdisable = "${disable('transports', ['libjanus_websockets.so'])}"
@@ -629,6 +631,34 @@ admin: {
   );
   await waitReady(proc, () => portAnswers(port), opts.timeoutMs ?? 15_000, `listening on 127.0.0.1:${port}`);
   return Object.assign(proc, { url: `ws://127.0.0.1:${port}` });
+}
+
+/**
+ * Janus from spreed-setup's own rendered config folder (e.g. ROOT/etc/janus): the .jcfg files are
+ * copied into `workDir` and adapted only in the websocket port (`ws_port`, to a free loopback
+ * port) and the config folder (`-F workDir`); everything else is as rendered. Ready when the port
+ * answers; stopped by its pid.
+ */
+export async function startJanusRendered(
+  renderedDir: string,
+  workDir: string,
+  port: number,
+  opts: { timeoutMs?: number } = {},
+): Promise<ManagedProcess & { url: string; configDir: string }> {
+  const d = path.resolve(workDir);
+  mkdirSync(d, { recursive: true });
+  for (const f of readdirSync(renderedDir).filter((n) => n.endsWith('.jcfg')))
+    writeFileSync(path.join(d, f), readFileSync(path.join(renderedDir, f), 'utf8'));
+  const ws = path.join(d, 'janus.transport.websockets.jcfg');
+  writeFileSync(ws, setSettings(readFileSync(ws, 'utf8'), [{ group: 'general', key: 'ws_port', value: port }]));
+  const proc = startProcess(
+    `janus-rendered(:${port})`,
+    componentPath('janus'),
+    ['-C', path.join(d, 'janus.jcfg'), '-F', d, '-o'],
+    { stopSignal: 'SIGTERM' },
+  );
+  await waitReady(proc, () => portAnswers(port), opts.timeoutMs ?? 20_000, `listening on 127.0.0.1:${port}`);
+  return Object.assign(proc, { url: `ws://127.0.0.1:${port}`, configDir: d });
 }
 
 // -------------------------------------------------------------------------------------------

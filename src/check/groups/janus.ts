@@ -1,10 +1,16 @@
 // The MCU: Janus must answer its info request, and the running server must report "mcu" (it
-// runs without Janus when Janus was down at its start).
+// runs without Janus when Janus was down at its start); Janus must have what Talk needs loaded
+// (videoroom, websockets, data channels) and full trickle on.
 import type { CheckIO } from '../io.js';
 import type { CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
-import { fail, pass, skip } from './outcome.js';
-import { DEFAULT_JANUS_URL } from '../../model/defaults.js';
+import { fail, pass, skip, warn } from './outcome.js';
+import { DEFAULT_JANUS_URL, JANUS } from '../../model/defaults.js';
+
+const JANUS_MAIN = `${JANUS.configDir}/${JANUS.mainFile}`;
+const JANUS_WS = `${JANUS.configDir}/${JANUS.websocketsFile}`;
+/** What the signaling server needs loaded in Janus (janus-facts §1). */
+const JANUS_TALK = { videoroom: 'janus.plugin.videoroom', websockets: 'janus.transport.websockets' } as const;
 
 export type JanusIO = Pick<CheckIO, 'janusInfo'>;
 
@@ -38,7 +44,44 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
           `${restartFix} (after Janus is up)`,
         );
       }
-      return pass(`Janus ${version} answers at ${url}${features ? '; the server reports "mcu"' : ''}`);
+      return pass(`Janus ${version} answers at ${url}${features ? '; the server reports "mcu"' : ''}`, {
+        info: info.info,
+      });
+    },
+  });
+  defs.push({
+    id: 'janus-talk',
+    title: 'Janus for Talk',
+    async run(ctx) {
+      const j = await ctx.outcome('janus');
+      const info = j?.data?.info as Record<string, unknown> | undefined;
+      if (!info) return skip('Janus did not answer (see the Janus check)');
+      const names = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v) : []);
+      const plugins = names(info.plugins);
+      const transports = names(info.transports);
+      const problems: string[] = [];
+      const fixes: string[] = [];
+      if (!plugins.includes(JANUS_TALK.videoroom)) {
+        problems.push(`videoroom plugin missing (${JANUS_TALK.videoroom} not loaded)`);
+        fixes.push(
+          `load it: take libjanus_videoroom.so out of plugins.disable in ${JANUS_MAIN} and install janus's plugins, then systemctl restart janus`,
+        );
+      }
+      if (transports.length && !transports.includes(JANUS_TALK.websockets)) {
+        problems.push(`websockets transport not loaded (${JANUS_TALK.websockets})`);
+        fixes.push(`enable it: ws = true in ${JANUS_WS}, libjanus_websockets.so not in transports.disable`);
+      }
+      if (info.data_channels !== true) {
+        problems.push('data channels not supported (Janus built without usrsctp)');
+        fixes.push("install Debian's janus package (built with data channels)");
+      }
+      if (problems.length) return fail(`Janus cannot serve Talk: ${problems.join('; ')}`, fixes.join('; '));
+      if (info['full-trickle'] !== true)
+        return warn(
+          'full trickle off: calls set up slower (the server logs "Full-Trickle is NOT enabled in Janus!")',
+          `set full_trickle = true in the nat block of ${JANUS_MAIN} (spreed-setup setup --janus local does), then systemctl restart janus`,
+        );
+      return pass('videoroom plugin and websockets transport loaded, data channels, full trickle on');
     },
   });
   return defs;

@@ -23,6 +23,7 @@ describe('buildCatalogue', () => {
       'server.talk',
       'nats',
       'janus',
+      'janus-talk',
       'public.dns',
       'public.tls',
       'public.welcome',

@@ -75,3 +75,75 @@ describe('janus', () => {
     });
   });
 });
+
+describe('janus-talk', () => {
+  const FULL: JanusInfoResult = {
+    ok: true,
+    info: {
+      janus: 'server_info',
+      version_string: '1.1.2',
+      data_channels: true,
+      'full-trickle': true,
+      plugins: { 'janus.plugin.videoroom': {} },
+      transports: { 'janus.transport.websockets': {} },
+    },
+  };
+  const talk = async (answer: JanusInfoResult) => {
+    const j = janus({ type: 'janus', url: JANUS_URL }, answer);
+    const first = await j.run({ server: serverWith(['mcu']) });
+    const defs = janusChecks(
+      context(checkInputs({}, { mcu: { type: 'janus', url: JANUS_URL } }), { janusInfo: async () => answer }),
+    );
+    return shown(await runOne(defs, 'janus-talk', { janus: first, server: serverWith(['mcu']) }));
+  };
+  const without = (k: string, v: unknown): JanusInfoResult => ({
+    ok: true,
+    info: { ...(FULL.ok ? FULL.info : {}), [k]: v },
+  });
+
+  it('passes with videoroom, websockets, data channels and full trickle', async () => {
+    expect(await talk(FULL)).toEqual({
+      status: 'pass',
+      detail: 'videoroom plugin and websockets transport loaded, data channels, full trickle on',
+    });
+  });
+
+  it('Janus down: skipped here, named by the Janus check', async () => {
+    const j = janus({ type: 'janus', url: JANUS_URL }, refused('127.0.0.1:8188'));
+    const first = await j.run();
+    expect(first.status).toBe('fail');
+    expect(first.detail).toMatch(/^Janus not running/);
+    const defs = janusChecks(
+      context(checkInputs({}, { mcu: { type: 'janus', url: JANUS_URL } }), {
+        janusInfo: async () => refused('127.0.0.1:8188'),
+      }),
+    );
+    expect(shown(await runOne(defs, 'janus-talk', { janus: first }))).toMatchObject({ status: 'skip' });
+  });
+
+  it('videoroom plugin missing: fails, naming the plugin and the fix', async () => {
+    const r = await talk(without('plugins', { 'janus.plugin.echotest': {} }));
+    expect(r.status).toBe('fail');
+    expect(r.detail).toContain('videoroom plugin missing');
+    expect(r.fix).toContain('plugins.disable');
+  });
+
+  it('websockets transport disabled: fails', async () => {
+    const r = await talk(without('transports', { 'janus.transport.http': {} }));
+    expect(r.status).toBe('fail');
+    expect(r.detail).toContain('websockets transport not loaded');
+  });
+
+  it('data channels missing: fails', async () => {
+    const r = await talk(without('data_channels', false));
+    expect(r.status).toBe('fail');
+    expect(r.detail).toContain('data channels not supported');
+  });
+
+  it('full trickle off: warns with the janus.jcfg fix', async () => {
+    const r = await talk(without('full-trickle', false));
+    expect(r.status).toBe('warn');
+    expect(r.detail).toMatch(/^full trickle off/);
+    expect(r.fix).toContain('full_trickle = true');
+  });
+});
