@@ -1,5 +1,5 @@
 // `setup`'s options, declared once: parsing and the help text both come from SETUP_OPTIONS.
-import { DEFAULT_SESSIONS } from '../model/defaults.js';
+import { DEFAULT_JANUS_URL, DEFAULT_SESSIONS } from '../model/defaults.js';
 import { COMMON, optionsHelp, parseCommandOptions, withHelp, type OptionTable } from './spec.js';
 
 export interface SetupFlags {
@@ -92,7 +92,7 @@ export const SETUP_OPTIONS: OptionTable = [
     name: 'janus',
     type: 'string',
     arg: 'local|URL|none',
-    help: ['local: Janus on this host, its files written; or use Janus as MCU at URL (e.g. ws://127.0.0.1:8188)'],
+    help: [`local: Janus on this host, its files written; or use Janus as MCU at URL (e.g. ${DEFAULT_JANUS_URL})`],
   },
   {
     name: 'tls-cert',
