@@ -2,10 +2,19 @@
 // meet (TLS, HTTP, websocket, NATS and Janus all wait on it).
 import net from 'node:net';
 
-export async function startBlackHole(): Promise<{ port: number; close(): Promise<void> }> {
+export async function startBlackHole(): Promise<{
+  port: number;
+  /** The most connections that were open at once (probes in flight together). */
+  maxOpen(): number;
+  /** Starts counting maxOpen afresh (from the connections open now). */
+  resetMax(): void;
+  close(): Promise<void>;
+}> {
   const sockets = new Set<net.Socket>();
+  let most = 0;
   const server = net.createServer((s) => {
     sockets.add(s);
+    most = Math.max(most, sockets.size);
     s.on('error', () => undefined);
     s.on('close', () => sockets.delete(s));
   });
@@ -13,6 +22,10 @@ export async function startBlackHole(): Promise<{ port: number; close(): Promise
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
+    maxOpen: () => most,
+    resetMax: () => {
+      most = sockets.size;
+    },
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();

@@ -55,10 +55,10 @@ describe('usage', () => {
 });
 
 describe('never-answering endpoints', () => {
-  it('ends within one timeout plus a margin; every probe fails naming the silence', async () => {
+  it('runs the probes side by side, each ended by the timeout; every probe fails naming the silence', async () => {
     const occState = path.join(tmp, 'occ-hang.json');
     writeOccState(occState, { hang: true });
-    const t0 = Date.now();
+    hole.resetMax();
     const r = await runCli(
       [
         'check',
@@ -74,11 +74,12 @@ describe('never-answering endpoints', () => {
       ],
       { FAKE_OCC_STATE: occState },
     );
-    const took = Date.now() - t0;
     expect(r.code, r.all).toBe(1);
     const report = CheckReportSchema.parse(JSON.parse(r.stdout));
-    expect(took, `took ${took} ms`).toBeLessThan(2000 + 1500);
-    expect(report.ms!).toBeLessThan(2000 * 1.5);
+    // Not a stopwatch (bench/check.mjs prints the wall time): the hung probes were all in flight
+    // at once (server, NATS, Janus, the public TLS handshake, Nextcloud), so the run is bounded by
+    // one timeout, not by their sum.
+    expect(hole.maxOpen()).toBeGreaterThanOrEqual(5);
     const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
     for (const id of ['server', 'nats', 'janus', 'public.tls', 'backend.cloud.nextcloud', 'registration'])
       expect(status[id], id).toBe('fail');
