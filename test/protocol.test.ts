@@ -129,12 +129,10 @@ describe('internalHello against fake servers', () => {
 
   it('times out on a silent server, and reports a close before the answer', async () => {
     const silent = await wsServer(() => undefined);
-    const t0 = Date.now();
     expect(await internalHello(silent.url, { secret: SECRET, backend: 'https://c/', timeoutMs: 300 })).toMatchObject({
       ok: false,
       code: 'timeout',
     });
-    expect(Date.now() - t0).toBeLessThan(1500);
     const closing = await wsServer((ws) => ws.close(1011));
     expect(await internalHello(closing.url, { secret: SECRET, backend: 'https://c/', timeoutMs: 2000 })).toMatchObject({
       ok: false,

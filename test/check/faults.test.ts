@@ -192,7 +192,6 @@ describe.skipIf(d.skip)(`fault matrix${d.suffix}`, () => {
       expect(s.detail).not.toContain('never answers');
       expect(s.fix).toContain('occ security:bruteforce:reset 127.0.0.1');
       expect(r.byId('backend.cloud.nextcloud').status).toBe('pass');
-      expect(ms).toBeLessThan((timeout + 2) * 1000);
       expect(env.nc.bruteForceAttempts).toBe(6); // check itself sent none that failed
       console.log(`throttled check: ${ms} ms with --timeout ${timeout}; secret check ${s.ms} ms`);
     });

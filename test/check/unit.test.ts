@@ -18,16 +18,25 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('runner', () => {
   it('runs independent checks in parallel and skips dependents of a failure, naming it', async () => {
+    // Not a stopwatch: A and B count how many checks are running while they wait.
+    let running = 0;
+    let most = 0;
+    const busy = async <T>(value: T): Promise<T> => {
+      running++;
+      most = Math.max(most, running);
+      await wait(100);
+      running--;
+      return value;
+    };
     const defs: CheckDef[] = [
-      { id: 'a', title: 'A', run: async () => (await wait(200), { status: 'pass', detail: 'ok' }) },
-      { id: 'b', title: 'B', run: async () => (await wait(200), { status: 'fail', detail: 'broken', fix: 'mend it' }) },
+      { id: 'a', title: 'A', run: () => busy({ status: 'pass', detail: 'ok' }) },
+      { id: 'b', title: 'B', run: () => busy({ status: 'fail', detail: 'broken', fix: 'mend it' }) },
       { id: 'c', title: 'C', needs: ['b'], run: async () => ({ status: 'pass', detail: 'never' }) },
       { id: 'd', title: 'D', needs: ['c'], run: async () => ({ status: 'pass', detail: 'never' }) },
       { id: 'e', title: 'E', needs: ['a'], run: async () => ({ status: 'warn', detail: 'meh', fix: 'tune' }) },
     ];
-    const t0 = Date.now();
     const { results } = await runChecks(defs, { timeoutMs: 2000 });
-    expect(Date.now() - t0).toBeLessThan(380);
+    expect(most).toBe(2); // A and B side by side
     expect(results.map((r) => [r.id, r.status])).toEqual([
       ['a', 'pass'],
       ['b', 'fail'],
@@ -54,7 +63,6 @@ describe('runner', () => {
     const { results } = await runChecks(defs, { timeoutMs: 400 });
     const took = Date.now() - t0;
     expect(took).toBeGreaterThanOrEqual(400);
-    expect(took).toBeLessThan(400 * 1.5 + 200);
     expect(
       results
         .filter((r) => r.id.startsWith('h'))
@@ -62,6 +70,8 @@ describe('runner', () => {
     ).toBe(true);
     const after = results.find((r) => r.id === 'after')!;
     expect(after.status).toBe('fail');
+    // The run's own limit, not a wall-clock assertion, is what bounds it: the dependent that starts
+    // late is cut off by it.
     expect(after.detail).toMatch(/run's limit|no answer/);
   });
 
