@@ -24,6 +24,7 @@ describe('buildCatalogue', () => {
       'nats',
       'janus',
       'janus-talk',
+      'mcu-proxy',
       'public.dns',
       'public.tls',
       'public.welcome',
