@@ -58,7 +58,7 @@ describe.skipIf(gate.skip)(`check names proxy token faults on the real proxy 2.0
     writeFileSync(wrong, privateKey, { mode: 0o600 });
     const o = await run({ type: 'proxy', urls: [proxyUrl], tokenId: HOST, tokenKey: wrong });
     expect(o.status).toBe('fail');
-    expect(o.detail).toMatch(new RegExp(`^proxy token rejected by ${proxyUrl.replace(/\./g, '\\.')} \\(`));
+    expect(o.detail).toMatch(new RegExp(`^proxy token rejected by ${proxyUrl.replace(/\./g, '\\.')} \\(auth_failed`));
     expect(o.fix).toContain(`"${HOST} = ${path.join(path.dirname(wrong), 'wrong.pub')}" under [tokens]`);
     const body = readFileSync(wrong, 'utf8').split('\n')[1] ?? '';
     expect(`${o.detail}${o.fix}`).not.toContain(body);
