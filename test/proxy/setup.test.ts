@@ -3,7 +3,7 @@
 // --proxy-node, proxy.conf for the media node here lists that key's public half in [tokens]. A
 // re-run reuses the key pair and changes nothing; bad proxy input exits 2 with nothing written.
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serviceCommands } from '../../src/apply/services.js';
@@ -78,6 +78,28 @@ describe('setup --janus proxy', () => {
     const again = await runInProcess(args);
     expect(again.code, again.all).toBe(0);
     expect(treeState(root)).toEqual(before);
+  });
+
+  it('lists other signaling servers from the answers file; --rotate proxy-token makes a new pair', async () => {
+    const root = scratch('spreed-proxy-more-');
+    const answers = path.join(root, 'answers.yaml');
+    writeFileSync(
+      answers,
+      'proxyNode:\n  tokens:\n    - id: hpb2\n      publicKey: /etc/nextcloud-spreed-signaling/hpb2.pub\n',
+    );
+    const args = setupArgs(root, '--janus', 'proxy', '--proxy-url', 'http://127.0.0.1:9091', '--answers', answers);
+    const r = await runInProcess([...args, '--proxy-node', 'local']);
+    expect(r.code, r.all).toBe(0);
+    const pc = parseGoconf(read(root, PROXY_CONF));
+    expect(getValue(pc, 'tokens', HOST)).toBe(`/${PUB}`);
+    expect(getValue(pc, 'tokens', 'hpb2')).toBe('/etc/nextcloud-spreed-signaling/hpb2.pub');
+    const pub = read(root, PUB);
+    const rot = await runInProcess([...args, '--rotate', 'proxy-token']);
+    expect(rot.code, rot.all).toBe(0);
+    expect(read(root, PUB)).not.toBe(pub);
+    expect(read(root, PUB).trim()).toBe(
+      createPublicKey(read(root, KEY)).export({ type: 'spki', format: 'pem' }).toString().trim(),
+    );
   });
 
   it('restarts the proxy before the server when its files change', () => {
