@@ -24,7 +24,6 @@ describe('buildCatalogue', () => {
       'nats',
       'janus',
       'janus-talk',
-      'mcu-proxy',
       'public.dns',
       'public.tls',
       'public.welcome',
