@@ -53,6 +53,8 @@ for w in "${wanted[@]}"; do
 done
 # The 2.0.2 package's -common companion, for the install test's local apt repository.
 ls "$testbed"/apt/archives/nextcloud-spreed-signaling-common_2.0.*.deb >/dev/null 2>&1 || missing=1
+# The signaling proxy 2.0.2 (same source package as the server, from sid), for media-farm tests.
+ls -d "$testbed"/proxy-2.0.*/usr/bin/nextcloud-spreed-signaling-proxy >/dev/null 2>&1 || missing=1
 
 if [ $missing = 1 ]; then
   apt_state="$testbed/apt"
@@ -90,12 +92,26 @@ if [ $missing = 1 ]; then
     log "downloading nextcloud-spreed-signaling-common=$common"
     (cd "$apt_state/archives" && apt-get "${opts[@]}" download -qq "nextcloud-spreed-signaling-common=$common")
   done
+  # The proxy of the same source release as the 2.0.x server, unpacked beside it.
+  if ! ls -d "$testbed"/proxy-2.0.*/usr/bin/nextcloud-spreed-signaling-proxy >/dev/null 2>&1; then
+    ver=$(apt-cache "${opts[@]}" madison nextcloud-spreed-signaling-proxy | awk '$0 ~ "sid/main" && $3 ~ "^2\\.0" {print $3; exit}')
+    [ -n "$ver" ] || { log "no nextcloud-spreed-signaling-proxy 2.0.x found in sid"; exit 1; }
+    log "downloading nextcloud-spreed-signaling-proxy=$ver from sid"
+    (cd "$apt_state/archives" && apt-get "${opts[@]}" download -qq "nextcloud-spreed-signaling-proxy=$ver")
+    deb=$(ls -t "$apt_state"/archives/nextcloud-spreed-signaling-proxy_*.deb | head -1)
+    upstream=${ver%%-*}
+    rm -rf "$testbed/proxy-$upstream"
+    dpkg -x "$deb" "$testbed/proxy-$upstream"
+  fi
 fi
 
 log "components:"
 printf '  signaling 0.4.1: %s\n' "$(/usr/bin/nextcloud-spreed-signaling-server --version 2>&1 | head -1)"
 for b in "$testbed"/signaling-*/usr/bin/nextcloud-spreed-signaling-server; do
   printf '  %s: %s\n' "$(basename "$(dirname "$(dirname "$(dirname "$b")")")")" "$("$b" --version 2>&1 | head -1)"
+done
+for b in "$testbed"/proxy-*/usr/bin/nextcloud-spreed-signaling-proxy; do
+  if [ -x "$b" ]; then printf '  %s: %s\n' "$(basename "$(dirname "$(dirname "$(dirname "$b")")")")" "$("$b" --version 2>&1 | head -1)"; fi
 done
 printf '  nats-server: %s\n' "$(nats-server --version 2>&1 | head -1)"
 printf '  nginx: %s\n' "$(nginx -v 2>&1 | head -1)"

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { which } from '../io/target.js';
 import { escapeControls } from '../io/output.js';
 import type { Layout } from '../model/layout.js';
-import { COTURN, JANUS } from '../model/defaults.js';
+import { COTURN, JANUS, PROXY } from '../model/defaults.js';
 import type { FileChange } from '../plan/plan.js';
 import { fetchWelcome } from '../probe/signaling.js';
 import { listenBase } from '../model/urls.js';
@@ -45,6 +45,8 @@ export function serviceCommands(layout: Layout, written: FileChange[]): string[]
   if (written.some((c) => c.role === 'systemd')) cmds.push(['daemon-reload']);
   // Janus first: the signaling server initialises its MCU before it listens (janus-facts §1).
   if (written.some((c) => c.role === 'janus')) cmds.push(['enable', JANUS.unit], ['restart', JANUS.unit]);
+  // The proxy in front of it next: the server connects to its proxies when it starts.
+  if (written.some((c) => c.role === 'proxy')) cmds.push(['enable', PROXY.unit], ['restart', PROXY.unit]);
   const server = written.some(
     (c) =>
       c.role === 'server-config' ||
@@ -125,6 +127,8 @@ export async function startAndProve(written: FileChange[], env: ServiceEnv): Pro
     const hand: string[] = [];
     if (cmds.some((c) => c[0] === 'restart' && c[1] === JANUS.unit))
       hand.push(`(re)start Janus before the signaling server: systemctl restart ${JANUS.unit}`);
+    if (cmds.some((c) => c[0] === 'restart' && c[1] === PROXY.unit))
+      hand.push(`(re)start the signaling proxy before the signaling server: systemctl restart ${PROXY.unit}`);
     if (cmds.some((c) => c[0] === 'restart' && c[1] === COTURN.unit))
       hand.push(`(re)start coturn: systemctl restart ${COTURN.unit}`);
     if (cmds.some((c) => c[0] === 'restart' && c[1] === layout.unit))

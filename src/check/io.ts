@@ -7,6 +7,7 @@ import { resolveHost, type ResolveResult } from '../probe/dns.js';
 import { asProbeResult, httpRequest, type HttpRequestInit, type RawResponse, type TlsOptions } from '../probe/http.js';
 import { janusInfo, type JanusInfoResult } from '../probe/janus.js';
 import { natsInfo, type NatsInfoResult } from '../probe/nats.js';
+import { proxyHello, type ProxyHelloResult } from '../probe/proxy.js';
 import {
   fetchCapabilities,
   probeNextcloudSecret,
@@ -41,6 +42,11 @@ export interface CheckIO {
   roomRequest(baseUrl: string, opts: SignedRoomRequestOptions): Promise<ProbeResult<RoomAnswer>>;
   natsInfo(url: string, opts: { timeoutMs: number }): Promise<NatsInfoResult>;
   janusInfo(url: string, opts: { timeoutMs: number }): Promise<JanusInfoResult>;
+  /** The hello a signaling server sends a proxy, with a token signed by its private key. */
+  proxyHello(
+    baseUrl: string,
+    opts: { tokenId: string; privateKeyPem: string; timeoutMs: number },
+  ): Promise<ProxyHelloResult>;
   tlsCertificate(url: string, opts: TlsOptions): Promise<TlsCertificateResult>;
   /** Nextcloud's capabilities, fetched as the server would. */
   capabilities(nextcloudUrl: string, opts: TlsOptions): Promise<ProbeResult<CapabilitiesAnswer>>;
@@ -70,6 +76,7 @@ export const realCheckIO: CheckIO = {
   roomRequest: (baseUrl, opts) => asProbeResult(signedRoomRequest(baseUrl, opts)),
   natsInfo,
   janusInfo,
+  proxyHello,
   tlsCertificate,
   capabilities: (nextcloudUrl, opts) => asProbeResult(fetchCapabilities(nextcloudUrl, opts)),
   talkSecret: (nextcloudUrl, opts) => asProbeResult(probeNextcloudSecret(nextcloudUrl, opts)),

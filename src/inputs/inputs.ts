@@ -107,7 +107,7 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
     }
   }
   turnFromFlags(flags, existing, input, problems);
-  if (flags.janus !== undefined) {
+  if (flags.janus !== undefined && flags.janus !== 'proxy') {
     input.mcu =
       flags.janus === 'none'
         ? { type: 'none' }
@@ -115,6 +115,7 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
           ? { type: 'janus', url: DEFAULT_JANUS_URL }
           : { type: 'janus', url: flags.janus };
   }
+  proxyFromFlags(flags, existing, input, problems);
   if (flags.janus === 'local' || flags.janusPublicIp !== undefined) {
     const had = existing.janus;
     if (flags.janus !== 'local' && !had)
@@ -222,6 +223,13 @@ const FLAG_FOR_PATH: Record<string, string> = {
   'turnServer.allowedPeers': '--turn-allow-peer',
   'turnServer.janusRtpPorts': '--janus-rtp-ports',
   'mcu.url': '--janus',
+  'mcu.urls': '--proxy-url',
+  'mcu.tokenId': '--proxy-token-id',
+  proxyNode: '--proxy-node',
+  'proxyNode.listen': '--proxy-node',
+  'proxyNode.country': '--proxy-country',
+  'proxyNode.bandwidthIncoming': '--proxy-bandwidth',
+  'proxyNode.bandwidthOutgoing': '--proxy-bandwidth',
   janus: '--janus',
   'janus.publicIps': '--janus-public-ip',
   'nginx.certificate': '--tls-cert',
@@ -261,6 +269,52 @@ export function describePath(path: PropertyKey[], input: Input, opts: { flags?: 
 }
 
 type TurnInput = NonNullable<Input['turnServer']>;
+
+const commaList = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** --janus proxy and the media node on this host (janus-facts §7); the model validates the values. */
+function proxyFromFlags(flags: SetupFlags, existing: Input, input: Input, problems: Problem[]): void {
+  const had = existing.mcu?.type === 'proxy' ? existing.mcu : undefined;
+  const proxyFlags = flags.proxyUrl !== undefined || flags.proxyTokenId !== undefined;
+  if (flags.janus === 'proxy' || (proxyFlags && had)) {
+    const tokenId = flags.proxyTokenId ?? had?.tokenId ?? flags.hostname ?? existing.hostname;
+    input.mcu = {
+      ...(had ?? {}),
+      type: 'proxy',
+      ...(flags.proxyUrl !== undefined ? { urls: commaList(flags.proxyUrl) } : {}),
+      ...(tokenId !== undefined ? { tokenId } : {}),
+    } as Input['mcu'];
+  } else if (proxyFlags)
+    problems.push(problem('--proxy-url and --proxy-token-id are for the proxy MCU', 'add --janus proxy'));
+  const nodeFlags = [flags.proxyNode, flags.proxyCountry, flags.proxyBandwidth].some((v) => v !== undefined);
+  if (!nodeFlags) return;
+  if (flags.proxyNode === undefined && !existing.proxyNode) {
+    problems.push(problem('--proxy-country and --proxy-bandwidth are for a media node here', 'add --proxy-node local'));
+    return;
+  }
+  const node: Record<string, unknown> = { ...(existing.proxyNode ?? {}) };
+  if (flags.proxyNode !== undefined && flags.proxyNode !== 'local') node.listen = flags.proxyNode;
+  if (flags.proxyCountry !== undefined) node.country = flags.proxyCountry.toUpperCase();
+  if (flags.proxyBandwidth !== undefined) {
+    const m = /^(\d{1,7}),(\d{1,7})$/.exec(flags.proxyBandwidth.trim());
+    if (!m)
+      problems.push(
+        problem(
+          `--proxy-bandwidth ${quote(flags.proxyBandwidth)}: expected IN,OUT in Mbit/s`,
+          'e.g. --proxy-bandwidth 1000,1000',
+        ),
+      );
+    else {
+      node.bandwidthIncoming = Number(m[1]);
+      node.bandwidthOutgoing = Number(m[2]);
+    }
+  }
+  input.proxyNode = node as Input['proxyNode'];
+}
 
 function portRange(flag: string, v: string, problems: Problem[]): { min: number; max: number } | undefined {
   const m = /^(\d{1,6})-(\d{1,6})$/.exec(v.trim());

@@ -46,3 +46,17 @@ export const JANUS = {
   /** The REST transport: all interfaces by default, and nothing the signaling server needs. */
   disabledTransports: ['libjanus_http.so'],
 } as const;
+/**
+ * The signaling proxy of a media node (janus-facts §7): Debian's package, its config and unit; its
+ * listener on loopback, apart from the `[grpc] listen` example's 9090; the RSA key pair this
+ * signaling server signs its proxy tokens with (the public half goes into every proxy's [tokens]).
+ */
+export const PROXY = {
+  configPath: '/etc/nextcloud-spreed-signaling/proxy.conf',
+  unit: 'nextcloud-spreed-signaling-proxy',
+  listen: '127.0.0.1:9091',
+  tokenKeyPath: '/etc/nextcloud-spreed-signaling/proxy-token.key',
+  /** The public key beside the private one. */
+  publicKeyPath: (tokenKey: string): string => `${tokenKey.replace(/\.key$/, '')}.pub`,
+  keyBits: 2048,
+} as const;

@@ -11,6 +11,7 @@ import {
   DEFAULT_SESSIONS,
   JANUS_RTP_MAX,
   JANUS_RTP_MIN,
+  PROXY,
   SESSIONS_MAX,
   SESSIONS_MIN,
   TURN_PORT,
@@ -173,6 +174,41 @@ export const NatsSchema = z.discriminatedUnion('mode', [
 ]);
 export type Nats = z.infer<typeof NatsSchema>;
 
+/** The proxy base URL the server joins "proxy" to: a path must end in "/" (janus-facts §7). */
+export const ProxyUrlSchema = z
+  .string()
+  .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'proxy URLs must be http(s)://HOST[:PORT][/PATH/]')
+  .refine((s) => !/^https?:\/\/[^/]+\/.*[^/]$/.test(s), {
+    message: 'a proxy URL with a path must end in "/" (else the server replaces its last segment)',
+  });
+
+/**
+ * A media node on this host (janus-facts §7): the signaling proxy in front of one Janus. Its
+ * [tokens] hold this server's public key and those of the other signaling servers given here.
+ */
+export const ProxyNodeSchema = z.object({
+  listen: HostPortSchema.default(PROXY.listen),
+  janusUrl: WsUrlSchema.default(DEFAULT_JANUS_URL),
+  /** ISO 3166 country of this node, for the servers' placement by country. */
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code (DE)')
+    .optional(),
+  /** Mbit/s above which the proxy sends publishers elsewhere (0 = no limit). */
+  bandwidthIncoming: z.number().int().nonnegative().max(1_000_000).optional(),
+  bandwidthOutgoing: z.number().int().nonnegative().max(1_000_000).optional(),
+  /** Other signaling servers' token ids and public key files. */
+  tokens: z
+    .array(
+      z.object({
+        id: goconfSafe('token id').regex(/^[A-Za-z0-9._-]+$/, 'token ids are letters, digits, . _ -'),
+        publicKey: AbsPathSchema,
+      }),
+    )
+    .default([]),
+});
+export type ProxyNode = z.infer<typeof ProxyNodeSchema>;
+
 export const McuSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
   z.object({
@@ -181,10 +217,12 @@ export const McuSchema = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('proxy'),
-    urls: z.array(z.string().regex(/^https?:\/\/\S+$/, 'proxy URLs must be http(s)://')).default([]),
+    urls: z.array(ProxyUrlSchema).default([]),
     urlType: z.enum(['static', 'etcd']).default('static'),
-    tokenId: goconfSafe('mcu token id').min(1),
-    tokenKey: AbsPathSchema.describe('path of the RSA private key file'),
+    tokenId: goconfSafe('mcu token id')
+      .min(1)
+      .regex(/^[A-Za-z0-9._-]+$/, 'token ids are letters, digits, . _ -'),
+    tokenKey: AbsPathSchema.describe('path of the RSA private key file').default(PROXY.tokenKeyPath),
   }),
 ]);
 export type Mcu = z.infer<typeof McuSchema>;
@@ -259,6 +297,8 @@ export const DeploymentSchema = z
      * its host candidates to behind 1:1 NAT (nat_1_1_mapping). Absent: Janus is not ours to configure.
      */
     janus: JanusLocalSchema.optional(),
+    /** A media node on this host: the signaling proxy's proxy.conf rendered (needs mcu type proxy). */
+    proxyNode: ProxyNodeSchema.optional(),
     /** The signaling server's own TLS listener (rare: nginx normally terminates TLS). */
     https: z.object({ listen: HostPortSchema, certificate: AbsPathSchema, key: AbsPathSchema }).partial().optional(),
     statsAllowedIps: z.array(IpOrCidrSchema).optional(),
@@ -335,6 +375,35 @@ export const DeploymentSchema = z
             message: `the relay range ${ts.relayPorts.min}-${ts.relayPorts.max} holds the listening port ${p}`,
           });
     }
+    if (d.proxyNode) {
+      if (d.mcu.type !== 'proxy')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['proxyNode'],
+          message: 'a media node on this host needs the proxy MCU (--janus proxy)',
+        });
+      else if (
+        d.proxyNode.tokens.some((t) => d.mcu.type === 'proxy' && t.id === d.mcu.tokenId) ||
+        new Set(d.proxyNode.tokens.map((t) => t.id)).size !== d.proxyNode.tokens.length
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: ['proxyNode', 'tokens'],
+          message: 'each signaling server needs a unique token id',
+        });
+      if (d.proxyNode.listen === d.listen || d.proxyNode.listen === d.grpc?.listen)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['proxyNode', 'listen'],
+          message: `the proxy's listen address ${d.proxyNode.listen} is taken by the signaling server`,
+        });
+    }
+    if (d.mcu.type === 'proxy' && d.mcu.urlType === 'static' && d.mcu.urls.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mcu', 'urls'],
+        message: 'the proxy MCU needs at least one proxy URL (--proxy-url)',
+      });
     if (d.janus) {
       if (d.mcu.type !== 'janus')
         ctx.addIssue({

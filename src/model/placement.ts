@@ -14,6 +14,7 @@ export const FIELD_HOME = {
   sessions: 'state',
   turnServer: 'state',
   janus: 'state',
+  proxyNode: 'state',
   listen: 'server.conf',
   https: 'server.conf',
   trustedProxies: 'server.conf',

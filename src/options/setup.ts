@@ -23,6 +23,11 @@ export interface SetupFlags {
   turnAllowPeer?: string[];
   janusRtpPorts?: string;
   janusPublicIp?: string;
+  proxyUrl?: string;
+  proxyTokenId?: string;
+  proxyNode?: string;
+  proxyCountry?: string;
+  proxyBandwidth?: string;
   firewall?: string;
   config?: string;
   root?: string;
@@ -54,6 +59,11 @@ const STRINGS = {
   'turn-relay-ports': 'turnRelayPorts',
   'janus-rtp-ports': 'janusRtpPorts',
   'janus-public-ip': 'janusPublicIp',
+  'proxy-url': 'proxyUrl',
+  'proxy-token-id': 'proxyTokenId',
+  'proxy-node': 'proxyNode',
+  'proxy-country': 'proxyCountry',
+  'proxy-bandwidth': 'proxyBandwidth',
   firewall: 'firewall',
   config: 'config',
   root: 'root',
@@ -91,8 +101,36 @@ export const SETUP_OPTIONS: OptionTable = [
   {
     name: 'janus',
     type: 'string',
-    arg: 'local|URL|none',
-    help: [`local: Janus on this host, its files written; or use Janus as MCU at URL (e.g. ${DEFAULT_JANUS_URL})`],
+    arg: 'local|URL|proxy|none',
+    help: [
+      `local: Janus on this host, its files written; or use Janus as MCU at URL (e.g. ${DEFAULT_JANUS_URL});`,
+      'proxy: media farms, Janus behind signaling proxies (--proxy-url)',
+    ],
+  },
+  {
+    name: 'proxy-url',
+    type: 'string',
+    arg: 'URL[,URL]',
+    help: ['with --janus proxy: the signaling proxies (http(s)://HOST:PORT[/PATH/])'],
+  },
+  {
+    name: 'proxy-token-id',
+    type: 'string',
+    arg: 'ID',
+    help: ["with --janus proxy: this server's token id at the proxies (default: the host name)"],
+  },
+  {
+    name: 'proxy-node',
+    type: 'string',
+    arg: 'local|HOST:PORT',
+    help: ["a media node here: write the proxy's proxy.conf (listening on 127.0.0.1:9091, or HOST:PORT)"],
+  },
+  { name: 'proxy-country', type: 'string', arg: 'CC', help: ["the media node's country (ISO 3166, e.g. DE)"] },
+  {
+    name: 'proxy-bandwidth',
+    type: 'string',
+    arg: 'IN,OUT',
+    help: ["the media node's bandwidth limits in Mbit/s (0 = none)"],
   },
   {
     name: 'tls-cert',

@@ -18,6 +18,8 @@ import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan
 import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
 import { coturnFiles } from './coturnPlan.js';
 import { janusFiles } from './janusPlan.js';
+import { proxyFiles } from './proxyPlan.js';
+import { PROXY_TOKEN_SECRET } from '../secrets/tokenKey.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
@@ -68,7 +70,11 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     problem(m, `change the setup, or render for a newer server with --server-version`),
   );
   const specs = secretSpecsFor(d);
-  const rotateKnown = new Set(['all', ...specs.map((s) => s.name)]);
+  const rotateKnown = new Set([
+    'all',
+    ...specs.map((s) => s.name),
+    ...(d.mcu.type === 'proxy' ? [PROXY_TOKEN_SECRET] : []),
+  ]);
   for (const r of ctx.rotate)
     if (!rotateKnown.has(r))
       problems.push(problem(`--rotate ${r}: no such secret`, `one of ${[...rotateKnown].join(', ')}`));
@@ -213,6 +219,15 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     problems.push(...janus.problems);
   }
 
+  const proxy = proxyFiles(d, ctx.host, {
+    secretOwnership: secretOwn,
+    rotate: ctx.rotate,
+    toolVersion: ctx.toolVersion,
+  });
+  desired.push(...proxy.desired);
+  notices.push(...proxy.notices);
+  problems.push(...proxy.problems);
+
   if (ctx.firewall) {
     const rules = firewallRules(d);
     const text = (ctx.firewall === 'ufw' ? renderUfw(rules) : renderNftables(rules)).trimEnd();
@@ -230,6 +245,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     ...[...resolved.secrets.values()].map((s) => s.value),
     ...(ctx.existing.reading ? [...ctx.existing.reading.secrets.values()] : []),
     ...ctx.existing.secretFiles.values(),
+    ...proxy.secretValues,
   ];
   return { plan: planChanges(ctx.host, desired, secretValues), secrets: resolved.secrets, notices, problems };
 }

@@ -4,7 +4,18 @@ import { createTwoFilesPatch } from 'diff';
 import { UnreadableFile, type HostFacts } from '../io/host.js';
 import { fingerprint, maskSecrets } from '../secrets/secrets.js';
 
-export type FileRole = 'server-config' | 'state' | 'secret' | 'nginx' | 'apt' | 'systemd' | 'coturn' | 'janus';
+export type FileRole =
+  | 'server-config'
+  | 'state'
+  | 'secret'
+  | 'nginx'
+  | 'apt'
+  | 'systemd'
+  | 'coturn'
+  | 'janus'
+  | 'proxy'
+  /** The public token key of a server with no proxy here: no service reads it. */
+  | 'proxy-key';
 
 export interface Ownership {
   mode: number;

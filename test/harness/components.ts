@@ -43,6 +43,20 @@ function signalingCandidate(version: SignalingVersion): string {
   return version === '0.4.1' ? `/${bin}` : path.join(testbedDir(), `signaling-${version}`, bin);
 }
 
+/** The signaling proxy release the test bed unpacks (scripts/provision.sh: Debian's 2.0.2 from sid). */
+export const PROXY_VERSION = '2.0.2';
+
+function proxyCandidates(): string[] {
+  const rel = path.join(`proxy-${PROXY_VERSION}`, 'usr/bin/nextcloud-spreed-signaling-proxy');
+  // A worktree that shares another checkout's test bed may unpack the proxy into its own .extra/.
+  return [path.join(testbedDir(), rel), path.join(REPO_ROOT, '.extra', rel)];
+}
+
+/** The signaling proxy binary, or undefined when it is not installed. */
+export function proxyBinaryPath(): string | undefined {
+  return proxyCandidates().find(isExecutable);
+}
+
 const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 
 function findComponent(name: ComponentName): string | undefined {
@@ -56,9 +70,10 @@ function findComponent(name: ComponentName): string | undefined {
 
 /** Names of everything missing among the given requirements (for messages). */
 export function missingComponents(
-  opts: { signaling?: readonly SignalingVersion[]; components?: readonly ComponentName[] } = {},
+  opts: { signaling?: readonly SignalingVersion[]; components?: readonly ComponentName[]; proxy?: boolean } = {},
 ): string[] {
   const missing: string[] = [];
+  if (opts.proxy && !proxyBinaryPath()) missing.push(`signaling proxy ${PROXY_VERSION} (${proxyCandidates()[0]})`);
   for (const v of opts.signaling ?? []) {
     const p = signalingCandidate(v);
     if (!isExecutable(p)) missing.push(`signaling ${v} (${p})`);
@@ -90,6 +105,13 @@ export function signalingBinary(version: SignalingVersion): string {
   return p;
 }
 
+/** The signaling proxy binary; throws (with the provisioning hint) when absent. */
+export function proxyBinary(): string {
+  const p = proxyBinaryPath();
+  if (!p) throw new Error(`signaling proxy ${PROXY_VERSION} not found at ${proxyCandidates()[0]}; ${PROVISION_HINT}`);
+  return p;
+}
+
 /** Absolute path of a component; throws (with the provisioning hint) when absent. */
 export function componentPath(name: ComponentName): string {
   const p = findComponent(name);
@@ -113,6 +135,7 @@ export interface SkipDecision {
 export function skipUnless(req: {
   signaling?: readonly SignalingVersion[];
   components?: readonly ComponentName[];
+  proxy?: boolean;
 }): SkipDecision {
   const missing = missingComponents(req);
   failInCI(missing);

@@ -11,7 +11,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { componentPath } from './components.js';
+import { componentPath, proxyBinary } from './components.js';
 import { portAnswers } from './ports.js';
 import { setSettings } from '../../src/render/libconfig.js';
 
@@ -659,6 +659,32 @@ export async function startJanusRendered(
   );
   await waitReady(proc, () => portAnswers(port), opts.timeoutMs ?? 20_000, `listening on 127.0.0.1:${port}`);
   return Object.assign(proc, { url: `ws://127.0.0.1:${port}`, configDir: d });
+}
+
+// -------------------------------------------------------------------------------------------
+// Signaling proxy
+// -------------------------------------------------------------------------------------------
+
+/**
+ * The real signaling proxy (`-config FILE`, as Debian's unit starts it) with a proxy.conf whose
+ * `[http] listen` is 127.0.0.1:port; ready when GET /welcome answers 200. Stopped by its pid.
+ */
+export async function startProxy(
+  configPath: string,
+  port: number,
+  opts: { timeoutMs?: number } = {},
+): Promise<ManagedProcess & { baseUrl: string }> {
+  const proc = startProcess(`signaling-proxy(:${port})`, proxyBinary(), ['-config', configPath], {
+    stopSignal: 'SIGINT',
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitReady(
+    proc,
+    async () => (await httpStatus(`${baseUrl}/welcome`, 1000)) === 200,
+    opts.timeoutMs ?? 15_000,
+    `answering 200 on ${baseUrl}/welcome`,
+  );
+  return Object.assign(proc, { baseUrl });
 }
 
 // -------------------------------------------------------------------------------------------

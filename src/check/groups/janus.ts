@@ -5,14 +5,14 @@ import type { CheckIO } from '../io.js';
 import type { CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
 import { fail, pass, skip, warn } from './outcome.js';
-import { DEFAULT_JANUS_URL, JANUS } from '../../model/defaults.js';
+import { DEFAULT_JANUS_URL, JANUS, PROXY } from '../../model/defaults.js';
 
 const JANUS_MAIN = `${JANUS.configDir}/${JANUS.mainFile}`;
 const JANUS_WS = `${JANUS.configDir}/${JANUS.websocketsFile}`;
 /** What the signaling server needs loaded in Janus (janus-facts §1). */
 const JANUS_TALK = { videoroom: 'janus.plugin.videoroom', websockets: 'janus.transport.websockets' } as const;
 
-export type JanusIO = Pick<CheckIO, 'janusInfo'>;
+export type JanusIO = Pick<CheckIO, 'janusInfo' | 'proxyHello' | 'readFile'>;
 
 export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
   const { setup, io, restartFix } = g;
@@ -24,7 +24,7 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
     async run(ctx) {
       const mcu = setup.mcu;
       if (!mcu || mcu.type === 'none') return skip('no MCU configured: calls run peer-to-peer');
-      if (mcu.type === 'proxy') return skip('MCU proxy mode: the proxies are not probed');
+      if (mcu.type === 'proxy') return skip('MCU proxy mode: Janus sits behind the proxies (see the proxies check)');
       const url = mcu.url ?? DEFAULT_JANUS_URL;
       const info = await io.janusInfo(url, { timeoutMs: ctx.left() });
       if (!info.ok) {
@@ -84,5 +84,65 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
       return pass('videoroom plugin and websockets transport loaded, data channels, full trickle on');
     },
   });
+  // Only with the proxy MCU (like the per-backend checks, built from the setup).
+  if (setup.mcu?.type === 'proxy')
+    defs.push({
+      id: 'mcu-proxy',
+      title: 'Signaling proxies',
+      timeoutFix: `a proxy accepts connections but never answers: systemctl restart ${PROXY.unit} there`,
+      async run(ctx) {
+        const mcu = setup.mcu;
+        if (mcu?.type !== 'proxy') return skip('no proxy MCU configured');
+        if (mcu.urlType === 'etcd') return skip('proxies from etcd: not probed');
+        const urls = mcu.urls ?? [];
+        if (!mcu.tokenId || !mcu.tokenKey || urls.length === 0)
+          return fail(
+            '[mcu] type = proxy without url, token_id or token_key',
+            'spreed-setup setup --janus proxy --proxy-url URL',
+          );
+        const pem = io.readFile(mcu.tokenKey);
+        if (pem === undefined)
+          return fail(
+            `cannot read the proxy token key ${mcu.tokenKey}`,
+            'run check as root (sudo), or fix token_key in [mcu]',
+          );
+        const pub = PROXY.publicKeyPath(mcu.tokenKey);
+        const problems: string[] = [];
+        const fixes = new Set<string>();
+        const ok: string[] = [];
+        for (const url of urls) {
+          const r = await io.proxyHello(url, {
+            tokenId: mcu.tokenId,
+            privateKeyPem: pem,
+            timeoutMs: Math.min(ctx.left(), 5000),
+          });
+          if (r.ok) ok.push(`${url}${r.country ? ` (${r.country})` : ''}`);
+          else if (r.code === 'token_rejected') {
+            problems.push(`proxy token rejected by ${url} (${r.message})`);
+            fixes.add(
+              `give that proxy this server's public key: "${mcu.tokenId} = ${pub}" under [tokens] of its proxy.conf (the .pub of ${mcu.tokenKey}), then systemctl reload ${PROXY.unit}; clocks must agree within a minute`,
+            );
+          } else if (r.code === 'bad_key') {
+            problems.push(`${mcu.tokenKey}: ${r.message}`);
+            fixes.add(
+              `spreed-setup setup --rotate proxy-token makes a new pair (then every proxy needs the new public key)`,
+            );
+          } else {
+            problems.push(`proxy ${url} not answering: ${r.message}`);
+            fixes.add(`start it: systemctl start ${PROXY.unit} there, listening where [mcu] url says`);
+          }
+        }
+        if (problems.length) return fail(problems.join('; '), [...fixes].join('; '));
+        const local = await ctx.outcome('server');
+        const features =
+          local?.status === 'pass' || local?.status === 'warn' ? ((local.data?.features as string[]) ?? []) : undefined;
+        if (features && !features.includes('mcu'))
+          return fail(
+            `the proxies accept the token, but the server's features lack "mcu"`,
+            `${restartFix} (after the proxies are up)`,
+          );
+        return pass(`the proxies accept token "${mcu.tokenId}": ${ok.join(', ')}`);
+      },
+    });
   return defs;
 }

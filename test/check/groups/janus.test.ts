@@ -71,7 +71,7 @@ describe('janus', () => {
     });
     expect(shown(await janus({ type: 'proxy' } as CheckSetup['mcu'], INFO).run())).toEqual({
       status: 'skip',
-      detail: 'MCU proxy mode: the proxies are not probed',
+      detail: 'MCU proxy mode: Janus sits behind the proxies (see the proxies check)',
     });
   });
 });
