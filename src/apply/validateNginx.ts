@@ -25,8 +25,10 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
   if (!bin) return { ok: true, skipped: 'nginx is not installed here: its files were not validated' };
   if (!target.root) {
     const r = await execa(bin, ['-t'], { reject: false, timeout: 20000 });
+    const warned = fatalWarnings(String(r.stderr ?? ''));
+    if (r.exitCode === 0 && warned.length === 0) return { ok: true };
     return r.exitCode === 0
-      ? { ok: true }
+      ? { ok: false, message: `nginx -t accepted the syntax but warned: ${warned.join(' | ')}` }
       : { ok: false, message: `nginx -t failed: ${lastLines(String(r.stderr ?? ''))}` };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'spreed-setup-nginx-'));
@@ -79,7 +81,13 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
       reject: false,
       timeout: 20000,
     });
-    if (r.exitCode === 0) return { ok: true, ...(notices.length ? { notices } : {}) };
+    const warned = fatalWarnings(String(r.stderr ?? ''));
+    if (r.exitCode === 0 && warned.length === 0) return { ok: true, ...(notices.length ? { notices } : {}) };
+    if (r.exitCode === 0)
+      return {
+        ok: false,
+        message: `nginx accepted the syntax of the written files but warned: ${warned.join(' | ').split(dir).join('<tmp>')}`,
+      };
     return {
       ok: false,
       message: `nginx rejects the written files: ${lastLines(String(r.stderr ?? ''))
@@ -153,6 +161,18 @@ export async function validationCopy(
   // or 443. Only then, the copy listens on free loopback ports; every other byte is the site's.
   if (opts.unprivileged) out = await onFreeLoopbackPorts(out);
   return { text: out, notices };
+}
+
+/**
+ * The warnings of `nginx -t` that mean a written directive does not take effect although the test
+ * "is successful": a server_name another server block already has on the same listen address
+ * (every request then goes to the first block), or a directive nginx ignores.
+ */
+export function fatalWarnings(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => /\[warn\]/.test(l) && /conflicting server name|\bignored\b/.test(l))
+    .map((l) => l.replace(/^.*?\[warn\]\s*(?:\d+#\d+:\s*)?/, '').trim());
 }
 
 function lastLines(s: string, n = 3): string {

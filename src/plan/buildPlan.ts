@@ -18,6 +18,7 @@ import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan
 import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
 import { coturnFiles } from './coturnPlan.js';
 import { janusFiles } from './janusPlan.js';
+import { siteName, sitesServing } from './nginxSites.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
@@ -153,6 +154,15 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   }
 
   const nl = ctx.layout.nginx;
+  const serving = d.nginx.mode === 'none' ? [] : sitesServing(ctx.host, nl, d.hostname);
+  if (d.nginx.mode === 'site' && serving.length) {
+    problems.push(
+      problem(
+        `${d.hostname} is already served by the nginx site ${serving.map(siteName).join(', ')}: a second site with that server_name would be ignored by nginx ("conflicting server name"), and every request would still go to the first one`,
+        `use --nginx snippet and include ${nl.snippetPath} inside that site's server block, or choose another --hostname`,
+      ),
+    );
+  }
   if (d.nginx.mode !== 'none') {
     const files = renderNginx(d, {
       layout: nl,
@@ -187,7 +197,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     if (files.snippet !== undefined) {
       desired.push({ path: nl.snippetPath, role: 'nginx', content: files.snippet, ownership: PUBLIC_FILE });
       notices.push(
-        `add "include ${nl.snippetPath};" inside the server block of ${d.hostname} (the upstream is in ${nl.upstreamPath})`,
+        `add "include ${nl.snippetPath};" inside the server block of ${d.hostname}${serving.length ? ` in ${serving.map(siteName).join(', ')}` : ''} (the upstream is in ${nl.upstreamPath})`,
       );
     }
   }
