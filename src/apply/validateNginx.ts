@@ -126,27 +126,7 @@ export async function validationCopy(
   const missing = paths.filter((p) => !opts.exists(p));
   let replacement: (directive: string, p: string) => string = (_d, p) => opts.staged(p);
   if (missing.length) {
-    const cert = path.join(opts.dir, 'cert.pem');
-    const key = path.join(opts.dir, 'key.pem');
-    await execa(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=spreed-setup-validation',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { timeout: 20000 },
-    );
+    const { cert, key } = await temporaryCertificate(opts.dir);
     replacement = (directive) => (directive === 'ssl_certificate' ? cert : key);
     notices.push(
       `${missing.join(' and ')} ${missing.length > 1 ? 'do' : 'does'} not exist yet: nginx checked the site with a temporary certificate in their place, and will not load it until the certificate exists`,
@@ -161,6 +141,32 @@ export async function validationCopy(
   // or 443. Only then, the copy listens on free loopback ports; every other byte is the site's.
   if (opts.unprivileged) out = await onFreeLoopbackPorts(out);
   return { text: out, notices };
+}
+
+/** A throwaway self-signed pair in `dir`, standing in for a certificate that does not exist yet. */
+export async function temporaryCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  await execa(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=spreed-setup-validation',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { timeout: 20000 },
+  );
+  return { cert, key };
 }
 
 /**

@@ -46,3 +46,7 @@ export const JANUS = {
   /** The REST transport: all interfaces by default, and nothing the signaling server needs. */
   disabledTransports: ['libjanus_http.so'],
 } as const;
+
+/** The web servers spreed-setup renders the front end for (frontends-facts.md). */
+export const WEB_SERVERS = ['nginx', 'apache'] as const;
+export type WebServer = (typeof WEB_SERVERS)[number];

@@ -19,6 +19,21 @@ export interface NginxLayout {
   unit: string;
 }
 
+/** Apache 2.4 the Debian way: sites-available/-enabled, mods-available/-enabled (a2enmod). */
+export interface ApacheLayout {
+  /** apache2 binary, when installed on this machine. */
+  binary?: string;
+  /** The complete TLS virtual host. */
+  sitePath: string;
+  /** sites-enabled link to sitePath (what a2ensite makes). */
+  enabledLink: string;
+  /** The include for an existing virtual host. */
+  snippetPath: string;
+  modsAvailable: string;
+  modsEnabled: string;
+  unit: string;
+}
+
 export interface Layout {
   kind: 'debian' | 'upstream' | 'custom';
   configPath: string;
@@ -29,4 +44,5 @@ export interface Layout {
   /** The server binary when installed. */
   binary?: string;
   nginx: NginxLayout;
+  apache: ApacheLayout;
 }

@@ -19,6 +19,7 @@ import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
 import { coturnFiles } from './coturnPlan.js';
 import { janusFiles } from './janusPlan.js';
 import { siteName, sitesServing } from './nginxSites.js';
+import { apacheFiles } from './apachePlan.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
@@ -154,7 +155,8 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   }
 
   const nl = ctx.layout.nginx;
-  const serving = d.nginx.mode === 'none' ? [] : sitesServing(ctx.host, nl, d.hostname);
+  const onNginx = d.nginx.server === 'nginx';
+  const serving = d.nginx.mode === 'none' || !onNginx ? [] : sitesServing(ctx.host, nl, d.hostname);
   if (d.nginx.mode === 'site' && serving.length) {
     problems.push(
       problem(
@@ -163,7 +165,14 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
       ),
     );
   }
-  if (d.nginx.mode !== 'none') {
+  if (!onNginx && d.nginx.mode !== 'none') {
+    const apache = apacheFiles(d, ctx.host, ctx.layout.apache);
+    desired.push(...apache.desired);
+    notices.push(...apache.notices);
+    problems.push(...apache.problems);
+    if (d.nginx.mode === 'site') certificateCheck(d, ctx.host, notices, problems);
+  }
+  if (onNginx && d.nginx.mode !== 'none') {
     const files = renderNginx(d, {
       layout: nl,
       ...(ctx.host.nginxVersion ? { nginxVersion: ctx.host.nginxVersion } : {}),
@@ -178,21 +187,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
           linkTarget: path.relative(path.dirname(nl.enabledLink), nl.sitePath),
           ownership: PUBLIC_FILE,
         });
-      const certs = {
-        ...defaultCertificatePaths(d.hostname),
-        ...(d.nginx.certificate ? { certificate: d.nginx.certificate } : {}),
-        ...(d.nginx.key ? { key: d.nginx.key } : {}),
-      };
-      const missing = [certs.certificate, certs.key].filter((p) => !exists(ctx.host, p));
-      if (missing.length) {
-        const msg = `TLS certificate files not found: ${missing.join(', ')}`;
-        // Let's Encrypt issues no certificate for an IP address: no certbot command for one.
-        const fix = isIpAddress(d.hostname)
-          ? 'put the certificate and its key there first (a public CA that issues for IP addresses, or your own), or pass --tls-cert and --tls-key'
-          : `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
-        if (ctx.host.root) notices.push(`${msg} under ${ctx.host.root}; ${fix}`);
-        else problems.push(problem(msg, `${fix}, or use --nginx snippet|none`));
-      }
+      certificateCheck(d, ctx.host, notices, problems);
     }
     if (files.snippet !== undefined) {
       desired.push({ path: nl.snippetPath, role: 'nginx', content: files.snippet, ownership: PUBLIC_FILE });
@@ -242,6 +237,24 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     ...ctx.existing.secretFiles.values(),
   ];
   return { plan: planChanges(ctx.host, desired, secretValues), secrets: resolved.secrets, notices, problems };
+}
+
+/** The site's certificate and key must be there (under --root: a notice). */
+function certificateCheck(d: Deployment, host: HostFacts, notices: string[], problems: Problem[]): void {
+  const certs = {
+    ...defaultCertificatePaths(d.hostname),
+    ...(d.nginx.certificate ? { certificate: d.nginx.certificate } : {}),
+    ...(d.nginx.key ? { key: d.nginx.key } : {}),
+  };
+  const missing = [certs.certificate, certs.key].filter((p) => !exists(host, p));
+  if (!missing.length) return;
+  const msg = `TLS certificate files not found: ${missing.join(', ')}`;
+  // Let's Encrypt issues no certificate for an IP address: no certbot command for one.
+  const fix = isIpAddress(d.hostname)
+    ? 'put the certificate and its key there first (a public CA that issues for IP addresses, or your own), or pass --tls-cert and --tls-key'
+    : `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
+  if (host.root) notices.push(`${msg} under ${host.root}; ${fix}`);
+  else problems.push(problem(msg, `${fix}, or use --nginx snippet|none`));
 }
 
 /** Where backups go; nothing may lead there through a link either. */

@@ -4,7 +4,16 @@ import { createTwoFilesPatch } from 'diff';
 import { UnreadableFile, type HostFacts } from '../io/host.js';
 import { fingerprint, maskSecrets } from '../secrets/secrets.js';
 
-export type FileRole = 'server-config' | 'state' | 'secret' | 'nginx' | 'apt' | 'systemd' | 'coturn' | 'janus';
+export type FileRole =
+  | 'server-config'
+  | 'state'
+  | 'secret'
+  | 'nginx'
+  | 'apache'
+  | 'apt'
+  | 'systemd'
+  | 'coturn'
+  | 'janus';
 
 export interface Ownership {
   mode: number;

@@ -111,7 +111,11 @@ export async function planDeployment(
     await nginxVersion(ctx.layout.nginx.binary).then((v) => (v ? { nginxVersion: v } : {})),
   );
   // A name an enabled nginx site already serves gets a snippet for that site, unless asked otherwise.
-  if (input.nginx?.mode === undefined && typeof input.hostname === 'string') {
+  if (
+    input.nginx?.mode === undefined &&
+    (input.nginx?.server ?? 'nginx') === 'nginx' &&
+    typeof input.hostname === 'string'
+  ) {
     const serving = sitesServing(host, ctx.layout.nginx, input.hostname);
     if (serving.length) {
       input = { ...input, nginx: { ...(input.nginx ?? {}), mode: 'snippet' } as DeploymentInput['nginx'] };
