@@ -19,7 +19,7 @@ import {
   type ManagedProcess,
   type StartedSignaling,
 } from '../harness/processes.js';
-import { secretValues } from '../cli/run.js';
+import { secretValues, treeState } from '../cli/run.js';
 import { runInProcess } from '../cli/inProcess.js';
 import { testSiteAnswers } from '../harness/answers.js';
 import { tempDir } from '../harness/tmp.js';
@@ -129,5 +129,60 @@ describe.skipIf(need.skip)(`Apache 2.4 in front of the real ${VERSION} server${n
       timeoutMs: 5000,
     });
     expect(h).toMatchObject({ ok: true });
+  });
+});
+
+const needApache = skipUnless({ components: ['apache2', 'openssl'] });
+
+describe.skipIf(needApache.skip)(`Apache validation and the include${needApache.suffix}`, () => {
+  /** A staged root with the machine's mods-available; `broken`: headers.load names a missing module file. */
+  function staged(opts: { broken?: boolean } = {}): string {
+    const root = tempDir('spreed-apache-stage-');
+    cpSync(MODS_AVAILABLE, path.join(root, MODS_AVAILABLE), { recursive: true });
+    for (const d of ['etc/apache2/mods-enabled', 'etc/apache2/sites-available', 'etc/apache2/sites-enabled'])
+      mkdirSync(path.join(root, d), { recursive: true });
+    if (opts.broken)
+      writeFileSync(
+        path.join(root, MODS_AVAILABLE, 'headers.load'),
+        'LoadModule headers_module /usr/lib/apache2/modules/mod_no_such_module.so\n',
+      );
+    return root;
+  }
+  const args = (root: string, extra: string[]) => [
+    'setup',
+    '--yes',
+    '--root',
+    root,
+    '--hostname',
+    'cloud.example.org',
+    '--nextcloud',
+    'https://cloud.example.org',
+    '--server-version',
+    VERSION,
+    '--web-server',
+    'apache',
+    ...extra,
+  ];
+
+  it('--web-mode snippet: the include, validated inside a throwaway virtual host, and where to include it', async () => {
+    const root = staged();
+    const r = await runInProcess(args(root, ['--web-mode', 'snippet']));
+    expect(r.code, r.all).toBe(0);
+    expect(r.all).toContain('add "Include /etc/apache2/spreed-signaling-include.conf" inside the <VirtualHost *:443>');
+    expect(readFileSync(path.join(root, 'etc/apache2/spreed-signaling-include.conf'), 'utf8')).toContain(
+      'upgrade=websocket',
+    );
+    expect(existsSync(path.join(root, SITE))).toBe(false);
+  });
+
+  it('Apache rejecting the files: the error is shown and every file is put back', async () => {
+    const root = staged({ broken: true });
+    const before = treeState(root);
+    const r = await runInProcess(args(root, []));
+    expect(r.code, r.all).not.toBe(0);
+    expect(r.all).toMatch(/Apache rejects the written files: .*mod_no_such_module\.so/);
+    expect(r.all).toMatch(/Put back:/);
+    const after = Object.fromEntries(Object.entries(treeState(root)).filter(([k]) => !k.startsWith('var')));
+    expect(after).toEqual(before);
   });
 });
