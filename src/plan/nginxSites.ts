@@ -47,6 +47,8 @@ export function sitesServing(host: HostFacts, layout: NginxLayout, hostname: str
       } catch {
         continue; // unreadable: nginx (root) may read it, we cannot say what it serves
       }
+      // A link to our own site (a stale temp link of a killed run, say) is ours, not another site.
+      if (fact?.kind === 'link' && own.has(path.resolve(dir, fact.target))) continue;
       const text = contentOf(fact);
       if (text === undefined || !serverNamesIn(text).includes(name)) continue;
       out.push({

@@ -33,6 +33,11 @@ describe('sitesServing', () => {
           target: '../sites-available/spreed-signaling.conf',
           resolved: { content: 'server { server_name hpb.example.org; }', mode: 0o644, gid: 0 },
         },
+        '/etc/nginx/sites-enabled/spreed-signaling.conf.spreed-setup-link-1-ab': {
+          kind: 'link',
+          target: '../sites-available/spreed-signaling.conf',
+          resolved: { content: 'server { server_name hpb.example.org; }', mode: 0o644, gid: 0 },
+        },
         '/etc/nginx/conf.d/other.conf': 'server { server_name other.example.org; }',
         '/etc/nginx/conf.d/not-included.txt': 'server { server_name hpb.example.org; }',
         '/etc/nginx/conf.d/commented.conf': 'server { # server_name hpb.example.org;\n}',
@@ -42,7 +47,7 @@ describe('sitesServing', () => {
       { file: '/etc/nginx/sites-enabled/nextcloud', target: '/etc/nginx/sites-available/nextcloud' },
     ]);
     expect(sitesServing(host, LAYOUT, 'other.example.org')).toEqual([{ file: '/etc/nginx/conf.d/other.conf' }]);
-    // Ours, a file nginx does not include, and a comment serve nothing.
+    // Ours (and a stray link to ours), a file nginx does not include, and a comment serve nothing.
     expect(sitesServing(host, LAYOUT, 'hpb.example.org')).toEqual([]);
   });
 
