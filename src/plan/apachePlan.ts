@@ -48,6 +48,8 @@ export function apacheFiles(
   d: Deployment,
   host: HostFacts,
   al: ApacheLayout,
+  /** The enabled sites that already serve the hostname (the include goes into theirs). */
+  serving: string[] = [],
 ): { desired: DesiredFile[]; notices: string[]; problems: Problem[]; modules: string[] } {
   const desired: DesiredFile[] = [];
   const notices: string[] = [];
@@ -64,7 +66,9 @@ export function apacheFiles(
   }
   if (files.snippet !== undefined) {
     desired.push({ path: al.snippetPath, role: 'apache', content: files.snippet, ownership: PUBLIC_FILE });
-    notices.push(`add "Include ${al.snippetPath}" inside the <VirtualHost *:443> of ${d.hostname}`);
+    notices.push(
+      `add "Include ${al.snippetPath}" inside the <VirtualHost *:443> of ${d.hostname}${serving.length ? ` in ${serving.join(', ')}` : ''}`,
+    );
   }
   const { order, missing } = moduleClosure(host, al, files.modules);
   if (missing.length) {

@@ -18,7 +18,7 @@ import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan
 import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
 import { coturnFiles } from './coturnPlan.js';
 import { janusFiles } from './janusPlan.js';
-import { siteName, sitesServing } from './nginxSites.js';
+import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { apacheFiles } from './apachePlan.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
@@ -157,6 +157,16 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   const nl = ctx.layout.nginx;
   const onNginx = d.nginx.server === 'nginx';
   const serving = d.nginx.mode === 'none' || !onNginx ? [] : sitesServing(ctx.host, nl, d.hostname);
+  const apacheServing =
+    d.nginx.mode === 'none' || onNginx ? [] : apacheSitesServing(ctx.host, ctx.layout.apache, d.hostname);
+  if (d.nginx.mode === 'site' && apacheServing.length) {
+    problems.push(
+      problem(
+        `${d.hostname} is already served by the Apache site ${apacheServing.map(siteName).join(', ')}: Apache would pick the first <VirtualHost> with that name, and a second one would never answer`,
+        `use --web-mode snippet and Include ${ctx.layout.apache.snippetPath} inside that <VirtualHost>, or choose another --hostname`,
+      ),
+    );
+  }
   if (d.nginx.mode === 'site' && serving.length) {
     problems.push(
       problem(
@@ -166,7 +176,7 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     );
   }
   if (!onNginx && d.nginx.mode !== 'none') {
-    const apache = apacheFiles(d, ctx.host, ctx.layout.apache);
+    const apache = apacheFiles(d, ctx.host, ctx.layout.apache, apacheServing.map(siteName));
     desired.push(...apache.desired);
     notices.push(...apache.notices);
     problems.push(...apache.problems);

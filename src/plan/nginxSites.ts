@@ -3,7 +3,7 @@
 // block with the same server_name and listen address is ignored by nginx ("conflicting server
 // name"), so a name that has a site gets a snippet included in that site's server block instead.
 import path from 'node:path';
-import type { NginxLayout } from '../model/layout.js';
+import type { ApacheLayout, NginxLayout } from '../model/layout.js';
 import type { FileFact, HostFacts } from '../io/host.js';
 import { parseNginxConf } from '../render/nginxMain.js';
 
@@ -63,4 +63,52 @@ export function sitesServing(host: HostFacts, layout: NginxLayout, hostname: str
 /** How a review names the file that must include the snippet. */
 export function siteName(s: ServingSite): string {
   return s.target ? `${s.target} (enabled as ${s.file})` : s.file;
+}
+
+/** ServerName and ServerAlias values of the <VirtualHost> blocks in one Apache file, lower-cased. */
+export function apacheServerNamesIn(text: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (/^<VirtualHost\b/i.test(line)) depth++;
+    else if (/^<\/VirtualHost>/i.test(line)) depth = Math.max(0, depth - 1);
+    else if (depth > 0) {
+      const m = /^(?:ServerName|ServerAlias)\s+(.+)$/i.exec(line);
+      if (m)
+        for (const n of m[1]!.split(/\s+/))
+          names.push(
+            n
+              .replace(/^["']|["']$/g, '')
+              .replace(/:\d+$/, '')
+              .toLowerCase(),
+          );
+    }
+  }
+  return names;
+}
+
+/** The enabled Apache sites (ours excluded) with a virtual host named `hostname`. */
+export function apacheSitesServing(host: HostFacts, layout: ApacheLayout, hostname: string): ServingSite[] {
+  const dir = path.dirname(layout.enabledLink);
+  const name = hostname.toLowerCase();
+  const out: ServingSite[] = [];
+  for (const n of host.list(dir).filter((f) => f.endsWith('.conf'))) {
+    const file = path.join(dir, n);
+    if (file === layout.enabledLink) continue;
+    let fact: FileFact | undefined;
+    try {
+      fact = host.file(file);
+    } catch {
+      continue;
+    }
+    if (fact?.kind === 'link' && path.resolve(dir, fact.target) === layout.sitePath) continue;
+    const text = contentOf(fact);
+    if (text === undefined || !apacheServerNamesIn(text).includes(name)) continue;
+    out.push({
+      file,
+      ...(fact?.kind === 'link' ? { target: path.resolve(path.dirname(file), fact.target) } : {}),
+    });
+  }
+  return out;
 }

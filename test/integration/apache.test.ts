@@ -5,7 +5,16 @@
  * then serves that exact virtual host on loopback ports over TLS in front of the real server:
  * welcome through the proxy, the websocket upgrade (101) and the internal hello through it.
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchWelcome, internalHello } from '../../src/probe/signaling.js';
@@ -184,5 +193,57 @@ describe.skipIf(needApache.skip)(`Apache validation and the include${needApache.
     expect(r.all).toMatch(/Put back:/);
     const after = Object.fromEntries(Object.entries(treeState(root)).filter(([k]) => !k.startsWith('var')));
     expect(after).toEqual(before);
+  });
+});
+
+describe.skipIf(needApache.skip)(`a name Nextcloud's Apache virtual host already serves${needApache.suffix}`, () => {
+  const NEXTCLOUD_VHOST =
+    '<VirtualHost *:443>\n    ServerName cloud.example.org\n    DocumentRoot /var/www/nextcloud\n</VirtualHost>\n';
+  function stagedWithNextcloud(): string {
+    const root = tempDir('spreed-apache-nc-');
+    cpSync(MODS_AVAILABLE, path.join(root, MODS_AVAILABLE), { recursive: true });
+    for (const d of ['etc/apache2/mods-enabled', 'etc/apache2/sites-available', 'etc/apache2/sites-enabled'])
+      mkdirSync(path.join(root, d), { recursive: true });
+    writeFileSync(path.join(root, 'etc/apache2/sites-available/nextcloud.conf'), NEXTCLOUD_VHOST);
+    symlinkSync('../sites-available/nextcloud.conf', path.join(root, 'etc/apache2/sites-enabled/nextcloud.conf'));
+    return root;
+  }
+  const args = (root: string, extra: string[] = []) => [
+    'setup',
+    '--yes',
+    '--root',
+    root,
+    '--hostname',
+    'cloud.example.org',
+    '--nextcloud',
+    'https://cloud.example.org',
+    '--server-version',
+    VERSION,
+    '--web-server',
+    'apache',
+    ...extra,
+  ];
+
+  it('by default gets the include, and the review names the virtual host file that must include it', async () => {
+    const root = stagedWithNextcloud();
+    const r = await runInProcess(args(root));
+    expect(r.code, r.all).toBe(0);
+    expect(r.all).toMatch(/already served by the Apache site \/etc\/apache2\/sites-available\/nextcloud\.conf/);
+    expect(r.all).toMatch(
+      /Include \/etc\/apache2\/spreed-signaling-include\.conf" inside the <VirtualHost \*:443> of cloud\.example\.org in \/etc\/apache2\/sites-available\/nextcloud\.conf/,
+    );
+    expect(existsSync(path.join(root, SITE))).toBe(false);
+    expect(readFileSync(path.join(root, 'etc/apache2/sites-available/nextcloud.conf'), 'utf8')).toBe(NEXTCLOUD_VHOST);
+  });
+
+  it('--web-mode site is refused with the explanation, exit 2, nothing written', async () => {
+    const root = stagedWithNextcloud();
+    const before = treeState(root);
+    const r = await runInProcess(args(root, ['--web-mode', 'site']));
+    expect(r.code, r.all).toBe(2);
+    expect(r.all).toMatch(
+      /already served by the Apache site \/etc\/apache2\/sites-available\/nextcloud\.conf \(enabled as [^)]*\): Apache would pick the first <VirtualHost>/,
+    );
+    expect(treeState(root)).toEqual(before);
   });
 });
