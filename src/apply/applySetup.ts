@@ -8,6 +8,7 @@ import { hasChanges } from '../plan/plan.js';
 import { applyPlan, ApplyError } from './apply.js';
 import { validateNginx } from './validateNginx.js';
 import { validateApache } from './validateApache.js';
+import { validateCaddy } from './validateCaddy.js';
 import { journalPath } from './journal.js';
 import { restartPrevious, startAndProve, type StartResult } from './services.js';
 import { getValue, parseGoconf } from '../goconf/parse.js';
@@ -65,6 +66,10 @@ export async function applyAndStart(
         if (a.ok && a.skipped) nginxSkipped = a.skipped;
         nginxNotices.push(...(a.notices ?? []));
         if (!a.ok) return a;
+        const c = await validateCaddy(p.target, p.layout, written);
+        if (c.ok && c.skipped) nginxSkipped = c.skipped;
+        nginxNotices.push(...(c.notices ?? []));
+        if (!c.ok) return c;
         const v = await validateNginx(p.target, p.layout, written);
         if (v.ok && v.skipped) nginxSkipped = v.skipped;
         nginxNotices.push(...(v.notices ?? []));

@@ -62,6 +62,8 @@ export function serviceCommands(layout: Layout, written: FileChange[]): string[]
     cmds.push(['reload-or-restart', 'nginx']);
   if (layout.apache.binary && written.some((c) => c.role === 'apache'))
     cmds.push(['reload-or-restart', layout.apache.unit]);
+  if (layout.caddy.binary && written.some((c) => c.role === 'caddy'))
+    cmds.push(['reload-or-restart', layout.caddy.unit]);
   return cmds;
 }
 

@@ -2,7 +2,7 @@
 // or a custom path) and how nginx lays out its configuration. Nothing found -> Debian layout.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ApacheLayout, Layout, NginxLayout } from '../model/layout.js';
+import type { ApacheLayout, CaddyLayout, Layout, NginxLayout } from '../model/layout.js';
 import { type Target, which } from '../io/target.js';
 
 /** The state file `setup` leaves next to server.conf (detect/installed.ts reads and renders it). */
@@ -58,6 +58,19 @@ export const DEBIAN_APACHE: ApacheLayout = {
   unit: 'apache2',
 };
 
+/** Debian's Caddy 2 layout (the binary is detected). */
+export const DEBIAN_CADDY: CaddyLayout = {
+  caddyfile: '/etc/caddy/Caddyfile',
+  sitePath: '/etc/caddy/spreed-signaling.caddy',
+  snippetPath: '/etc/caddy/spreed-signaling-handle.caddy',
+  unit: 'caddy',
+};
+
+export function detectCaddyLayout(): CaddyLayout {
+  const binary = which('caddy');
+  return { ...DEBIAN_CADDY, ...(binary ? { binary } : {}) };
+}
+
 export function detectApacheLayout(): ApacheLayout {
   const binary = which('apache2');
   return { ...DEBIAN_APACHE, ...(binary ? { binary } : {}) };
@@ -90,5 +103,6 @@ export function detectLayout(target: Target, configOverride?: string): Layout {
     ...(binary ? { binary } : {}),
     nginx,
     apache: detectApacheLayout(),
+    caddy: detectCaddyLayout(),
   };
 }

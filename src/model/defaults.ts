@@ -48,5 +48,5 @@ export const JANUS = {
 } as const;
 
 /** The web servers spreed-setup renders the front end for (frontends-facts.md). */
-export const WEB_SERVERS = ['nginx', 'apache'] as const;
+export const WEB_SERVERS = ['nginx', 'apache', 'caddy'] as const;
 export type WebServer = (typeof WEB_SERVERS)[number];

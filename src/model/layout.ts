@@ -34,6 +34,17 @@ export interface ApacheLayout {
   unit: string;
 }
 
+/** Caddy 2 (Debian: /etc/caddy/Caddyfile, which our site file is imported from). */
+export interface CaddyLayout {
+  binary?: string;
+  caddyfile: string;
+  /** The site block for the hostname (imported by the Caddyfile). */
+  sitePath: string;
+  /** The handle_path block to import inside an existing site block. */
+  snippetPath: string;
+  unit: string;
+}
+
 export interface Layout {
   kind: 'debian' | 'upstream' | 'custom';
   configPath: string;
@@ -45,4 +56,5 @@ export interface Layout {
   binary?: string;
   nginx: NginxLayout;
   apache: ApacheLayout;
+  caddy: CaddyLayout;
 }

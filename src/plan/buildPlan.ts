@@ -20,6 +20,7 @@ import { coturnFiles } from './coturnPlan.js';
 import { janusFiles } from './janusPlan.js';
 import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { apacheFiles } from './apachePlan.js';
+import { caddyFiles } from './caddyPlan.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
@@ -158,7 +159,9 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   const onNginx = d.nginx.server === 'nginx';
   const serving = d.nginx.mode === 'none' || !onNginx ? [] : sitesServing(ctx.host, nl, d.hostname);
   const apacheServing =
-    d.nginx.mode === 'none' || onNginx ? [] : apacheSitesServing(ctx.host, ctx.layout.apache, d.hostname);
+    d.nginx.mode === 'none' || d.nginx.server !== 'apache'
+      ? []
+      : apacheSitesServing(ctx.host, ctx.layout.apache, d.hostname);
   if (d.nginx.mode === 'site' && apacheServing.length) {
     problems.push(
       problem(
@@ -175,7 +178,13 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
       ),
     );
   }
-  if (!onNginx && d.nginx.mode !== 'none') {
+  if (d.nginx.server === 'caddy' && d.nginx.mode !== 'none') {
+    const caddy = caddyFiles(d, ctx.host, ctx.layout.caddy);
+    desired.push(...caddy.desired);
+    notices.push(...caddy.notices);
+    if (d.nginx.mode === 'site' && d.nginx.certificate && d.nginx.key) certificateCheck(d, ctx.host, notices, problems);
+  }
+  if (d.nginx.server === 'apache' && d.nginx.mode !== 'none') {
     const apache = apacheFiles(d, ctx.host, ctx.layout.apache, apacheServing.map(siteName));
     desired.push(...apache.desired);
     notices.push(...apache.notices);

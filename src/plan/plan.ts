@@ -10,6 +10,7 @@ export type FileRole =
   | 'secret'
   | 'nginx'
   | 'apache'
+  | 'caddy'
   | 'apt'
   | 'systemd'
   | 'coturn'

@@ -538,6 +538,49 @@ export async function startApache(
 }
 
 // -------------------------------------------------------------------------------------------
+// Caddy 2
+// -------------------------------------------------------------------------------------------
+
+/**
+ * `caddy run` on a throwaway Caddyfile in `dir`: admin endpoint off, no redirects, the plain-HTTP
+ * port moved to `httpPort` (nothing binds 80), storage in `dir`; then the rendered site file
+ * imported. Checked with `caddy validate` first; ready when 127.0.0.1:port accepts connections.
+ */
+export async function startCaddy(
+  dir: string,
+  site: string,
+  ports: { https: number; http: number },
+  opts: { timeoutMs?: number } = {},
+): Promise<ManagedProcess> {
+  const caddy = componentPath('caddy');
+  const root = path.resolve(dir);
+  mkdirSync(root, { recursive: true });
+  const conf = path.join(root, 'Caddyfile');
+  writeFileSync(
+    conf,
+    `{\n\tadmin off\n\thttp_port ${ports.http}\n\thttps_port ${ports.https}\n\tauto_https disable_redirects\n\tstorage file_system ${root}/data\n}\nimport ${path.resolve(site)}\n`,
+  );
+  const env = { ...process.env, HOME: root, XDG_DATA_HOME: root, XDG_CONFIG_HOME: root };
+  const t = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    execFile(caddy, ['validate', '--config', conf, '--adapter', 'caddyfile'], { env, timeout: 20_000 }, (err, so, se) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${se}${so}` }),
+    );
+  });
+  if (t.code !== 0) throw new Error(`caddy validate failed (exit ${t.code}):\n${t.out}`);
+  const proc = startProcess(`caddy(:${ports.https})`, caddy, ['run', '--config', conf, '--adapter', 'caddyfile'], {
+    stopSignal: 'SIGTERM',
+    env,
+  });
+  await waitReady(
+    proc,
+    () => portAnswers(ports.https),
+    opts.timeoutMs ?? 15_000,
+    `listening on 127.0.0.1:${ports.https}`,
+  );
+  return proc;
+}
+
+// -------------------------------------------------------------------------------------------
 // TLS
 // -------------------------------------------------------------------------------------------
 

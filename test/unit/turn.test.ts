@@ -123,6 +123,7 @@ describe('services after writing coturn', () => {
     unit: 'nextcloud-spreed-signaling',
     nginx: { binary: '/usr/sbin/nginx', unit: 'nginx' },
     apache: { binary: '/usr/sbin/apache2', unit: 'apache2' },
+    caddy: { unit: 'caddy' },
   } as never;
   const change = (path: string, role: string) => ({ path, role }) as never;
   it('reloads Apache for its files, and nothing else', () => {
