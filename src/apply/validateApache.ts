@@ -32,7 +32,11 @@ export async function validateApache(target: Target, layout: Layout, written: Fi
     const r = await execa(ctl, ['configtest'], { reject: false, timeout: 20000 });
     return r.exitCode === 0
       ? { ok: true }
-      : { ok: false, message: `apachectl configtest failed: ${lastLines(String(r.stderr ?? ''))}` };
+      : {
+          ok: false,
+          message: `apachectl configtest failed: ${lastLines(String(r.stderr ?? ''))}`,
+          fix: 'fix the problem Apache names above, then run again',
+        };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'spreed-setup-apache-'));
   try {
@@ -103,6 +107,7 @@ export async function validateApache(target: Target, layout: Layout, written: Fi
     if (r.exitCode === 0) return { ok: true, ...(notices.length ? { notices } : {}) };
     return {
       ok: false,
+      fix: 'fix the problem Apache names above, then run again',
       message: `Apache rejects the written files: ${lastLines(`${String(r.stderr ?? '')}\n${String(r.stdout ?? '')}`)
         .split(dir)
         .join('<tmp>')}`,

@@ -63,7 +63,11 @@ export async function validateCaddy(target: Target, layout: Layout, written: Fil
       .filter((l) => /error|Error/.test(l))
       .slice(-2)
       .join(' | ');
-    return { ok: false, message: `Caddy rejects the written files: ${err.split(dir).join('<tmp>')}` };
+    return {
+      ok: false,
+      message: `Caddy rejects the written files: ${err.split(dir).join('<tmp>')}`,
+      fix: 'fix the problem Caddy names above, then run again',
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,7 +16,7 @@ import { parseNginxConf } from '../render/nginxMain.js';
 
 export type NginxValidation =
   | { ok: true; skipped?: string; notices?: string[] }
-  | { ok: false; message: string; notices?: string[] };
+  | { ok: false; message: string; fix?: string; notices?: string[] };
 
 export async function validateNginx(target: Target, layout: Layout, written: FileChange[]): Promise<NginxValidation> {
   const nginxFiles = written.filter((c) => c.role === 'nginx');

@@ -191,6 +191,7 @@ describe.skipIf(needApache.skip)(`Apache validation and the include${needApache.
     expect(r.code, r.all).not.toBe(0);
     expect(r.all).toMatch(/Apache rejects the written files: .*mod_no_such_module\.so/);
     expect(r.all).toMatch(/Put back:/);
+    expect(r.all).toMatch(/fix the problem Apache names above/);
     const after = Object.fromEntries(Object.entries(treeState(root)).filter(([k]) => !k.startsWith('var')));
     expect(after).toEqual(before);
   });
