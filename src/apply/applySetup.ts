@@ -7,6 +7,8 @@ import type { Prepared } from '../plan/prepare.js';
 import { hasChanges } from '../plan/plan.js';
 import { applyPlan, ApplyError } from './apply.js';
 import { validateNginx } from './validateNginx.js';
+import { validateApache } from './validateApache.js';
+import { validateCaddy } from './validateCaddy.js';
 import { journalPath } from './journal.js';
 import { restartPrevious, startAndProve, type StartResult } from './services.js';
 import { getValue, parseGoconf } from '../goconf/parse.js';
@@ -60,6 +62,14 @@ export async function applyAndStart(
       onProgress: say,
       validate: async (written) => {
         progress?.('validating nginx');
+        const a = await validateApache(p.target, p.layout, written);
+        if (a.ok && a.skipped) nginxSkipped = a.skipped;
+        nginxNotices.push(...(a.notices ?? []));
+        if (!a.ok) return a;
+        const c = await validateCaddy(p.target, p.layout, written);
+        if (c.ok && c.skipped) nginxSkipped = c.skipped;
+        nginxNotices.push(...(c.notices ?? []));
+        if (!c.ok) return c;
         const v = await validateNginx(p.target, p.layout, written);
         if (v.ok && v.skipped) nginxSkipped = v.skipped;
         nginxNotices.push(...(v.notices ?? []));

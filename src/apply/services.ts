@@ -62,6 +62,10 @@ export function serviceCommands(layout: Layout, written: FileChange[]): string[]
     written.some((c) => c.role === 'nginx' || (c.role === 'systemd' && c.path.includes('nginx')))
   )
     cmds.push(['reload-or-restart', 'nginx']);
+  if (layout.apache.binary && written.some((c) => c.role === 'apache'))
+    cmds.push(['reload-or-restart', layout.apache.unit]);
+  if (layout.caddy.binary && written.some((c) => c.role === 'caddy'))
+    cmds.push(['reload-or-restart', layout.caddy.unit]);
   return cmds;
 }
 

@@ -16,7 +16,7 @@ import { parseNginxConf } from '../render/nginxMain.js';
 
 export type NginxValidation =
   | { ok: true; skipped?: string; notices?: string[] }
-  | { ok: false; message: string; notices?: string[] };
+  | { ok: false; message: string; fix?: string; notices?: string[] };
 
 export async function validateNginx(target: Target, layout: Layout, written: FileChange[]): Promise<NginxValidation> {
   const nginxFiles = written.filter((c) => c.role === 'nginx');
@@ -25,8 +25,10 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
   if (!bin) return { ok: true, skipped: 'nginx is not installed here: its files were not validated' };
   if (!target.root) {
     const r = await execa(bin, ['-t'], { reject: false, timeout: 20000 });
+    const warned = fatalWarnings(String(r.stderr ?? ''));
+    if (r.exitCode === 0 && warned.length === 0) return { ok: true };
     return r.exitCode === 0
-      ? { ok: true }
+      ? { ok: false, message: `nginx -t accepted the syntax but warned: ${warned.join(' | ')}` }
       : { ok: false, message: `nginx -t failed: ${lastLines(String(r.stderr ?? ''))}` };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'spreed-setup-nginx-'));
@@ -79,7 +81,13 @@ export async function validateNginx(target: Target, layout: Layout, written: Fil
       reject: false,
       timeout: 20000,
     });
-    if (r.exitCode === 0) return { ok: true, ...(notices.length ? { notices } : {}) };
+    const warned = fatalWarnings(String(r.stderr ?? ''));
+    if (r.exitCode === 0 && warned.length === 0) return { ok: true, ...(notices.length ? { notices } : {}) };
+    if (r.exitCode === 0)
+      return {
+        ok: false,
+        message: `nginx accepted the syntax of the written files but warned: ${warned.join(' | ').split(dir).join('<tmp>')}`,
+      };
     return {
       ok: false,
       message: `nginx rejects the written files: ${lastLines(String(r.stderr ?? ''))
@@ -118,27 +126,7 @@ export async function validationCopy(
   const missing = paths.filter((p) => !opts.exists(p));
   let replacement: (directive: string, p: string) => string = (_d, p) => opts.staged(p);
   if (missing.length) {
-    const cert = path.join(opts.dir, 'cert.pem');
-    const key = path.join(opts.dir, 'key.pem');
-    await execa(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=spreed-setup-validation',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { timeout: 20000 },
-    );
+    const { cert, key } = await temporaryCertificate(opts.dir);
     replacement = (directive) => (directive === 'ssl_certificate' ? cert : key);
     notices.push(
       `${missing.join(' and ')} ${missing.length > 1 ? 'do' : 'does'} not exist yet: nginx checked the site with a temporary certificate in their place, and will not load it until the certificate exists`,
@@ -153,6 +141,44 @@ export async function validationCopy(
   // or 443. Only then, the copy listens on free loopback ports; every other byte is the site's.
   if (opts.unprivileged) out = await onFreeLoopbackPorts(out);
   return { text: out, notices };
+}
+
+/** A throwaway self-signed pair in `dir`, standing in for a certificate that does not exist yet. */
+export async function temporaryCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  await execa(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=spreed-setup-validation',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { timeout: 20000 },
+  );
+  return { cert, key };
+}
+
+/**
+ * The warnings of `nginx -t` that mean a written directive does not take effect although the test
+ * "is successful": a server_name another server block already has on the same listen address
+ * (every request then goes to the first block), or a directive nginx ignores.
+ */
+export function fatalWarnings(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => /\[warn\]/.test(l) && /conflicting server name|\bignored\b/.test(l))
+    .map((l) => l.replace(/^.*?\[warn\]\s*(?:\d+#\d+:\s*)?/, '').trim());
 }
 
 function lastLines(s: string, n = 3): string {

@@ -820,15 +820,26 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
 async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
   await loadModel();
   const { defaultCertificatePaths } = await import('../render/nginx.js');
+  // A name an enabled site already serves takes a snippet: a second site for it would be ignored.
+  const served = m.nginxServerNames.includes((a.hostname ?? '').toLowerCase());
+  if (served) p.info(`An enabled nginx site already serves ${a.hostname}: include the snippet in its server block`);
   const mode = must(
     await p.select({
       message: 'nginx in front of the signaling server',
       options: [
-        { value: 'site', label: 'A complete HTTPS site for this hostname', hint: 'recommended' },
-        { value: 'snippet', label: 'A snippet to include in an existing server block' },
+        {
+          value: 'site',
+          label: 'A complete HTTPS site for this hostname',
+          hint: served ? 'refused: a site already serves this name' : 'recommended',
+        },
+        {
+          value: 'snippet',
+          label: 'A snippet to include in an existing server block',
+          ...(served ? { hint: 'recommended' } : {}),
+        },
         { value: 'none', label: 'None (I run another proxy)' },
       ],
-      initialValue: a.nginx?.mode ?? 'site',
+      initialValue: a.nginx?.mode ?? (served ? 'snippet' : 'site'),
     }),
   );
   a.nginx = { ...(a.nginx ?? {}), mode } as Input['nginx'];

@@ -2,7 +2,7 @@
 // or a custom path) and how nginx lays out its configuration. Nothing found -> Debian layout.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Layout, NginxLayout } from '../model/layout.js';
+import type { ApacheLayout, CaddyLayout, Layout, NginxLayout } from '../model/layout.js';
 import { type Target, which } from '../io/target.js';
 
 /** The state file `setup` leaves next to server.conf (detect/installed.ts reads and renders it). */
@@ -48,6 +48,34 @@ export function detectNginxLayout(target: Target): NginxLayout {
     : { kind: 'confd', sitePath: '/etc/nginx/conf.d/spreed-signaling.conf', ...common };
 }
 
+/** Debian's Apache 2.4 layout (the binary is detected). */
+export const DEBIAN_APACHE: ApacheLayout = {
+  sitePath: '/etc/apache2/sites-available/spreed-signaling.conf',
+  enabledLink: '/etc/apache2/sites-enabled/spreed-signaling.conf',
+  snippetPath: '/etc/apache2/spreed-signaling-include.conf',
+  modsAvailable: '/etc/apache2/mods-available',
+  modsEnabled: '/etc/apache2/mods-enabled',
+  unit: 'apache2',
+};
+
+/** Debian's Caddy 2 layout (the binary is detected). */
+export const DEBIAN_CADDY: CaddyLayout = {
+  caddyfile: '/etc/caddy/Caddyfile',
+  sitePath: '/etc/caddy/spreed-signaling.caddy',
+  snippetPath: '/etc/caddy/spreed-signaling-handle.caddy',
+  unit: 'caddy',
+};
+
+export function detectCaddyLayout(): CaddyLayout {
+  const binary = which('caddy');
+  return { ...DEBIAN_CADDY, ...(binary ? { binary } : {}) };
+}
+
+export function detectApacheLayout(): ApacheLayout {
+  const binary = which('apache2');
+  return { ...DEBIAN_APACHE, ...(binary ? { binary } : {}) };
+}
+
 /** configOverride: --config PATH (a custom layout, service names taken from whichever is installed). */
 export function detectLayout(target: Target, configOverride?: string): Layout {
   const nginx = detectNginxLayout(target);
@@ -74,5 +102,7 @@ export function detectLayout(target: Target, configOverride?: string): Layout {
     unit: base.unit,
     ...(binary ? { binary } : {}),
     nginx,
+    apache: detectApacheLayout(),
+    caddy: detectCaddyLayout(),
   };
 }

@@ -3,6 +3,7 @@
 // Imports no package: the wizard merges its first answers with this before anything heavy loads.
 import type { SetupFlags } from '../options/setup.js';
 import type { DeploymentInput } from '../model/deployment.js';
+import { WEB_SERVERS, type WebServer } from '../model/defaults.js';
 import { backendIdFor } from '../model/backendIds.js';
 import { normalizeHostname, normalizeNextcloudUrl, nextcloudUrlProblem } from '../model/urls.js';
 import { problem, quote, type Problem } from '../errors.js';
@@ -135,10 +136,22 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
           : {}),
       };
   }
-  if (flags.nginx !== undefined || flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
-    if (flags.nginx !== undefined && !['site', 'snippet', 'none'].includes(flags.nginx)) {
+  if (flags.webMode !== undefined && flags.nginx !== undefined && flags.webMode !== flags.nginx)
+    problems.push(problem('--nginx and --web-mode disagree', 'give one of them'));
+  const modeFlag = flags.webMode !== undefined ? '--web-mode' : '--nginx';
+  const mode = flags.webMode ?? flags.nginx;
+  if (flags.webServer !== undefined && !(WEB_SERVERS as readonly string[]).includes(flags.webServer))
+    problems.push(
+      problem(
+        `--web-server ${quote(flags.webServer)}: expected ${WEB_SERVERS.join(' or ')}`,
+        `give --web-server ${WEB_SERVERS.join(' or ')}`,
+      ),
+    );
+  const serverOk = flags.webServer !== undefined && (WEB_SERVERS as readonly string[]).includes(flags.webServer);
+  if (mode !== undefined || serverOk || flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
+    if (mode !== undefined && !['site', 'snippet', 'none'].includes(mode)) {
       problems.push(
-        problem(`--nginx ${quote(flags.nginx)}: expected site, snippet or none`, 'give --nginx site, snippet or none'),
+        problem(`${modeFlag} ${quote(mode)}: expected site, snippet or none`, `give ${modeFlag} site, snippet or none`),
       );
     }
     if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
@@ -146,9 +159,10 @@ export function inputFromFlags(flags: SetupFlags, existing: Input): { input: Inp
         problem('--tls-cert and --tls-key go together', "give both, or neither for the Let's Encrypt paths"),
       );
     }
-    const modeOk = flags.nginx !== undefined && ['site', 'snippet', 'none'].includes(flags.nginx);
+    const modeOk = mode !== undefined && ['site', 'snippet', 'none'].includes(mode);
     input.nginx = {
-      ...(modeOk ? { mode: flags.nginx as 'site' } : {}),
+      ...(serverOk ? { server: flags.webServer as WebServer } : {}),
+      ...(modeOk ? { mode: mode as 'site' } : {}),
       ...(flags.tlsCert !== undefined ? { certificate: flags.tlsCert } : {}),
       ...(flags.tlsKey !== undefined ? { key: flags.tlsKey } : {}),
     } as DeploymentInput['nginx'];
@@ -235,6 +249,7 @@ const FLAG_FOR_PATH: Record<string, string> = {
   'nginx.certificate': '--tls-cert',
   'nginx.key': '--tls-key',
   'nginx.mode': '--nginx',
+  'nginx.server': '--web-server',
   serverVersion: '--server-version',
   sessions: '--sessions',
 };

@@ -2,7 +2,7 @@
 // version), gathered through one door. The plan reads only this interface, so it is pure: tests
 // hand it a host held in memory. Under --root the files are the staged tree's; ownership (uid,
 // groups) is always the real system's, because that is who will own what gets written.
-import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { Target } from './target.js';
 
 export type FileFact =
@@ -29,6 +29,8 @@ export interface HostFacts {
   nginxVersion?: string;
   /** What is at a system path; undefined when nothing is. Throws UnreadableFile. */
   file(systemPath: string): FileFact | undefined;
+  /** The names in a directory at a system path, sorted; empty when there is none or it cannot be read. */
+  list(systemDir: string): string[];
   /**
    * The first directory on the way to a system path that is a symbolic link, with its target
    * (under --root: counted from the root, which itself may be anywhere). Nothing is ever written
@@ -74,6 +76,13 @@ export function systemHost(target: Target, opts: { nginxVersion?: string } = {})
       return groups.get(name);
     },
     ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
+    list: (dir) => {
+      try {
+        return readdirSync(target.path(dir)).sort();
+      } catch {
+        return [];
+      }
+    },
     file: (p) => {
       if (seen.has(p)) return seen.get(p);
       const real = target.path(p);
@@ -123,6 +132,12 @@ export function memoryHost(opts: {
     groupId: (name) => opts.groups?.[name],
     ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
     file: (p) => files.get(p),
+    list: (dir) => {
+      const prefix = `${dir.replace(/\/+$/, '')}/`;
+      const names = new Set<string>();
+      for (const p of files.keys()) if (p.startsWith(prefix)) names.add(p.slice(prefix.length).split('/')[0]!);
+      return [...names].sort();
+    },
   };
   return { ...host, linkOnPath: (p) => firstLinkOnPath(p, host.file) };
 }

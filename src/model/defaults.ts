@@ -60,3 +60,7 @@ export const PROXY = {
   publicKeyPath: (tokenKey: string): string => `${tokenKey.replace(/\.key$/, '')}.pub`,
   keyBits: 2048,
 } as const;
+
+/** The web servers spreed-setup renders the front end for (frontends-facts.md). */
+export const WEB_SERVERS = ['nginx', 'apache', 'caddy'] as const;
+export type WebServer = (typeof WEB_SERVERS)[number];

@@ -17,6 +17,7 @@ import {
   TURN_PORT,
   TURN_RELAY_MAX,
   TURN_RELAY_MIN,
+  WEB_SERVERS,
 } from './defaults.js';
 import { nonPublicReason, rangesOverlap } from './turn.js';
 import {
@@ -232,7 +233,13 @@ export const JanusLocalSchema = z.object({
 });
 export type JanusLocal = z.infer<typeof JanusLocalSchema>;
 
+/**
+ * The front end in front of the server: which web server (nginx, or Apache 2.4), and whether it gets
+ * a complete site (virtual host) or a snippet to include in an existing one. The section keeps its
+ * name "nginx" (answers and state files of earlier runs say so); its fields serve either server.
+ */
 export const NginxSchema = z.object({
+  server: z.enum(WEB_SERVERS).default('nginx'),
   mode: z.enum(['site', 'snippet', 'none']).default('site'),
   /** Defaults to Let's Encrypt's layout for the hostname. */
   certificate: AbsPathSchema.optional(),
@@ -306,7 +313,13 @@ export const DeploymentSchema = z
     grpc: z.object({ listen: HostPortSchema.optional(), targets: z.array(HostPortSchema).default([]) }).optional(),
     etcd: z.object({ endpoints: z.array(httpUrl).min(1) }).optional(),
     backendSkipVerify: z.boolean().default(false),
-    nginx: NginxSchema.default({ mode: 'site', acmeWebroot: '/var/www/html', httpPort: 80, httpsPort: 443 }),
+    nginx: NginxSchema.default({
+      server: 'nginx',
+      mode: 'site',
+      acmeWebroot: '/var/www/html',
+      httpPort: 80,
+      httpsPort: 443,
+    }),
     /** Concurrent sessions nginx's worker limits and the services' open-files limits are sized for. */
     sessions: z
       .number()

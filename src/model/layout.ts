@@ -19,6 +19,32 @@ export interface NginxLayout {
   unit: string;
 }
 
+/** Apache 2.4 the Debian way: sites-available/-enabled, mods-available/-enabled (a2enmod). */
+export interface ApacheLayout {
+  /** apache2 binary, when installed on this machine. */
+  binary?: string;
+  /** The complete TLS virtual host. */
+  sitePath: string;
+  /** sites-enabled link to sitePath (what a2ensite makes). */
+  enabledLink: string;
+  /** The include for an existing virtual host. */
+  snippetPath: string;
+  modsAvailable: string;
+  modsEnabled: string;
+  unit: string;
+}
+
+/** Caddy 2 (Debian: /etc/caddy/Caddyfile, which our site file is imported from). */
+export interface CaddyLayout {
+  binary?: string;
+  caddyfile: string;
+  /** The site block for the hostname (imported by the Caddyfile). */
+  sitePath: string;
+  /** The handle_path block to import inside an existing site block. */
+  snippetPath: string;
+  unit: string;
+}
+
 export interface Layout {
   kind: 'debian' | 'upstream' | 'custom';
   configPath: string;
@@ -29,4 +55,6 @@ export interface Layout {
   /** The server binary when installed. */
   binary?: string;
   nginx: NginxLayout;
+  apache: ApacheLayout;
+  caddy: CaddyLayout;
 }

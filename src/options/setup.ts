@@ -11,6 +11,8 @@ export interface SetupFlags {
   tlsCert?: string;
   tlsKey?: string;
   nginx?: string;
+  webServer?: string;
+  webMode?: string;
   serverVersion?: string;
   sessions?: string;
   answers?: string;
@@ -48,6 +50,8 @@ const STRINGS = {
   'tls-cert': 'tlsCert',
   'tls-key': 'tlsKey',
   nginx: 'nginx',
+  'web-server': 'webServer',
+  'web-mode': 'webMode',
   'server-version': 'serverVersion',
   sessions: 'sessions',
   answers: 'answers',
@@ -147,6 +151,18 @@ export const SETUP_OPTIONS: OptionTable = [
       'site (complete HTTPS site, default) | snippet (locations to include in',
       'an existing server block) | none',
     ],
+  },
+  {
+    name: 'web-server',
+    type: 'string',
+    arg: 'NAME',
+    help: ['the front end: nginx (default) | apache (Apache 2.4.47+, the Debian way) | caddy (Caddy 2)'],
+  },
+  {
+    name: 'web-mode',
+    type: 'string',
+    arg: 'MODE',
+    help: ['site | snippet | none, for any --web-server (the same as --nginx)'],
   },
   {
     name: 'server-version',

@@ -20,6 +20,9 @@ import { coturnFiles } from './coturnPlan.js';
 import { janusFiles } from './janusPlan.js';
 import { proxyFiles } from './proxyPlan.js';
 import { PROXY_TOKEN_SECRET } from '../secrets/tokenKey.js';
+import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
+import { apacheFiles } from './apachePlan.js';
+import { caddyFiles } from './caddyPlan.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
@@ -159,7 +162,42 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   }
 
   const nl = ctx.layout.nginx;
-  if (d.nginx.mode !== 'none') {
+  const onNginx = d.nginx.server === 'nginx';
+  const serving = d.nginx.mode === 'none' || !onNginx ? [] : sitesServing(ctx.host, nl, d.hostname);
+  const apacheServing =
+    d.nginx.mode === 'none' || d.nginx.server !== 'apache'
+      ? []
+      : apacheSitesServing(ctx.host, ctx.layout.apache, d.hostname);
+  if (d.nginx.mode === 'site' && apacheServing.length) {
+    problems.push(
+      problem(
+        `${d.hostname} is already served by the Apache site ${apacheServing.map(siteName).join(', ')}: Apache would pick the first <VirtualHost> with that name, and a second one would never answer`,
+        `use --web-mode snippet and Include ${ctx.layout.apache.snippetPath} inside that <VirtualHost>, or choose another --hostname`,
+      ),
+    );
+  }
+  if (d.nginx.mode === 'site' && serving.length) {
+    problems.push(
+      problem(
+        `${d.hostname} is already served by the nginx site ${serving.map(siteName).join(', ')}: a second site with that server_name would be ignored by nginx ("conflicting server name"), and every request would still go to the first one`,
+        `use --nginx snippet and include ${nl.snippetPath} inside that site's server block, or choose another --hostname`,
+      ),
+    );
+  }
+  if (d.nginx.server === 'caddy' && d.nginx.mode !== 'none') {
+    const caddy = caddyFiles(d, ctx.host, ctx.layout.caddy);
+    desired.push(...caddy.desired);
+    notices.push(...caddy.notices);
+    if (d.nginx.mode === 'site' && d.nginx.certificate && d.nginx.key) certificateCheck(d, ctx.host, notices, problems);
+  }
+  if (d.nginx.server === 'apache' && d.nginx.mode !== 'none') {
+    const apache = apacheFiles(d, ctx.host, ctx.layout.apache, apacheServing.map(siteName));
+    desired.push(...apache.desired);
+    notices.push(...apache.notices);
+    problems.push(...apache.problems);
+    if (d.nginx.mode === 'site') certificateCheck(d, ctx.host, notices, problems);
+  }
+  if (onNginx && d.nginx.mode !== 'none') {
     const files = renderNginx(d, {
       layout: nl,
       ...(ctx.host.nginxVersion ? { nginxVersion: ctx.host.nginxVersion } : {}),
@@ -174,26 +212,12 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
           linkTarget: path.relative(path.dirname(nl.enabledLink), nl.sitePath),
           ownership: PUBLIC_FILE,
         });
-      const certs = {
-        ...defaultCertificatePaths(d.hostname),
-        ...(d.nginx.certificate ? { certificate: d.nginx.certificate } : {}),
-        ...(d.nginx.key ? { key: d.nginx.key } : {}),
-      };
-      const missing = [certs.certificate, certs.key].filter((p) => !exists(ctx.host, p));
-      if (missing.length) {
-        const msg = `TLS certificate files not found: ${missing.join(', ')}`;
-        // Let's Encrypt issues no certificate for an IP address: no certbot command for one.
-        const fix = isIpAddress(d.hostname)
-          ? 'put the certificate and its key there first (a public CA that issues for IP addresses, or your own), or pass --tls-cert and --tls-key'
-          : `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
-        if (ctx.host.root) notices.push(`${msg} under ${ctx.host.root}; ${fix}`);
-        else problems.push(problem(msg, `${fix}, or use --nginx snippet|none`));
-      }
+      certificateCheck(d, ctx.host, notices, problems);
     }
     if (files.snippet !== undefined) {
       desired.push({ path: nl.snippetPath, role: 'nginx', content: files.snippet, ownership: PUBLIC_FILE });
       notices.push(
-        `add "include ${nl.snippetPath};" inside the server block of ${d.hostname} (the upstream is in ${nl.upstreamPath})`,
+        `add "include ${nl.snippetPath};" inside the server block of ${d.hostname}${serving.length ? ` in ${serving.map(siteName).join(', ')}` : ''} (the upstream is in ${nl.upstreamPath})`,
       );
     }
   }
@@ -248,6 +272,24 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     ...proxy.secretValues,
   ];
   return { plan: planChanges(ctx.host, desired, secretValues), secrets: resolved.secrets, notices, problems };
+}
+
+/** The site's certificate and key must be there (under --root: a notice). */
+function certificateCheck(d: Deployment, host: HostFacts, notices: string[], problems: Problem[]): void {
+  const certs = {
+    ...defaultCertificatePaths(d.hostname),
+    ...(d.nginx.certificate ? { certificate: d.nginx.certificate } : {}),
+    ...(d.nginx.key ? { key: d.nginx.key } : {}),
+  };
+  const missing = [certs.certificate, certs.key].filter((p) => !exists(host, p));
+  if (!missing.length) return;
+  const msg = `TLS certificate files not found: ${missing.join(', ')}`;
+  // Let's Encrypt issues no certificate for an IP address: no certbot command for one.
+  const fix = isIpAddress(d.hostname)
+    ? 'put the certificate and its key there first (a public CA that issues for IP addresses, or your own), or pass --tls-cert and --tls-key'
+    : `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
+  if (host.root) notices.push(`${msg} under ${host.root}; ${fix}`);
+  else problems.push(problem(msg, `${fix}, or use --nginx snippet|none`));
 }
 
 /** Where backups go; nothing may lead there through a link either. */

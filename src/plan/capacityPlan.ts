@@ -62,11 +62,12 @@ export function capacityFiles(
   const desired: DesiredFile[] = [];
   const notices: string[] = [];
   const nl = ctx.layout.nginx;
-  const mainText = d.nginx.mode !== 'none' ? textOf(ctx.host, nl.mainConfPath) : undefined;
+  const nginxFront = d.nginx.mode !== 'none' && d.nginx.server === 'nginx';
+  const mainText = nginxFront ? textOf(ctx.host, nl.mainConfPath) : undefined;
   const workers = mainText !== undefined ? nginxLimitsOf(mainText, ctx.machine.cpus).workerProcesses : ctx.machine.cpus;
   const size = sizeFor(d.sessions, workers, ctx.machine);
   notices.push(...size.shortfalls);
-  if (d.nginx.mode !== 'none') {
+  if (nginxFront) {
     const main = fileFact(ctx.host, nl.mainConfPath);
     if (main?.kind === 'link') {
       notices.push(

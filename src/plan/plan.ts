@@ -9,6 +9,8 @@ export type FileRole =
   | 'state'
   | 'secret'
   | 'nginx'
+  | 'apache'
+  | 'caddy'
   | 'apt'
   | 'systemd'
   | 'coturn'

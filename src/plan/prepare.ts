@@ -18,6 +18,7 @@ import {
 import { traitsFor, type ServerTraits } from '../model/versions.js';
 import { describePath, flagForPath } from '../inputs/inputs.js';
 import { nginxVersion } from '../detect/nginx.js';
+import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { systemHost } from '../io/host.js';
 import { machineLimits } from '../io/machine.js';
 import { buildPlan, type BuiltPlan } from './buildPlan.js';
@@ -105,6 +106,25 @@ export async function planDeployment(
   opts: PlanOptions,
 ): Promise<Prepared> {
   const notices = [...ctx.notices];
+  const host = systemHost(
+    ctx.target,
+    await nginxVersion(ctx.layout.nginx.binary).then((v) => (v ? { nginxVersion: v } : {})),
+  );
+  // A name an enabled site already serves gets a snippet for that site, unless asked otherwise.
+  if (input.nginx?.mode === undefined && typeof input.hostname === 'string') {
+    const apache = input.nginx?.server === 'apache';
+    const serving = apache
+      ? apacheSitesServing(host, ctx.layout.apache, input.hostname)
+      : sitesServing(host, ctx.layout.nginx, input.hostname);
+    if (serving.length) {
+      input = { ...input, nginx: { ...(input.nginx ?? {}), mode: 'snippet' } as DeploymentInput['nginx'] };
+      notices.push(
+        apache
+          ? `${input.hostname} is already served by the Apache site ${serving.map(siteName).join(', ')}: writing an include for its <VirtualHost> (--web-mode snippet), not a second one`
+          : `${input.hostname} is already served by the nginx site ${serving.map(siteName).join(', ')}: writing a snippet for its server block (--nginx snippet), not a second site`,
+      );
+    }
+  }
   const parsed = DeploymentSchema.safeParse(input);
   if (!parsed.success) throw new UserError(validationProblems(input, [], sourcesOf(ctx), 'answer that question again'));
   const deployment = withTurnFollowing(parsed.data, ctx.installedInput.turnServer);
@@ -152,7 +172,7 @@ export async function planDeployment(
   }
 
   const built = buildPlan(deployment, {
-    host: systemHost(target, await nginxVersion(layout.nginx.binary).then((v) => (v ? { nginxVersion: v } : {}))),
+    host,
     layout,
     traits,
     existing,

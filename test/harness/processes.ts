@@ -487,6 +487,100 @@ export async function startNginx(
 }
 
 // -------------------------------------------------------------------------------------------
+// Apache 2.4
+// -------------------------------------------------------------------------------------------
+
+/**
+ * Apache in the foreground (`apache2 -f CONF -DFOREGROUND`) on a throwaway main config in `dir`:
+ * the modules a staged mods-enabled holds (each .load and .conf, as Debian's apache2.conf includes
+ * them), then `includes` (the rendered virtual host, which carries its own Listen). Checked with
+ * `apache2 -t` first; ready when 127.0.0.1:port accepts connections; stopped by pid with SIGTERM.
+ */
+export async function startApache(
+  dir: string,
+  modsEnabled: string,
+  includes: string[],
+  port: number,
+  opts: { timeoutMs?: number } = {},
+): Promise<ManagedProcess> {
+  const apache = componentPath('apache2');
+  const root = path.resolve(dir);
+  mkdirSync(root, { recursive: true });
+  chmodSync(root, 0o755);
+  const mods = readdirSync(modsEnabled).sort();
+  const isRoot = process.getuid?.() === 0;
+  const conf = [
+    `Define APACHE_RUN_DIR ${root}`,
+    `Define APACHE_LOCK_DIR ${root}`,
+    `Define APACHE_LOG_DIR ${root}`,
+    `ServerRoot "${root}"`,
+    `DefaultRuntimeDir "${root}"`,
+    `PidFile "${root}/apache2.pid"`,
+    `ErrorLog "${root}/error.log"`,
+    'LogLevel info',
+    'ServerName localhost',
+    ...(isRoot ? ['User nobody', 'Group nogroup'] : []),
+    ...['mpm_event.load', 'authz_core.load']
+      .filter((m) => !mods.includes(m))
+      .map((m) => `Include /etc/apache2/mods-available/${m}`),
+    ...mods.filter((m) => m.endsWith('.load')).map((m) => `Include "${path.join(modsEnabled, m)}"`),
+    ...mods.filter((m) => m.endsWith('.conf')).map((m) => `Include "${path.join(modsEnabled, m)}"`),
+    ...includes.map((i) => `Include "${path.resolve(i)}"`),
+    '',
+  ].join('\n');
+  const confPath = path.join(root, 'apache2.conf');
+  writeFileSync(confPath, conf);
+  const t = await run(apache, ['-t', '-f', confPath], 10_000);
+  if (t.code !== 0) throw new Error(`apache2 -t failed (exit ${t.code}):\n${t.stderr}${t.stdout}`);
+  const proc = startProcess(`apache2(:${port})`, apache, ['-f', confPath, '-DFOREGROUND'], { stopSignal: 'SIGTERM' });
+  await waitReady(proc, () => portAnswers(port), opts.timeoutMs ?? 10_000, `listening on 127.0.0.1:${port}`);
+  return proc;
+}
+
+// -------------------------------------------------------------------------------------------
+// Caddy 2
+// -------------------------------------------------------------------------------------------
+
+/**
+ * `caddy run` on a throwaway Caddyfile in `dir`: admin endpoint off, no redirects, the plain-HTTP
+ * port moved to `httpPort` (nothing binds 80), storage in `dir`; then the rendered site file
+ * imported. Checked with `caddy validate` first; ready when 127.0.0.1:port accepts connections.
+ */
+export async function startCaddy(
+  dir: string,
+  site: string,
+  ports: { https: number; http: number },
+  opts: { timeoutMs?: number } = {},
+): Promise<ManagedProcess> {
+  const caddy = componentPath('caddy');
+  const root = path.resolve(dir);
+  mkdirSync(root, { recursive: true });
+  const conf = path.join(root, 'Caddyfile');
+  writeFileSync(
+    conf,
+    `{\n\tadmin off\n\thttp_port ${ports.http}\n\thttps_port ${ports.https}\n\tauto_https disable_redirects\n\tstorage file_system ${root}/data\n}\nimport ${path.resolve(site)}\n`,
+  );
+  const env = { ...process.env, HOME: root, XDG_DATA_HOME: root, XDG_CONFIG_HOME: root };
+  const t = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    execFile(caddy, ['validate', '--config', conf, '--adapter', 'caddyfile'], { env, timeout: 20_000 }, (err, so, se) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${se}${so}` }),
+    );
+  });
+  if (t.code !== 0) throw new Error(`caddy validate failed (exit ${t.code}):\n${t.out}`);
+  const proc = startProcess(`caddy(:${ports.https})`, caddy, ['run', '--config', conf, '--adapter', 'caddyfile'], {
+    stopSignal: 'SIGTERM',
+    env,
+  });
+  await waitReady(
+    proc,
+    () => portAnswers(ports.https),
+    opts.timeoutMs ?? 15_000,
+    `listening on 127.0.0.1:${ports.https}`,
+  );
+  return proc;
+}
+
+// -------------------------------------------------------------------------------------------
 // TLS
 // -------------------------------------------------------------------------------------------
 

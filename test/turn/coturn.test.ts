@@ -3,6 +3,7 @@
 // secret, a wrong secret refused, CreatePermission refused for private peers and accepted for the
 // allowed Janus address. Every request goes to coturn on 127.0.0.1; no peer is sent anything.
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEBIAN_APACHE, DEBIAN_CADDY } from '../../src/detect/layout.js';
 import { buildPlan } from '../../src/plan/buildPlan.js';
 import { DeploymentSchema, withTurnFollowing, type DeploymentInput } from '../../src/model/deployment.js';
 import type { Layout } from '../../src/model/layout.js';
@@ -22,6 +23,8 @@ const layout: Layout = {
   serviceUser: '_signaling',
   serviceGroup: '_signaling',
   unit: 'nextcloud-spreed-signaling',
+  apache: DEBIAN_APACHE,
+  caddy: DEBIAN_CADDY,
   nginx: {
     kind: 'debian',
     sitePath: '/etc/nginx/sites-available/spreed-signaling',

@@ -1,6 +1,7 @@
 // Sizing for --sessions, the minimal edit of nginx's main config, the LimitNOFILE drop-ins and
 // how the plan combines them (pure, over a host held in memory).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { DEBIAN_APACHE, DEBIAN_CADDY } from '../../src/detect/layout.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -191,6 +192,8 @@ describe('the plan', () => {
     serviceUser: '_signaling',
     serviceGroup: '_signaling',
     unit: 'nextcloud-spreed-signaling',
+    apache: DEBIAN_APACHE,
+    caddy: DEBIAN_CADDY,
     nginx: {
       kind: 'debian',
       sitePath: '/etc/nginx/sites-available/spreed-signaling.conf',

@@ -122,8 +122,15 @@ describe('services after writing coturn', () => {
     serviceGroup: '_signaling',
     unit: 'nextcloud-spreed-signaling',
     nginx: { binary: '/usr/sbin/nginx', unit: 'nginx' },
+    apache: { binary: '/usr/sbin/apache2', unit: 'apache2' },
+    caddy: { unit: 'caddy' },
   } as never;
   const change = (path: string, role: string) => ({ path, role }) as never;
+  it('reloads Apache for its files, and nothing else', () => {
+    expect(serviceCommands(layout, [change('/etc/apache2/sites-enabled/spreed-signaling.conf', 'apache')])).toEqual([
+      ['reload-or-restart', 'apache2'],
+    ]);
+  });
   it('restarts coturn for its files, the signaling server only for its own', () => {
     expect(serviceCommands(layout, [change('/etc/turnserver.conf', 'coturn')])).toEqual([
       ['enable', 'coturn'],
