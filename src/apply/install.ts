@@ -117,10 +117,10 @@ export async function applyInstall(ip: InstallPlan, o: ApplyInstallOptions): Pro
   return EXIT.ok;
 }
 
-function fixFor(step: InstallStep, errors: string[]): string {
+function fixFor(step: InstallStep, errors: string[], keyring: string = DEBIAN_PACKAGE.keyring): string {
   const text = errors.join(' ');
   if (/NO_PUBKEY|not signed|signature|Signed-By|KEYEXPIRED/i.test(text))
-    return `the archive's signature did not verify against ${DEBIAN_PACKAGE.keyring}: check --apt-mirror points at a Debian mirror (nothing was changed)`;
+    return `the archive's signature did not verify against ${keyring}: check --apt-mirror points at a Debian mirror, or give its own key with --apt-keyring (nothing was changed)`;
   if (/Could not get lock|is held by process/i.test(text))
     return 'another apt or dpkg run holds the lock: wait for it, then run again';
   if (/Unable to locate package|has no installation candidate|not found/i.test(text))
@@ -133,6 +133,7 @@ export interface InstallFlow {
   root?: string;
   config?: string;
   aptMirror?: string;
+  aptKeyring?: string;
   method?: InstallMethod;
   removePin?: boolean;
   dryRun?: boolean;

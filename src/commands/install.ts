@@ -25,6 +25,7 @@ export async function run(argv: string[], env: { out: Output; interactive: boole
           ...(flags.root !== undefined ? { root: flags.root } : {}),
           ...(flags.config !== undefined ? { config: flags.config } : {}),
           ...(flags.aptMirror !== undefined ? { aptMirror: flags.aptMirror } : {}),
+          ...(flags.aptKeyring !== undefined ? { aptKeyring: flags.aptKeyring } : {}),
           ...(flags.method ? { method: flags.method, force: true } : {}),
           removePin: flags.removePin,
           dryRun: flags.dryRun,

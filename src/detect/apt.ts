@@ -102,14 +102,14 @@ export function readAptSources(target: Target): AptSource[] {
 export function distributionMirror(
   sources: AptSource[],
   codename: string | undefined,
-): { uri: string; file: string } | undefined {
+): { uri: string; file: string; signedBy?: string } | undefined {
   const candidates = sources.filter((s) => s.types.includes('deb'));
   const score = (s: AptSource) =>
     (codename && s.suites.includes(codename) ? 2 : 0) + (s.suites.some((x) => x.endsWith('-security')) ? -3 : 0);
   const best = [...candidates].sort((a, b) => score(b) - score(a))[0];
   if (!best || score(best) < 0) return undefined;
   if (codename && score(best) < 2) return undefined;
-  return { uri: best.uris[0]!, file: best.file };
+  return { uri: best.uris[0]!, file: best.file, ...(best.signedBy ? { signedBy: best.signedBy } : {}) };
 }
 
 export interface AptPolicy {

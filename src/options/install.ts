@@ -11,6 +11,7 @@ export interface InstallFlags {
   config?: string;
   method?: MethodName;
   aptMirror?: string;
+  aptKeyring?: string;
   removePin: boolean;
   yes: boolean;
   dryRun: boolean;
@@ -36,6 +37,12 @@ export const INSTALL_OPTIONS: OptionTable = [
     help: ["the Debian mirror for debian-pinned (default: the one this machine's apt sources use)"],
   },
   {
+    name: 'apt-keyring',
+    type: 'string',
+    arg: 'PATH',
+    help: ["the keyring apt checks that mirror with (default: Debian's archive keyring)"],
+  },
+  {
     name: 'remove-pin',
     type: 'boolean',
     help: ['remove the apt source and pin debian-pinned wrote (the package stays)'],
@@ -51,7 +58,7 @@ export const INSTALL_OPTIONS: OptionTable = [
 export const INSTALL_HELP = `spreed-setup install: get a signaling server current Nextcloud Talk accepts
 
 Usage:
-  spreed-setup install [--method package|debian-pinned|container] [--apt-mirror URI]
+  spreed-setup install [--method package|debian-pinned|container] [--apt-mirror URI [--apt-keyring PATH]]
                        [--root DIR] [--dry-run] [--yes]
   spreed-setup install --remove-pin [--dry-run] [--yes]
 
@@ -81,6 +88,7 @@ export function parseInstallArgs(argv: string[]): InstallFlags {
     ['root', 'root'],
     ['config', 'config'],
     ['apt-mirror', 'aptMirror'],
+    ['apt-keyring', 'aptKeyring'],
   ] as const) {
     const v = o.str(opt);
     if (v !== undefined) flags[key] = v;

@@ -39,8 +39,10 @@ export interface InstallFacts {
   distro: { id?: string; codename?: string };
   /** The archive URI for the pinned source: --apt-mirror, or the one the machine's sources use. */
   mirror?: { uri: string; from: string };
-  /** Whether the distribution's archive keyring is on the machine. */
+  /** Whether the keyring apt checks the pinned source with is on the machine. */
   keyring: boolean;
+  /** That keyring: the distribution's archive keyring, or --apt-keyring for a mirror signed by its own key. */
+  keyringPath: string;
   /** docker or podman, absolute path. */
   engine?: string;
   /** The service user's ids, when the user exists. */
@@ -110,7 +112,7 @@ export function offerMethods(f: InstallFacts): MethodOffer[] {
         }
       : !f.keyring
         ? {
-            unavailable: `the Debian archive keyring ${DEBIAN_PACKAGE.keyring} is not installed`,
+            unavailable: `the keyring ${f.keyringPath} is not installed`,
             fix: 'apt-get install debian-archive-keyring, then run again',
           }
         : {}),
@@ -175,7 +177,7 @@ export function planInstall(method: InstallMethod, f: InstallFacts, host: HostFa
       {
         path: source,
         role: 'apt',
-        content: renderAptSource({ uri: f.mirror!.uri, suite, keyring: DEBIAN_PACKAGE.keyring }),
+        content: renderAptSource({ uri: f.mirror!.uri, suite, keyring: f.keyringPath }),
         ownership: PUBLIC,
       },
       { path: APT_PIN_PATH, role: 'apt', content: renderAptPin({ suite }), ownership: PUBLIC },
@@ -212,7 +214,7 @@ export function planInstall(method: InstallMethod, f: InstallFacts, host: HostFa
         },
       ],
       notes: [
-        `the source ${source} comes from ${f.mirror!.from}; apt checks its signatures with ${DEBIAN_PACKAGE.keyring}`,
+        `the source ${source} comes from ${f.mirror!.from}; apt checks its signatures with ${f.keyringPath}`,
         `the pin lets only ${DEBIAN_PACKAGE.binaries.join(', ')} come from ${suite}; nothing else is installed or upgraded from it`,
         'undo: spreed-setup install --remove-pin (the installed package stays)',
       ],
@@ -254,12 +256,20 @@ export interface InstallWhere {
   root?: string;
   config?: string;
   aptMirror?: string;
+  aptKeyring?: string;
 }
 
 /** Reads the machine (or the staged tree under --root) for planInstall. */
 export async function gatherInstallFacts(
   where: InstallWhere,
 ): Promise<{ facts: InstallFacts; target: Target; host: HostFacts }> {
+  if (where.aptKeyring !== undefined && !/^\/[^\s\0]*$/.test(where.aptKeyring))
+    throw new UserError([
+      problem(
+        `--apt-keyring ${JSON.stringify(where.aptKeyring)}: not an absolute path without spaces`,
+        'give the keyring file the mirror is signed with, e.g. /etc/apt/keyrings/mirror.gpg',
+      ),
+    ]);
   if (where.aptMirror !== undefined) {
     const why = aptMirrorProblem(where.aptMirror);
     if (why)
@@ -283,6 +293,12 @@ export async function gatherInstallFacts(
     : found && os.ID === 'debian'
       ? { uri: found.uri, from: found.file }
       : undefined;
+  // The key that signs the mirror: --apt-keyring, else the one the machine's own source names
+  // (a mirror of its own reused, with its key), else the distribution's archive keyring.
+  const keyringPath =
+    where.aptKeyring ??
+    (!where.aptMirror && found && os.ID === 'debian' ? found.signedBy : undefined) ??
+    DEBIAN_PACKAGE.keyring;
   const installed = await detectInstalledVersion(target, layout, '');
   // Under --root the staged tree is not what apt manages: its package facts stay unknown.
   const policy = target.root ? undefined : await aptPolicy(DEBIAN_PACKAGE.name);
@@ -294,7 +310,8 @@ export async function gatherInstallFacts(
     ...(policy ? { policy } : {}),
     distro: { ...(os.ID ? { id: os.ID } : {}), ...(os.VERSION_CODENAME ? { codename: os.VERSION_CODENAME } : {}) },
     ...(mirror ? { mirror } : {}),
-    keyring: existsSync(DEBIAN_PACKAGE.keyring),
+    keyring: existsSync(keyringPath), // apt runs on the machine itself, also for a staged tree
+    keyringPath,
     ...(engine ? { engine } : {}),
     ...(ids ? { serviceIds: ids } : {}),
     serviceUser: layout.serviceUser,

@@ -10,6 +10,7 @@ import { testbedDir } from '../harness/components.js';
 import { BIN } from '../cli/run.js';
 import { DEBIAN_PACKAGE } from '../../src/model/versions.js';
 import { APT_PIN_PATH, aptSourcePath } from '../../src/render/install.js';
+import { wizardEndToEnd } from './wizardE2e.js';
 
 const SERVER = '/usr/bin/nextcloud-spreed-signaling-server';
 const ARCHIVES = path.join(testbedDir(), 'apt', 'archives');
@@ -33,6 +34,9 @@ beforeAll(async () => {
 
 const hostVersion = async () => String((await execa(SERVER, ['--version'], { reject: false })).stdout);
 const SOURCE = aptSourcePath(DEBIAN_PACKAGE.newerSuite);
+// The test mirror's key at a path of its own: a file placed over the machine's archive keyring
+// (an overlay upper shadowing a lower file) was now and then read as the lower one here.
+const MIRROR_KEY = '/etc/apt/keyrings/spreed-setup-test-mirror.gpg';
 
 describe('install --method debian-pinned (real apt, sandboxed)', () => {
   it('installs 2.0.2 from the pinned source over 0.4.1 in the sandbox; the host keeps 0.4.1', async (ctx) => {
@@ -47,11 +51,25 @@ describe('install --method debian-pinned (real apt, sandboxed)', () => {
     const repo = await buildSignedRepo(debs, { codename: 'sid', suite: 'unstable', parent: box.dir });
     // In the sandbox the distribution's keyring is the repository's throwaway key: apt checks
     // the signature against the Signed-By the product writes.
-    box.place(DEBIAN_PACKAGE.keyring, repo.keyring);
+    box.place(MIRROR_KEY, repo.keyring);
 
-    const r = await box.run(['node', BIN, 'install', '--method', 'debian-pinned', '--apt-mirror', repo.uri, '--yes'], {
-      env: { NO_COLOR: '1', PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    });
+    const r = await box.run(
+      [
+        'node',
+        BIN,
+        'install',
+        '--method',
+        'debian-pinned',
+        '--apt-mirror',
+        repo.uri,
+        '--apt-keyring',
+        MIRROR_KEY,
+        '--yes',
+      ],
+      {
+        env: { NO_COLOR: '1', PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      },
+    );
     expect(r.code, r.all).toBe(0);
     if (process.env.SHOW_OUTPUT) console.log(r.all);
     expect(r.stdout).toContain('server: 0.4.1');
@@ -94,10 +112,24 @@ describe('install --method debian-pinned (real apt, sandboxed)', () => {
     const box = createAptSandbox();
     const repo = await buildSignedRepo(debs, { codename: 'sid', suite: 'unstable', parent: box.dir });
     const other = await buildSignedRepo(debs.slice(0, 1), { codename: 'sid', suite: 'unstable', parent: box.dir });
-    box.place(DEBIAN_PACKAGE.keyring, other.keyring); // not the key that signed `repo`
-    const r = await box.run(['node', BIN, 'install', '--method', 'debian-pinned', '--apt-mirror', repo.uri, '--yes'], {
-      env: { NO_COLOR: '1' },
-    });
+    box.place(MIRROR_KEY, other.keyring); // not the key that signed `repo`
+    const r = await box.run(
+      [
+        'node',
+        BIN,
+        'install',
+        '--method',
+        'debian-pinned',
+        '--apt-mirror',
+        repo.uri,
+        '--apt-keyring',
+        MIRROR_KEY,
+        '--yes',
+      ],
+      {
+        env: { NO_COLOR: '1' },
+      },
+    );
     expect(r.code, r.all).toBe(1);
     if (process.env.SHOW_OUTPUT) console.log(r.all);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
@@ -109,3 +141,5 @@ describe('install --method debian-pinned (real apt, sandboxed)', () => {
     expect(left.stdout).toMatch(/No such file[\s\S]*No such file[\s\S]*unreleased/);
   }, 300_000);
 });
+
+wizardEndToEnd();

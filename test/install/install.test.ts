@@ -22,6 +22,7 @@ const facts = (over: Partial<InstallFacts> = {}): InstallFacts => ({
   needed: '2.0.0',
   policy: { installed: '0.4.1-4+b4', candidate: '0.4.1-4+b4' },
   distro: { id: 'debian', codename: 'bookworm' },
+  keyringPath: '/usr/share/keyrings/debian-archive-keyring.gpg',
   mirror: { uri: MIRROR, from: '/etc/apt/sources.list.d/debian.sources' },
   keyring: true,
   engine: '/usr/bin/podman',
@@ -63,6 +64,7 @@ describe('apt sources', () => {
     expect(distributionMirror(deb822, 'bookworm')).toEqual({
       uri: 'http://one.invalid/debian',
       file: 'debian.sources',
+      signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg', // the key install then checks it with
     });
     const oneLine = parseOneLineSources(
       'deb http://sec.invalid/debian-security bookworm-security main\n# deb http://old.invalid/debian bookworm main\ndeb [arch=amd64 signed-by=/k.gpg] http://two.invalid/debian bookworm main contrib\n',
@@ -71,6 +73,7 @@ describe('apt sources', () => {
     expect(oneLine).toHaveLength(2);
     expect(oneLine[1]).toMatchObject({ uris: ['http://two.invalid/debian'], suites: ['bookworm'], signedBy: '/k.gpg' });
     expect(distributionMirror(oneLine, 'bookworm')?.uri).toBe('http://two.invalid/debian');
+    expect(distributionMirror(oneLine, 'bookworm')?.signedBy).toBe('/k.gpg');
     // Only a security archive, or another release's: no mirror.
     expect(distributionMirror([oneLine[0]!], 'bookworm')).toBeUndefined();
     expect(distributionMirror(oneLine, 'trixie')).toBeUndefined();
