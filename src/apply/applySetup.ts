@@ -11,7 +11,6 @@ import { validateApache } from './validateApache.js';
 import { validateCaddy } from './validateCaddy.js';
 import { journalPath } from './journal.js';
 import { restartPrevious, startAndProve, type StartResult } from './services.js';
-import { getValue, parseGoconf } from '../goconf/parse.js';
 import { publicSignalingUrl } from '../model/urls.js';
 
 export function stampNow(d = new Date()): string {
@@ -99,7 +98,7 @@ export async function applyAndStart(
             p.built.plan.changes.filter((c) => c.action !== 'unchanged'),
             {
               ...serviceEnv,
-              listen: previousListen(p) ?? p.deployment.listen,
+              listen: p.existing.reading?.input.listen ?? p.deployment.listen, // the replaced server.conf's
             },
           );
           (again.ok ? out.info : out.notice)(again.detail);
@@ -121,16 +120,6 @@ export async function applyAndStart(
     return { code: EXIT.ok, started: s.ran.some((r) => r.includes(' restart ')) };
   }
   return { code: EXIT.ok };
-}
-
-/** The `[http] listen` of the server.conf this run replaced. */
-function previousListen(p: Prepared): string | undefined {
-  if (p.existing.configText === undefined) return undefined;
-  try {
-    return getValue(parseGoconf(p.existing.configText), 'http', 'listen');
-  } catch {
-    return undefined;
-  }
 }
 
 /** A LimitNOFILE drop-in changes: systemd reads it only after daemon-reload. */

@@ -203,27 +203,25 @@ function isLink(p: string): boolean {
   }
 }
 
-function removeStaleTempsIn(dir: string): void {
+/** Removes the entries of `dir` whose names `stale` picks (temp files of ours). */
+function removeNamed(dir: string, stale: (name: string) => boolean): void {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
     return;
   }
-  for (const n of names) if (n.includes('.spreed-setup-')) rmSync(path.join(dir, n), { force: true });
+  for (const n of names) if (stale(n)) rmSync(path.join(dir, n), { force: true });
+}
+
+function removeStaleTempsIn(dir: string): void {
+  removeNamed(dir, (n) => n.includes('.spreed-setup-'));
 }
 
 /** `real`.spreed-setup-<what>-<pid>-<random>: the temp names tempBeside makes. */
 export function removeStaleTemps(real: string): void {
-  const dir = path.dirname(real);
   const prefix = `${path.basename(real)}.spreed-setup-`;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) if (n.startsWith(prefix)) rmSync(path.join(dir, n), { force: true });
+  removeNamed(path.dirname(real), (n) => n.startsWith(prefix));
 }
 
 export interface Recovered {

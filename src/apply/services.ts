@@ -36,9 +36,6 @@ export function startWaitMs(env: NodeJS.ProcessEnv = process.env): number {
   return 30_000;
 }
 
-/** The welcome URL for a listen address: a wildcard host is asked on loopback. */
-export const welcomeBase = listenBase;
-
 /** The commands a run would issue, for a system without systemd (say what to run). */
 export function serviceCommands(layout: Layout, written: FileChange[]): string[][] {
   const cmds: string[][] = [];
@@ -169,7 +166,7 @@ export async function startAndProve(written: FileChange[], env: ServiceEnv): Pro
     }
   }
   if (!cmds.some((c) => c[0] === 'restart' && c[1] === layout.unit)) return { ok: true, ran };
-  const base = welcomeBase(env.listen);
+  const base = listenBase(env.listen);
   env.progress(`waiting for the signaling server on ${base}`);
   const w = await waitForWelcome(systemctl, layout.unit, base, env.waitMs ?? startWaitMs());
   if (w.ok) return { ok: true, ran, ...(w.version ? { version: w.version } : {}) };
@@ -196,7 +193,7 @@ export async function restartPrevious(
     env.progress(`systemctl ${args.join(' ')} (the previous files)`);
     await execa(systemctl, args, { reject: false, timeout: 90_000 });
   }
-  const base = welcomeBase(env.listen);
+  const base = listenBase(env.listen);
   const w = await waitForWelcome(systemctl, env.layout.unit, base, env.waitMs ?? startWaitMs());
   return w.ok
     ? { ok: true, detail: `the previous server runs again (welcome on ${base}${w.version ? `, ${w.version}` : ''})` }

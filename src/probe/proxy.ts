@@ -2,9 +2,9 @@
 // proxy's /proxy and the hello the server sends, with an RS256 token (iss = token id, iat = now)
 // signed with the server's private key. The key stays in memory; no message holds it.
 import { createPrivateKey, createSign } from 'node:crypto';
-import WebSocket from 'ws';
-import { DEFAULT_TIMEOUT_MS, MAX_BODY_BYTES } from './http.js';
-import { classifyError, errorText, type ProbeErrorCode, type ProbeResult } from './result.js';
+import { DEFAULT_TIMEOUT_MS } from './http.js';
+import type { ProbeErrorCode, ProbeResult } from './result.js';
+import { wsRequest } from './wsRequest.js';
 import { randomToken } from './signing.js';
 
 export type ProxyHelloCode = ProbeErrorCode | 'token_rejected' | 'bad_key';
@@ -36,69 +36,30 @@ export function proxyHello(
   } catch {
     return Promise.resolve({ ok: false, code: 'bad_key', message: 'the token key is not a usable RSA private key' });
   }
-  return new Promise((resolve) => {
-    let settled = false;
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(proxyWsUrl(baseUrl), {
-        handshakeTimeout: timeoutMs,
-        perMessageDeflate: false,
-        maxPayload: MAX_BODY_BYTES,
-      });
-    } catch (err) {
-      resolve({ ok: false, code: 'invalid_url', message: errorText(err) });
-      return;
-    }
-    const finish = (r: ProxyHelloResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      ws.terminate();
-      resolve(r);
-    };
-    const timer = setTimeout(
-      () => finish({ ok: false, code: 'timeout', message: `no answer from the proxy within ${timeoutMs} ms` }),
-      timeoutMs,
-    );
-    const id = randomToken(8);
-    ws.on('unexpected-response', (_req, res) =>
-      finish({
-        ok: false,
-        code: 'upgrade_failed',
-        message: `HTTP ${res.statusCode ?? 0} instead of a websocket`,
-        status: res.statusCode ?? 0,
-      }),
-    );
-    ws.on('error', (err) => finish({ ok: false, code: classifyError(err), message: errorText(err) }));
-    ws.on('open', () => ws.send(JSON.stringify({ id, type: 'hello', hello: { version: '1.0', token } })));
-    ws.on('message', (data: WebSocket.RawData) => {
-      let msg: Record<string, unknown>;
-      try {
-        msg = JSON.parse(String(data)) as Record<string, unknown>;
-      } catch {
-        finish({ ok: false, code: 'unexpected_message', message: 'non-JSON answer' });
-        return;
-      }
+  return wsRequest<ProxyHelloResult>({
+    url: proxyWsUrl(baseUrl),
+    timeoutMs,
+    peer: 'the proxy',
+    request: { id: randomToken(8), type: 'hello', hello: { version: '1.0', token } },
+    answer: (msg) => {
       const hello = msg.hello as { sessionid?: unknown; server?: { country?: unknown } } | undefined;
       if (msg.type === 'hello' && typeof hello?.sessionid === 'string') {
         const country = typeof hello.server?.country === 'string' ? hello.server.country : undefined;
-        finish({ ok: true, sessionId: hello.sessionid, ...(country ? { country } : {}) });
-        return;
+        return { ok: true, sessionId: hello.sessionid, ...(country ? { country } : {}) };
       }
       const error = msg.error as { code?: unknown; message?: unknown } | undefined;
       if (msg.type === 'error') {
         const code = String(error?.code ?? '?');
         const text = `${code}${typeof error?.message === 'string' ? `: ${error.message}` : ''}`;
-        finish({
+        return {
           ok: false,
           code: /token|auth/.test(code) ? 'token_rejected' : 'unexpected_message',
           message: text.slice(0, 200),
-        });
-        return;
+        };
       }
       if (msg.type !== 'hello')
-        finish({ ok: false, code: 'unexpected_message', message: `answered "${String(msg.type)}"` });
-    });
-    ws.on('close', () => finish({ ok: false, code: 'closed', message: 'closed before answering' }));
+        return { ok: false, code: 'unexpected_message', message: `answered "${String(msg.type)}"` };
+      return undefined;
+    },
   });
 }
