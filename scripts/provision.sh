@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real components the integration tests run against (Debian packages only):
 # signaling server 0.4.1 from the system's suite, 1.2.4 (trixie) and 2.0.2 (sid) unpacked from
-# the same archive through a private apt state, plus nats-server, nginx, Apache 2.4, Caddy 2, janus, coturn.
+# the same archive through a private apt state, plus nats-server, nginx, Apache 2.4, Caddy 2, HAProxy, janus, coturn, etcd, docker-compose
+# (its `config` validates compose files) and nix-bin (`nix-instantiate --parse` for rendered Nix).
 # Idempotent: a second run only checks. Usage: scripts/provision.sh [TESTBED_DIR]
 set -euo pipefail
 
@@ -15,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need_install=()
-for bin in /usr/bin/nextcloud-spreed-signaling-server /usr/sbin/nats-server /usr/sbin/nginx /usr/bin/janus /usr/bin/turnserver /usr/bin/curl /usr/bin/openssl /usr/bin/tmux /usr/sbin/apache2 /usr/bin/caddy; do
+for bin in /usr/bin/nextcloud-spreed-signaling-server /usr/sbin/nats-server /usr/sbin/nginx /usr/bin/janus /usr/bin/turnserver /usr/bin/curl /usr/bin/openssl /usr/bin/tmux /usr/sbin/apache2 /usr/bin/caddy /usr/sbin/haproxy /usr/bin/etcd /usr/bin/docker-compose /usr/bin/nix-instantiate; do
   [ -x "$bin" ] || need_install+=("$bin")
 done
 
@@ -30,7 +31,7 @@ if [ ${#need_install[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends \
-    nextcloud-spreed-signaling nats-server nginx-light janus coturn curl openssl tmux apache2 caddy >/dev/null
+    nextcloud-spreed-signaling nats-server nginx-light janus coturn curl openssl tmux apache2 caddy haproxy etcd-server docker-compose nix-bin >/dev/null
 fi
 
 # The archive URI the machine already uses (never hard-coded here).
@@ -117,6 +118,10 @@ printf '  nats-server: %s\n' "$(nats-server --version 2>&1 | head -1)"
 printf '  nginx: %s\n' "$(nginx -v 2>&1 | head -1)"
 printf '  apache2: %s\n' "$(apache2 -v 2>&1 | head -1)"
 printf '  caddy: %s\n' "$(caddy version 2>&1 | head -1)"
+printf '  haproxy: %s\n' "$(haproxy -v 2>&1 | head -1)"
+printf '  etcd: %s\n' "$(etcd --version 2>&1 | head -1)"
+printf '  docker-compose: %s\n' "$(docker-compose version --short 2>&1 | head -1)"
+printf '  nix-instantiate: %s\n' "$(nix-instantiate --version 2>&1 | head -1)"
 printf '  janus: %s\n' "$(janus --version 2>&1 | head -1)"
 printf '  coturn: %s\n' "$(turnserver --version 2>&1 | tail -1)"
 printf '  tmux: %s\n' "$(tmux -V)"
