@@ -18,7 +18,10 @@ const MAX_ANSWERS_BYTES = 1024 * 1024;
 const NATS_PASSWORDS_LEFT_OUT = 'the NATS URL passwords';
 const LEFT_OUT_NOTE = '# Left out, being secrets (give them again when you replay this file): ';
 
-export function loadAnswersFile(file: string): {
+export function loadAnswersFile(
+  file: string,
+  opts: { extraKeys?: readonly string[] } = {},
+): {
   input: Input;
   problems: Problem[];
   /** The file says it left NATS URL passwords out (written by --answers-out). */
@@ -78,9 +81,10 @@ export function loadAnswersFile(file: string): {
       problems: [problem(`answers file ${file} must be a mapping of keys`, 'see examples/answers.yaml')],
     };
   }
-  const unknown = Object.keys(data).filter((k) => !KNOWN_TOP_KEYS.has(k));
+  const known = new Set([...KNOWN_TOP_KEYS, ...(opts.extraKeys ?? [])]);
+  const unknown = Object.keys(data).filter((k) => !known.has(k));
   const problems = unknown.map((k) =>
-    problem(`answers file ${file}: unknown key ${quote(k)}`, `known keys: ${[...KNOWN_TOP_KEYS].join(', ')}`),
+    problem(`answers file ${file}: unknown key ${quote(k)}`, `known keys: ${[...known].join(', ')}`),
   );
   const natsPasswordsLeftOut = text
     .split('\n')

@@ -177,11 +177,11 @@ export const upstreamServers = (c: Cluster): string[] => c.nodes.map((n) => host
 export const nodeTokenKeyPath = (name: string): string => PROXY.tokenKeyPath.replace(/\.key$/, `-${name}.key`);
 
 /**
- * One signaling node's deployment: the shared settings with this node's listen, the cluster's
- * NATS, gRPC between the nodes, the media nodes as the proxy MCU (token id = the node's name),
- * and the web server only on the front node. Throws a ZodError the callers turn into problems.
+ * One signaling node's input: the shared settings with this node's listen, the cluster's NATS,
+ * gRPC between the nodes, the media nodes as the proxy MCU (token id = the node's name), and the
+ * web server only on the front node. Flags may still override it, like an answers file's.
  */
-export function nodeDeployment(file: ClusterFile, name: string): Deployment {
+export function nodeInput(file: ClusterFile, name: string): DeploymentInput {
   const { cluster: c, shared } = file;
   const node = c.nodes.find((n) => n.name === name);
   if (!node) throw new Error(`no signaling node named ${name}`);
@@ -220,5 +220,9 @@ export function nodeDeployment(file: ClusterFile, name: string): Deployment {
     nginx: isFront ? sharedNginx : { ...sharedNginx, mode: 'none' },
     extra,
   };
-  return DeploymentSchema.parse(input);
+  return input;
 }
+
+/** One signaling node's deployment (nodeInput, parsed: throws a ZodError on a bad shared value). */
+export const nodeDeployment = (file: ClusterFile, name: string): Deployment =>
+  DeploymentSchema.parse(nodeInput(file, name));

@@ -64,3 +64,25 @@ describe('cluster model', () => {
     expect(bad({ nodes: [node('a', 1), { ...node('b', 2), name: 'B c' }] })[0]).toMatch(/node names/);
   });
 });
+
+describe('cluster file', () => {
+  it('reads examples/cluster.yaml and names a bad node field by its path', async () => {
+    const { loadClusterFile, unknownNodeProblem } = await import('../../src/inputs/clusterFile.js');
+    const { mkdtempSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
+    const ok = loadClusterFile('examples/cluster.yaml');
+    expect(ok.problems).toEqual([]);
+    expect(ok.cluster?.cluster.nodes.map((n) => n.name)).toEqual(['sig1', 'sig2']);
+    expect(nodeDeployment(ok.cluster!, 'sig2').grpc?.listen).toBe('10.0.0.12:9090');
+    expect(unknownNodeProblem(ok.cluster!, 'sig3', 'x.yaml')?.fix).toBe('give one of: sig1, sig2, media1');
+    const dir = mkdtempSync('/tmp/cluster-file-');
+    const bad = `${dir}/bad.yaml`;
+    writeFileSync(
+      bad,
+      readFileSync('examples/cluster.yaml', 'utf8').replace('address: 10.0.0.12', 'address: "10.0.0.12:80"'),
+    );
+    expect(loadClusterFile(bad).problems[0]?.message).toMatch(/cluster\.nodes\[1\]\.address must be an IP address/);
+    writeFileSync(bad, 'hostname: a.example.org\n');
+    expect(loadClusterFile(bad).problems[0]?.message).toMatch(/has no "cluster" key/);
+    rmSync(dir, { recursive: true });
+  });
+});
