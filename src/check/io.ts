@@ -36,7 +36,7 @@ export interface CheckIO {
   welcome(baseUrl: string, opts: TlsOptions): Promise<ProbeResult<WelcomeAnswer>>;
   /** One plain HTTP request. */
   request(url: string, init: HttpRequestInit): Promise<ProbeResult<RawResponse>>;
-  websocketUpgrade(wsUrl: string, opts: TlsOptions): Promise<UpgradeResult>;
+  websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: string }): Promise<UpgradeResult>;
   internalHello(wsUrl: string, opts: InternalHelloOptions): Promise<InternalHelloResult>;
   /** A backend request to the server, signed like Nextcloud's. */
   roomRequest(baseUrl: string, opts: SignedRoomRequestOptions): Promise<ProbeResult<RoomAnswer>>;

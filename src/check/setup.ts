@@ -11,7 +11,7 @@ import { readState } from '../detect/installed.js';
 import { GoconfSyntaxError, parseGoconf, type Environment, type GoconfDocument } from '../goconf/parse.js';
 import { deploymentFromConf, type ConfReading, type EnvSetting } from '../goconf/toModel.js';
 import { TurnSetupSchema, type DeploymentInput, type TurnSetup } from '../model/deployment.js';
-import { COTURN, DEFAULT_BASE_PATH } from '../model/defaults.js';
+import { COTURN, DEFAULT_BASE_PATH, JANUS } from '../model/defaults.js';
 import { problem, UserError } from '../errors.js';
 import { publicSignalingUrl } from '../model/urls.js';
 import { secretSpecsFor } from '../secrets/secrets.js';
@@ -57,6 +57,29 @@ export interface CheckSetup {
   coturnConf?: { text: string } | { error: string };
   /** The nginx certificate paths recorded by setup (for turns). */
   nginx?: DeploymentInput['nginx'];
+  /** Janus's config files on this host as they are on disk now (those that could be read), for causes. */
+  janusConf?: JanusConf;
+}
+
+/** Janus's own files on this host: janus.jcfg, the websockets transport, the event handler. */
+export interface JanusConf {
+  main?: string;
+  websockets?: string;
+  events?: string;
+}
+
+/** Reads the Janus files that exist on this host (Janus on a loopback URL is this host's Janus). */
+function readJanusConf(target: Target): JanusConf | undefined {
+  const conf: JanusConf = {};
+  const files = { main: JANUS.mainFile, websockets: JANUS.websocketsFile, events: JANUS.eventsFile } as const;
+  for (const [k, name] of Object.entries(files) as [keyof JanusConf, string][]) {
+    try {
+      conf[k] = readFileSync(target.path(`${JANUS.configDir}/${name}`), 'utf8');
+    } catch {
+      /* absent or unreadable: that file tells no cause */
+    }
+  }
+  return Object.keys(conf).length ? conf : undefined;
 }
 
 /**
@@ -135,6 +158,13 @@ export function readCheckSetup(opts: { root?: string; config?: string; env?: Env
     .map((b) => ({ id: b.id, urls: [...b.urls] }));
   if (input.nats) setup.nats = input.nats;
   if (input.mcu) setup.mcu = input.mcu;
+  if (
+    input.mcu?.type === 'janus' &&
+    /^wss?:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(input.mcu.url ?? 'ws://127.0.0.1/')
+  ) {
+    const janusConf = readJanusConf(target);
+    if (janusConf) setup.janusConf = janusConf;
+  }
   for (const [k, v] of reading.secrets) setup.secrets.set(k, v);
   for (const e of reading.fromEnv) if (e.secret) setup.secretsFromEnv.set(e.secret, e);
   // Secret files fill what server.conf does not hold (never override it: the server reads server.conf).

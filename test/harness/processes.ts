@@ -655,7 +655,15 @@ function soNames(dir: string): string[] {
 export async function startJanus(
   dir: string,
   port: number,
-  opts: { timeoutMs?: number; fullTrickle?: boolean; plugins?: string[] } = {},
+  opts: {
+    timeoutMs?: number;
+    fullTrickle?: boolean;
+    plugins?: string[];
+    /** false: the websockets transport off (ws = false) and Janus's REST transport on instead, on this port. */
+    websockets?: false;
+    /** The websocket event handler enabled towards this backend; broadcast as given (janus-facts §4). */
+    events?: { backend: string; broadcast: boolean };
+  } = {},
 ): Promise<ManagedProcess & { url: string }> {
   const d = path.resolve(dir);
   mkdirSync(d, { recursive: true });
@@ -690,14 +698,14 @@ plugins: {
 \tdisable = "${disable('plugins', opts.plugins ?? ['libjanus_videoroom.so'])}"
 }
 transports: {
-\tdisable = "${disable('transports', ['libjanus_websockets.so'])}"
+\tdisable = "${disable('transports', ['libjanus_websockets.so', ...(opts.websockets === false ? ['libjanus_http.so'] : [])])}"
 }
 loggers: {
 \tdisable = "${disable('loggers', [])}"
 }
 events: {
-\tbroadcast = false
-\tdisable = "${disable('events', [])}"
+\tbroadcast = ${opts.events?.broadcast ? 'true' : 'false'}
+\tdisable = "${disable('events', opts.events ? ['libjanus_wsevh.so'] : [])}"
 }
 `;
   writeFileSync(path.join(d, 'janus.jcfg'), jcfg);
@@ -705,7 +713,7 @@ events: {
     path.join(d, 'janus.transport.websockets.jcfg'),
     `general: {
 \tjson = "indented"
-\tws = true
+\tws = ${opts.websockets === false ? 'false' : 'true'}
 \tws_port = ${port}
 \tws_ip = "127.0.0.1"
 \twss = false
@@ -717,6 +725,16 @@ admin: {
 `,
   );
   writeFileSync(path.join(d, 'janus.plugin.videoroom.jcfg'), 'general: {\n}\n');
+  if (opts.websockets === false)
+    writeFileSync(
+      path.join(d, 'janus.transport.http.jcfg'),
+      `general: {\n\thttp = true\n\tport = ${port}\n\tip = "127.0.0.1"\n\thttps = false\n}\nadmin: {\n\tadmin_http = false\n\tadmin_https = false\n}\n`,
+    );
+  if (opts.events)
+    writeFileSync(
+      path.join(d, 'janus.eventhandler.wsevh.jcfg'),
+      `general: {\n\tenabled = true\n\tevents = "all"\n\tgrouping = true\n\tbackend = "${opts.events.backend}"\n\tsubprotocol = "janus-events"\n}\n`,
+    );
   const proc = startProcess(
     `janus(:${port})`,
     componentPath('janus'),

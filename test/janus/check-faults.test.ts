@@ -1,7 +1,10 @@
 // `check`'s Janus group against the real Janus 1.1.2 behind the real 2.0.2 server: healthy, and
-// each injected fault named in its own test (Janus down, videoroom plugin missing, full trickle off).
+// each injected fault named in its own test (Janus down, websockets transport off, videoroom plugin
+// missing, full trickle off, the event handler not loaded), and a working event handler.
 import { chmodSync } from 'node:fs';
 import path from 'node:path';
+import { WebSocketServer } from 'ws';
+import { freePort } from '../harness/ports.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../harness/components.js';
 import { cleanupAll, startJanus, type ManagedProcess } from '../harness/processes.js';
@@ -79,6 +82,86 @@ describe.skipIf(d.skip)(`check's Janus group on the real Janus${d.suffix}`, () =
       expect(t.status, dump(r.report)).toBe('warn');
       expect(t.detail).toMatch(/^full trickle off/);
       expect(t.fix).toContain('full_trickle = true');
+    });
+  });
+
+  it('websockets transport off: Janus runs (its REST API answers), and the check names ws = false', async () => {
+    await withEnv({ janus: true }, async (env) => {
+      const port = Number(new URL((env.janus as ManagedProcess & { url: string }).url).port);
+      await env.janus!.stop();
+      // The admin's Janus in /etc/janus (what check reads), websockets off, the REST transport on.
+      const broken = await startJanus(path.join(env.root, 'etc/janus'), port, { websockets: false });
+      try {
+        const rest = await fetch(`http://127.0.0.1:${port}/janus/info`);
+        expect(((await rest.json()) as { janus: string }).janus).toBe('server_info');
+        const r = await check(env);
+        const j = r.byId('janus');
+        expect(j.status, dump(r.report)).toBe('fail');
+        expect(j.detail).toContain(
+          'the websockets transport is off (ws = false in /etc/janus/janus.transport.websockets.jcfg)',
+        );
+        expect(j.fix).toContain('set ws = true');
+      } finally {
+        await broken.stop();
+      }
+    });
+  });
+
+  it('event handler enabled without events.broadcast: Janus loads none, and the check says so', async () => {
+    await withEnv({ janus: true }, async (env) => {
+      const port = Number(new URL((env.janus as ManagedProcess & { url: string }).url).port);
+      await env.janus!.stop();
+      const backend = `ws://127.0.0.1:${await freePort()}/spreed`;
+      const broken = await startJanus(path.join(env.root, 'etc/janus'), port, {
+        events: { backend, broadcast: false },
+      });
+      try {
+        const r = await check(env);
+        const e = r.byId('janus-events');
+        expect(e.status, dump(r.report)).toBe('fail');
+        expect(e.detail).toContain('Janus loads no event handlers (events.broadcast is off)');
+        expect(e.fix).toContain('broadcast = true');
+      } finally {
+        await broken.stop();
+      }
+    });
+  });
+
+  it('event handler loaded: the check passes once its backend takes the janus-events websocket, which Janus uses', async () => {
+    await withEnv({ janus: true }, async (env) => {
+      const port = Number(new URL((env.janus as ManagedProcess & { url: string }).url).port);
+      await env.janus!.stop();
+      // A stand-in for a 2.1 server's /spreed: it takes only the janus-events subprotocol.
+      const evPort = await freePort();
+      const wss = new WebSocketServer({
+        host: '127.0.0.1',
+        port: evPort,
+        handleProtocols: (protocols) => (protocols.has('janus-events') ? 'janus-events' : false),
+      });
+      const fromJanus = new Promise<string>((resolve) =>
+        // The check's own probe sends nothing; the first message is Janus's.
+        wss.on('connection', (ws) => ws.once('message', (m) => resolve(String(m)))),
+      );
+      const janus = await startJanus(path.join(env.root, 'etc/janus'), port, {
+        events: { backend: `ws://127.0.0.1:${evPort}/spreed`, broadcast: true },
+      });
+      try {
+        const r = await check(env);
+        const e = r.byId('janus-events');
+        expect(e.status, dump(r.report)).toBe('pass');
+        expect(e.detail).toContain(`janus.eventhandler.wsevh loaded; ws://127.0.0.1:${evPort}/spreed takes`);
+        // Janus itself is connected and sends its events there (a JSON array, grouping on).
+        const first = await Promise.race([
+          fromJanus,
+          new Promise<string>((_, reject) =>
+            setTimeout(() => reject(new Error('no event from Janus in 15 s')), 15_000),
+          ),
+        ]);
+        expect(Array.isArray(JSON.parse(first))).toBe(true);
+      } finally {
+        await janus.stop();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      }
     });
   });
 });

@@ -6,13 +6,108 @@ import type { CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
 import { fail, pass, skip, warn } from './outcome.js';
 import { DEFAULT_JANUS_URL, JANUS, PROXY } from '../../model/defaults.js';
+import { LibconfigError, parseLibconfig, type LcGroup, type LcValue } from '../../render/libconfig.js';
+import type { JanusConf } from '../setup.js';
 
 const JANUS_MAIN = `${JANUS.configDir}/${JANUS.mainFile}`;
 const JANUS_WS = `${JANUS.configDir}/${JANUS.websocketsFile}`;
 /** What the signaling server needs loaded in Janus (janus-facts §1). */
 const JANUS_TALK = { videoroom: 'janus.plugin.videoroom', websockets: 'janus.transport.websockets' } as const;
+const JANUS_EVENTS = `${JANUS.configDir}/${JANUS.eventsFile}`;
+/** Janus's websocket event handler (janus-facts §4) and the library that holds it. */
+const WSEVH = { name: 'janus.eventhandler.wsevh', library: 'libjanus_wsevh.so' } as const;
+const WS_LIBRARY = 'libjanus_websockets.so';
 
-export type JanusIO = Pick<CheckIO, 'janusInfo' | 'proxyHello' | 'readFile'>;
+export type JanusIO = Pick<CheckIO, 'janusInfo' | 'proxyHello' | 'readFile' | 'websocketUpgrade'>;
+
+/** A libconfig file read for causes: undefined when absent or unparsable (then it tells nothing). */
+function parsed(text: string | undefined): LcGroup | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseLibconfig(text);
+  } catch (err) {
+    if (err instanceof LibconfigError) return undefined;
+    throw err;
+  }
+}
+const group = (v: LcValue | undefined): LcGroup | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+const listed = (v: LcValue | undefined, item: string): boolean =>
+  typeof v === 'string' &&
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .includes(item);
+
+/**
+ * Why this host's Janus does not answer on the websocket [mcu] url names, read from its own files:
+ * the transport disabled, switched off, or listening elsewhere. Undefined when the files tell none.
+ */
+export function janusWebsocketCause(
+  conf: JanusConf | undefined,
+  url: string,
+): { detail: string; fix: string } | undefined {
+  const main = parsed(conf?.main);
+  if (listed(group(main?.transports)?.disable, WS_LIBRARY))
+    return {
+      detail: `the websockets transport is disabled (${WS_LIBRARY} in transports.disable of ${JANUS_MAIN})`,
+      fix: `take ${WS_LIBRARY} out of transports.disable in ${JANUS_MAIN} (spreed-setup setup --janus local does), then systemctl restart janus`,
+    };
+  const general = group(parsed(conf?.websockets)?.general);
+  if (!general) return undefined;
+  if (general.ws === false)
+    return {
+      detail: `the websockets transport is off (ws = false in ${JANUS_WS})`,
+      fix: `set ws = true in ${JANUS_WS} (spreed-setup setup --janus local does), then systemctl restart janus`,
+    };
+  let port: string;
+  try {
+    port = new URL(url).port || String(JANUS.wsPort);
+  } catch {
+    return undefined;
+  }
+  const wsPort = general.ws_port === undefined ? String(JANUS.wsPort) : String(general.ws_port);
+  if (wsPort !== port)
+    return {
+      detail: `Janus's websockets listen on port ${wsPort} (ws_port in ${JANUS_WS}), [mcu] url says ${port}`,
+      fix: `make them agree: spreed-setup setup --janus local renders both, or set [mcu] url to port ${wsPort}`,
+    };
+  return undefined;
+}
+
+/**
+ * Why Janus's configured event handler is not working, from its info and this host's files, or
+ * undefined: it is configured (enabled = true) and loaded. `configured` says whether it is at all.
+ */
+export function janusEventsCause(
+  conf: JanusConf | undefined,
+  info: Record<string, unknown>,
+): { configured: boolean; backend?: string; problem?: { detail: string; fix: string } } {
+  const general = group(parsed(conf?.events)?.general);
+  if (general?.enabled !== true) return { configured: false };
+  const backend = typeof general.backend === 'string' ? general.backend : undefined;
+  const at = backend ? { backend } : {};
+  if (info.event_handlers !== true)
+    return {
+      configured: true,
+      ...at,
+      problem: {
+        detail: `the event handler is enabled in ${JANUS_EVENTS}, but Janus loads no event handlers (events.broadcast is off)`,
+        fix: `set broadcast = true in the events block of ${JANUS_MAIN} (spreed-setup setup --janus local does), then systemctl restart janus`,
+      },
+    };
+  const loaded = info.events && typeof info.events === 'object' ? Object.keys(info.events) : [];
+  if (!loaded.includes(WSEVH.name))
+    return {
+      configured: true,
+      ...at,
+      problem: {
+        detail: `the event handler is enabled in ${JANUS_EVENTS}, but ${WSEVH.name} is not loaded`,
+        fix: `take ${WSEVH.library} out of events.disable in ${JANUS_MAIN}, then systemctl restart janus`,
+      },
+    };
+  return { configured: true, ...at };
+}
 
 export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
   const { setup, io, restartFix } = g;
@@ -29,6 +124,9 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
       const info = await io.janusInfo(url, { timeoutMs: ctx.left() });
       if (!info.ok) {
         const refused = /ECONNREFUSED/.test(info.message);
+        // Whatever answered (nothing, or Janus's REST transport on that port), its own files may say why.
+        const cause = janusWebsocketCause(setup.janusConf, url);
+        if (cause) return fail(`Janus not answering at ${url}: ${cause.detail}`, cause.fix);
         return fail(
           `Janus ${refused ? 'not running' : 'not answering'} at ${url}: ${info.message}`,
           `start it: systemctl start janus, with the websockets transport on that port (janus.transport.websockets.jcfg: ws = true, ws_port); [mcu] url must match`,
@@ -84,6 +182,31 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
       return pass('videoroom plugin and websockets transport loaded, data channels, full trickle on');
     },
   });
+  // Only where this host's Janus has its event handler enabled (servers 2.1.0+: media metrics).
+  if (group(parsed(setup.janusConf?.events)?.general)?.enabled === true)
+    defs.push({
+      id: 'janus-events',
+      title: 'Janus events',
+      async run(ctx) {
+        const j = await ctx.outcome('janus');
+        const info = j?.data?.info as Record<string, unknown> | undefined;
+        if (!info) return skip('Janus did not answer (see the Janus check)');
+        const ev = janusEventsCause(setup.janusConf, info);
+        if (ev.problem) return fail(ev.problem.detail, ev.problem.fix);
+        if (!ev.backend)
+          return fail(
+            `the event handler in ${JANUS_EVENTS} has no backend`,
+            'spreed-setup setup --janus local points it at the signaling server',
+          );
+        const up = await io.websocketUpgrade(ev.backend, { protocol: 'janus-events', timeoutMs: ctx.left() });
+        if (!up.ok)
+          return fail(
+            `the event handler's backend ${ev.backend} refuses the janus-events websocket: ${up.message}`,
+            `point backend in ${JANUS_EVENTS} at the signaling server's /spreed (its [http] listen; servers before 2.1.0 take no Janus events), then systemctl restart janus`,
+          );
+        return pass(`${WSEVH.name} loaded; ${ev.backend} takes the janus-events websocket`);
+      },
+    });
   // Only with the proxy MCU (like the per-backend checks, built from the setup).
   if (setup.mcu?.type === 'proxy')
     defs.push({

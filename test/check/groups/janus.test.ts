@@ -147,3 +147,38 @@ describe('janus-talk', () => {
     expect(r.fix).toContain('full_trickle = true');
   });
 });
+
+describe("janusWebsocketCause and janusEventsCause (from this host's Janus files)", async () => {
+  const { janusWebsocketCause, janusEventsCause } = await import('../../../src/check/groups/janus.js');
+  it('names the transport disabled in janus.jcfg, switched off, or on another port; nothing when the files agree', () => {
+    expect(
+      janusWebsocketCause(
+        { main: 'transports: {\n  disable = "libjanus_http.so, libjanus_websockets.so"\n}\n' },
+        JANUS_URL,
+      )?.detail,
+    ).toBe(
+      'the websockets transport is disabled (libjanus_websockets.so in transports.disable of /etc/janus/janus.jcfg)',
+    );
+    expect(janusWebsocketCause({ websockets: 'general: { ws = false; ws_port = 8188 }' }, JANUS_URL)?.fix).toContain(
+      'set ws = true',
+    );
+    expect(janusWebsocketCause({ websockets: 'general: { ws = true; ws_port = 18188 }' }, JANUS_URL)?.detail).toBe(
+      "Janus's websockets listen on port 18188 (ws_port in /etc/janus/janus.transport.websockets.jcfg), [mcu] url says 8188",
+    );
+    expect(janusWebsocketCause({ websockets: 'general: { ws = true; ws_port = 8188 }' }, JANUS_URL)).toBeUndefined();
+    expect(janusWebsocketCause({ websockets: 'general: { ws = ' }, JANUS_URL)).toBeUndefined();
+    expect(janusWebsocketCause(undefined, JANUS_URL)).toBeUndefined();
+  });
+  it('an enabled event handler needs broadcast and the wsevh plugin loaded', () => {
+    const events = 'general: { enabled = true; backend = "ws://127.0.0.1:8080/spreed" }';
+    expect(janusEventsCause({ events: 'general: { enabled = false }' }, {}).configured).toBe(false);
+    expect(janusEventsCause({ events }, { event_handlers: false }).problem?.detail).toMatch(/events.broadcast is off/);
+    expect(janusEventsCause({ events }, { event_handlers: true, events: {} }).problem?.fix).toContain(
+      'libjanus_wsevh.so out of events.disable',
+    );
+    expect(janusEventsCause({ events }, { event_handlers: true, events: { 'janus.eventhandler.wsevh': {} } })).toEqual({
+      configured: true,
+      backend: 'ws://127.0.0.1:8080/spreed',
+    });
+  });
+});
