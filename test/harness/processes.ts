@@ -663,6 +663,8 @@ export async function startJanus(
     websockets?: false;
     /** The websocket event handler enabled towards this backend; broadcast as given (janus-facts §4). */
     events?: { backend: string; broadcast: boolean };
+    /** nat_1_1_mapping: the public address Janus announces. */
+    natMapping?: string;
   } = {},
 ): Promise<ManagedProcess & { url: string }> {
   const d = path.resolve(dir);
@@ -692,7 +694,7 @@ media: {
 nat: {
 \tnice_debug = false
 \tice_ignore_list = "vmnet"
-\tfull_trickle = ${opts.fullTrickle === false ? 'false' : 'true'}
+\tfull_trickle = ${opts.fullTrickle === false ? 'false' : 'true'}${opts.natMapping ? `\n\tnat_1_1_mapping = "${opts.natMapping}"` : ''}
 }
 plugins: {
 \tdisable = "${disable('plugins', opts.plugins ?? ['libjanus_videoroom.so'])}"

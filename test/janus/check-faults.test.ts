@@ -164,4 +164,30 @@ describe.skipIf(d.skip)(`check's Janus group on the real Janus${d.suffix}`, () =
       }
     });
   });
+
+  it('a private nat_1_1_mapping: named, with the --janus-public-ip fix; a public one passes', async () => {
+    await withEnv({ janus: true }, async (env) => {
+      const port = Number(new URL((env.janus as ManagedProcess & { url: string }).url).port);
+      await env.janus!.stop();
+      const natted = await startJanus(tempDir('janus-nat-'), port, { natMapping: '10.20.30.40' });
+      try {
+        const r = await check(env);
+        const a = r.byId('janus-address');
+        expect(a.status, dump(r.report)).toBe('fail');
+        expect(a.detail).toContain('Janus announces 10.20.30.40 as its public address (nat_1_1_mapping)');
+        expect(a.fix).toContain('--janus-public-ip');
+      } finally {
+        await natted.stop();
+      }
+      const good = await startJanus(tempDir('janus-nat-'), port, { natMapping: '198.51.100.7' });
+      try {
+        const r = await check(env);
+        expect(r.byId('janus-address').detail, dump(r.report)).toMatch(
+          /^Janus announces the public address 198\.51\.100\.7/,
+        );
+      } finally {
+        await good.stop();
+      }
+    });
+  });
 });

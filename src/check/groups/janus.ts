@@ -8,6 +8,7 @@ import { fail, pass, skip, warn } from './outcome.js';
 import { DEFAULT_JANUS_URL, JANUS, PROXY } from '../../model/defaults.js';
 import { LibconfigError, parseLibconfig, type LcGroup, type LcValue } from '../../render/libconfig.js';
 import type { JanusConf } from '../setup.js';
+import { nonPublicReason } from '../../model/turn.js';
 
 const JANUS_MAIN = `${JANUS.configDir}/${JANUS.mainFile}`;
 const JANUS_WS = `${JANUS.configDir}/${JANUS.websocketsFile}`;
@@ -180,6 +181,34 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
           `set full_trickle = true in the nat block of ${JANUS_MAIN} (spreed-setup setup --janus local does), then systemctl restart janus`,
         );
       return pass('videoroom plugin and websockets transport loaded, data channels, full trickle on');
+    },
+  });
+  defs.push({
+    id: 'janus-address',
+    title: "Janus's address",
+    async run(ctx) {
+      const j = await ctx.outcome('janus');
+      const info = j?.data?.info as Record<string, unknown> | undefined;
+      if (!info) return skip('Janus did not answer (see the Janus check)');
+      const publicIp =
+        typeof info['public-ip'] === 'string' && info['public-ip'] !== '' ? info['public-ip'] : undefined;
+      const localIp = typeof info['local-ip'] === 'string' ? info['local-ip'] : undefined;
+      if (publicIp) {
+        const why = nonPublicReason(publicIp);
+        if (why)
+          return fail(
+            `Janus announces ${publicIp} as its public address (nat_1_1_mapping), which is ${why}: clients elsewhere cannot send it media`,
+            `set nat_1_1_mapping in the nat block of ${JANUS_MAIN} to the address clients reach (spreed-setup setup --janus local --janus-public-ip IP), then systemctl restart janus`,
+          );
+        return pass(`Janus announces the public address ${publicIp}${localIp ? ` (local ${localIp})` : ''}`);
+      }
+      const why = localIp ? nonPublicReason(localIp) : undefined;
+      if (localIp && why)
+        return warn(
+          `Janus announces only its local address ${localIp}, which is ${why}: behind NAT, clients reach it only through TURN`,
+          `behind 1:1 NAT give Janus the public address: spreed-setup setup --janus local --janus-public-ip IP (nat_1_1_mapping in ${JANUS_MAIN})`,
+        );
+      return pass(`Janus announces ${localIp ?? 'its own address'} (no NAT mapping)`);
     },
   });
   // Only where this host's Janus has its event handler enabled (servers 2.1.0+: media metrics).

@@ -24,6 +24,7 @@ describe('buildCatalogue', () => {
       'nats',
       'janus',
       'janus-talk',
+      'janus-address',
       'public.dns',
       'public.tls',
       'public.welcome',
