@@ -6,6 +6,7 @@ import { execaOcc, type OccExec } from './occ.js';
 import { resolveHost, type ResolveResult } from '../probe/dns.js';
 import { asProbeResult, httpRequest, type HttpRequestInit, type RawResponse, type TlsOptions } from '../probe/http.js';
 import { janusInfo, type JanusInfoResult } from '../probe/janus.js';
+import { fetchServerInfo, type ServerInfoAnswer } from '../probe/serverInfo.js';
 import { natsInfo, type NatsInfoResult } from '../probe/nats.js';
 import { proxyHello, type ProxyHelloResult } from '../probe/proxy.js';
 import {
@@ -42,6 +43,8 @@ export interface CheckIO {
   roomRequest(baseUrl: string, opts: SignedRoomRequestOptions): Promise<ProbeResult<RoomAnswer>>;
   natsInfo(url: string, opts: { timeoutMs: number }): Promise<NatsInfoResult>;
   janusInfo(url: string, opts: { timeoutMs: number }): Promise<JanusInfoResult>;
+  /** GET /api/v1/serverinfo of the local server (2.0.3+): the live state of its MCU, NATS, gRPC. */
+  serverInfo(baseUrl: string, opts: { timeoutMs: number }): Promise<ProbeResult<ServerInfoAnswer>>;
   /** The hello a signaling server sends a proxy, with a token signed by its private key. */
   proxyHello(
     baseUrl: string,
@@ -76,6 +79,7 @@ export const realCheckIO: CheckIO = {
   roomRequest: (baseUrl, opts) => asProbeResult(signedRoomRequest(baseUrl, opts)),
   natsInfo,
   janusInfo,
+  serverInfo: fetchServerInfo,
   proxyHello,
   tlsCertificate,
   capabilities: (nextcloudUrl, opts) => asProbeResult(fetchCapabilities(nextcloudUrl, opts)),

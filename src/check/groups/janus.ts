@@ -9,6 +9,7 @@ import { DEFAULT_JANUS_URL, JANUS, PROXY } from '../../model/defaults.js';
 import { LibconfigError, parseLibconfig, type LcGroup, type LcValue } from '../../render/libconfig.js';
 import type { JanusConf } from '../setup.js';
 import { nonPublicReason } from '../../model/turn.js';
+import { traitsFor, TRAIT_SINCE } from '../../model/versions.js';
 
 const JANUS_MAIN = `${JANUS.configDir}/${JANUS.mainFile}`;
 const JANUS_WS = `${JANUS.configDir}/${JANUS.websocketsFile}`;
@@ -19,7 +20,7 @@ const JANUS_EVENTS = `${JANUS.configDir}/${JANUS.eventsFile}`;
 const WSEVH = { name: 'janus.eventhandler.wsevh', library: 'libjanus_wsevh.so' } as const;
 const WS_LIBRARY = 'libjanus_websockets.so';
 
-export type JanusIO = Pick<CheckIO, 'janusInfo' | 'proxyHello' | 'readFile' | 'websocketUpgrade'>;
+export type JanusIO = Pick<CheckIO, 'janusInfo' | 'proxyHello' | 'readFile' | 'websocketUpgrade' | 'serverInfo'>;
 
 /** A libconfig file read for causes: undefined when absent or unparsable (then it tells nothing). */
 function parsed(text: string | undefined): LcGroup | undefined {
@@ -209,6 +210,62 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
           `behind 1:1 NAT give Janus the public address: spreed-setup setup --janus local --janus-public-ip IP (nat_1_1_mapping in ${JANUS_MAIN})`,
         );
       return pass(`Janus announces ${localIp ?? 'its own address'} (no NAT mapping)`);
+    },
+  });
+  defs.push({
+    id: 'mcu-live',
+    title: 'MCU connected now',
+    async run(ctx) {
+      const mcu = setup.mcu;
+      if (!mcu || mcu.type === 'none') return skip('no MCU configured');
+      const local = await ctx.outcome('server');
+      if (!(local?.status === 'pass' || local?.status === 'warn') || !g.localBase)
+        return skip('the local server did not answer (see the local server check)');
+      const features = (local.data?.features as string[] | undefined) ?? [];
+      if (!features.includes('serverinfo') && !traitsFor(setup.renderedFor).serverInfo)
+        return skip(
+          `servers before ${TRAIT_SINCE.serverInfo} do not report their MCU's live state (serverinfo); "mcu" in the welcome says only that it was there at start`,
+        );
+      const r = await io.serverInfo(g.localBase, { timeoutMs: ctx.left() });
+      if (!r.ok) return fail(`serverinfo of ${g.localBase}: ${r.message}`, restartFix);
+      if (r.status === 403)
+        return warn(
+          `the server refuses serverinfo to this host (HTTP 403): its MCU's live state cannot be read`,
+          `add 127.0.0.1 to [stats] allowed_ips in ${setup.configPath}, then ${restartFix}`,
+        );
+      const sfu = r.info?.sfu;
+      if (!sfu) return fail(`serverinfo (HTTP ${r.status}) names no MCU: the server runs without one`, restartFix);
+      if (sfu.mode === 'janus' && sfu.janus) {
+        const at = sfu.janus.url ?? (mcu.type === 'janus' ? (mcu.url ?? DEFAULT_JANUS_URL) : '?');
+        if (sfu.janus.connected !== true)
+          return fail(
+            `the server has lost Janus at ${at} (serverinfo: connected false): calls with the MCU fail until it is back`,
+            'start Janus (systemctl start janus); the server reconnects by itself',
+          );
+        return pass(`the server is connected to Janus ${sfu.janus.version ?? ''} at ${at}`.replace('  ', ' '));
+      }
+      if (sfu.mode === 'proxy') {
+        const proxies = sfu.proxies ?? [];
+        const down = proxies.filter((p) => p.connected !== true).map((p) => p.url ?? '?');
+        if (proxies.length === 0)
+          return fail(
+            'serverinfo lists no signaling proxy: publishers have nowhere to go',
+            `check [mcu] url, then ${restartFix}`,
+          );
+        if (down.length)
+          return fail(
+            `the server is not connected to ${down.join(', ')} (serverinfo)`,
+            `start the proxy there (systemctl start ${PROXY.unit}) and check its [tokens] (see the proxies check)`,
+          );
+        const leaving = proxies.filter((p) => p.shutdown === true).map((p) => p.url ?? '?');
+        if (leaving.length)
+          return warn(
+            `${leaving.join(', ')} is shutting down: it takes no new publishers`,
+            "wait for the proxy's restart to finish",
+          );
+        return pass(`the server is connected to ${proxies.length} signaling prox${proxies.length === 1 ? 'y' : 'ies'}`);
+      }
+      return warn(`serverinfo reports an MCU mode "${String(sfu.mode)}" this tool does not know`, restartFix);
     },
   });
   // Only where this host's Janus has its event handler enabled (servers 2.1.0+: media metrics).

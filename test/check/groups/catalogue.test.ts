@@ -25,6 +25,7 @@ describe('buildCatalogue', () => {
       'janus',
       'janus-talk',
       'janus-address',
+      'mcu-live',
       'public.dns',
       'public.tls',
       'public.welcome',

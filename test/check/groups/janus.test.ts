@@ -182,3 +182,55 @@ describe("janusWebsocketCause and janusEventsCause (from this host's Janus files
     });
   });
 });
+
+describe('mcu-live (serverinfo, 2.0.3+)', async () => {
+  const { readFileSync } = await import('node:fs');
+  // Captured from a real 2.1.1 server (built from its tag) in front of the real Janus 1.1.2, before
+  // and after Janus was stopped.
+  const up = JSON.parse(readFileSync('test/fixtures/serverinfo-2.1.1-janus.json', 'utf8'));
+  const lost = JSON.parse(readFileSync('test/fixtures/serverinfo-2.1.1-janus-lost.json', 'utf8'));
+  const live = (answer: unknown, features: string[] = ['mcu', 'serverinfo'], renderedFor?: string) => {
+    const asked: string[] = [];
+    const defs = janusChecks(
+      context(checkInputs({}, { mcu: { type: 'janus', url: JANUS_URL }, ...(renderedFor ? { renderedFor } : {}) }), {
+        serverInfo: async (base) => {
+          asked.push(base);
+          return answer as never;
+        },
+      }),
+    );
+    return { run: () => runOne(defs, 'mcu-live', { server: serverWith(features) }), asked };
+  };
+  it('passes while the server is connected to Janus, fails once it has lost it', async () => {
+    const ok = live({ ok: true, status: 200, info: up });
+    expect(shown(await ok.run())).toEqual({
+      status: 'pass',
+      detail: 'the server is connected to Janus 1.1.2 at ws://127.0.0.1:18188',
+    });
+    expect(ok.asked).toEqual(['http://127.0.0.1:8080']);
+    const gone = await live({ ok: true, status: 200, info: lost }).run();
+    expect(gone.status).toBe('fail');
+    expect(gone.detail).toMatch(/lost Janus at ws:\/\/127\.0\.0\.1:18188 \(serverinfo: connected false\)/);
+  });
+  it('skips before 2.0.3 (no serverinfo feature), warns on 403 with the allowed_ips fix', async () => {
+    const old = live({ ok: true, status: 200, info: up }, ['mcu'], '2.0.2');
+    expect((await old.run()).status).toBe('skip');
+    expect(old.asked).toEqual([]);
+    const refusedInfo = await live({ ok: true, status: 403 }, ['mcu'], '2.0.4').run();
+    expect(refusedInfo.status).toBe('warn');
+    expect(refusedInfo.fix).toContain('[stats] allowed_ips');
+  });
+  it('proxies: names the ones not connected', async () => {
+    const info = {
+      sfu: {
+        mode: 'proxy',
+        proxies: [
+          { url: 'https://p1/', connected: true },
+          { url: 'https://p2/', connected: false },
+        ],
+      },
+    };
+    const r = await live({ ok: true, status: 200, info }).run();
+    expect(shown(r).detail).toBe('the server is not connected to https://p2/ (serverinfo)');
+  });
+});

@@ -69,6 +69,6 @@ describe('mcu-proxy', () => {
     const ids = janusChecks(context(checkInputs({}, { mcu: { type: 'janus', url: 'ws://127.0.0.1:8188' } }), {})).map(
       (d) => d.id,
     );
-    expect(ids).toEqual(['janus', 'janus-talk', 'janus-address']);
+    expect(ids).toEqual(['janus', 'janus-talk', 'janus-address', 'mcu-live']);
   });
 });
