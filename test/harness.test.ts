@@ -142,7 +142,7 @@ for (const version of SIGNALING_VERSIONS) {
       expect(w.features.every((f) => f === f.trim() && f.length > 0)).toBe(true);
       expect(w.serverHeader).toMatch(/^nextcloud-spreed-signaling\//);
       expect(w.date).toBeTruthy();
-      if (version === '2.0.2') {
+      if (version === '2.0.2' || version === '2.1.1') {
         for (const f of ['audio-video-permissions', 'incall-all', 'hello-v2', 'switchto', 'federation'])
           expect(w.features).toContain(f);
       } else {

@@ -36,9 +36,13 @@ export function findServerPid(configFile: string, opts: { exactOnly?: boolean } 
   const candidates: { pid: number; matchesConfig: boolean }[] = [];
   for (const { pid, argv } of processes()) {
     const bin = argv[0] ?? '';
-    if (!/(^|\/)(nextcloud-spreed-signaling-server|signaling)$/.test(bin)) continue;
+    // Debian's and upstream's names; `go install …/cmd/server` (and NixOS) name it plain "server",
+    // too common a name to count without its --config naming this very file.
+    const named = /(^|\/)(nextcloud-spreed-signaling-server|signaling)$/.test(bin);
+    if (!named && !/(^|\/)server$/.test(bin)) continue;
     const i = argv.indexOf('--config');
     const conf = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
+    if (!named && conf !== configFile) continue;
     candidates.push({ pid, matchesConfig: conf === configFile });
   }
   const exact = candidates.find((c) => c.matchesConfig);

@@ -9,7 +9,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type SignalingVersion = '0.4.1' | '1.2.4' | '2.0.2';
+export type SignalingVersion = '0.4.1' | '1.2.4' | '2.0.2' | '2.1.1';
 export type ComponentName =
   | 'nats-server'
   | 'nginx'
@@ -22,8 +22,6 @@ export type ComponentName =
   | 'etcd'
   | 'docker-compose'
   | 'nix-instantiate';
-
-export const SIGNALING_VERSIONS: readonly SignalingVersion[] = ['0.4.1', '1.2.4', '2.0.2'];
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROVISION_HINT = 'run `bash scripts/provision.sh` (as root) to install the test components';
@@ -43,6 +41,25 @@ function isExecutable(p: string): boolean {
   }
 }
 
+/**
+ * Upstream's 2.1.1, where the machine has it: `SPREED_UPSTREAM_BIN_DIR` names a folder with its
+ * `server` (and `proxy`), as `go install …/v2/cmd/server@v2.1.1` makes them; scripts/provision.sh
+ * tries that into .testbed/upstream-2.1.1. The Go module proxy of
+ * this workplace refuses that module, so CI has none (issue 9): the suite then runs the three
+ * Debian releases, and with the folder given it runs every release test against 2.1.1 as well.
+ */
+const UPSTREAM_BIN_DIR =
+  process.env.SPREED_UPSTREAM_BIN_DIR ||
+  (isExecutable(path.join(testbedDir(), 'upstream-2.1.1', 'server'))
+    ? path.join(testbedDir(), 'upstream-2.1.1')
+    : undefined);
+export const SIGNALING_VERSIONS: readonly SignalingVersion[] = [
+  '0.4.1',
+  '1.2.4',
+  '2.0.2',
+  ...(UPSTREAM_BIN_DIR ? (['2.1.1'] as const) : []),
+];
+
 function isCI(): boolean {
   const v = process.env.CI;
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
@@ -51,6 +68,7 @@ function isCI(): boolean {
 function signalingCandidate(version: SignalingVersion): string {
   const bin = 'usr/bin/nextcloud-spreed-signaling-server';
   // 0.4.1 is Debian 12's own package; the newer ones are unpacked into the testbed directory.
+  if (version === '2.1.1') return path.join(UPSTREAM_BIN_DIR ?? path.join(testbedDir(), 'upstream-2.1.1'), 'server');
   return version === '0.4.1' ? `/${bin}` : path.join(testbedDir(), `signaling-${version}`, bin);
 }
 
@@ -115,6 +133,12 @@ export function signalingBinary(version: SignalingVersion): string {
   if (!isExecutable(p)) throw new Error(`signaling ${version} not found at ${p}; ${PROVISION_HINT}`);
   return p;
 }
+
+/** Upstream's 2.1.1 proxy beside its server (SPREED_UPSTREAM_BIN_DIR), when the machine has it. */
+export const upstreamProxyBinary = (): string | undefined =>
+  UPSTREAM_BIN_DIR && isExecutable(path.join(UPSTREAM_BIN_DIR, 'proxy'))
+    ? path.join(UPSTREAM_BIN_DIR, 'proxy')
+    : undefined;
 
 /** The signaling proxy binary; throws (with the provisioning hint) when absent. */
 export function proxyBinary(): string {

@@ -786,9 +786,9 @@ export async function startJanusRendered(
 export async function startProxy(
   configPath: string,
   port: number,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; binary?: string } = {},
 ): Promise<ManagedProcess & { baseUrl: string }> {
-  const proc = startProcess(`signaling-proxy(:${port})`, proxyBinary(), ['-config', configPath], {
+  const proc = startProcess(`signaling-proxy(:${port})`, opts.binary ?? proxyBinary(), ['-config', configPath], {
     stopSignal: 'SIGINT',
   });
   const baseUrl = `http://127.0.0.1:${port}`;

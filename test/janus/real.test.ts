@@ -11,7 +11,8 @@ import { getValue, parseGoconf } from '../../src/goconf/parse.js';
 import { fetchWelcome, internalHello } from '../../src/probe/signaling.js';
 import { janusInfo } from '../../src/probe/janus.js';
 import { parseLibconfig, type LcGroup } from '../../src/render/libconfig.js';
-import { signalingBinary, skipUnless } from '../harness/components.js';
+import { SIGNALING_VERSIONS, signalingBinary, skipUnless } from '../harness/components.js';
+import { fetchServerInfo } from '../../src/probe/serverInfo.js';
 import { freePort } from '../harness/ports.js';
 import { startJanusRendered, startSignaling, type ManagedProcess } from '../harness/processes.js';
 import { tempDir } from '../harness/tmp.js';
@@ -160,3 +161,64 @@ describe.skipIf(gate.skip)(`--janus local against the real Janus and signaling 2
     }
   }, 90_000);
 });
+
+// Upstream's 2.1.1 where the machine has it (SPREED_UPSTREAM_BIN_DIR; see test/harness/components.ts):
+// the same rendered Janus and server.conf, the event handler connected to the real /spreed.
+if (SIGNALING_VERSIONS.includes('2.1.1'))
+  describe('--janus local against the real Janus and upstream 2.1.1', () => {
+    const started: ManagedProcess[] = [];
+    afterAll(async () => {
+      for (const p of started.reverse()) await p.stop();
+    });
+    it('the rendered server connects to the rendered Janus: mcu, serverinfo connected, Janus events taken', async () => {
+      const root = tempDir('spreed-janus-211-');
+      const rendered = path.join(root, 'etc/janus');
+      mkdirSync(rendered, { recursive: true });
+      if (existsSync(DEBIAN_JANUS))
+        for (const f of readdirSync(DEBIAN_JANUS).filter((n) => n.endsWith('.jcfg')))
+          copyFileSync(path.join(DEBIAN_JANUS, f), path.join(rendered, f));
+      const listenPort = await freePort();
+      const r = await runInProcess([
+        'setup',
+        '--hostname',
+        'hpb.example.org',
+        '--nextcloud',
+        NEXTCLOUD,
+        '--listen',
+        `127.0.0.1:${listenPort}`,
+        '--nginx',
+        'none',
+        '--server-version',
+        '2.1.1',
+        '--janus',
+        'local',
+        '--yes',
+        '--root',
+        root,
+      ]);
+      expect(r.code, r.all).toBe(0);
+      const janusPort = await freePort();
+      const text = readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'), 'utf8');
+      const conf = path.join(root, 'server-loopback.conf');
+      writeFileSync(conf, text.replace('url = ws://127.0.0.1:8188', `url = ws://127.0.0.1:${janusPort}`));
+      // Janus first: the server does not listen until its MCU answers.
+      const janus = await startJanusRendered(rendered, tempDir('janus-run-'), janusPort);
+      started.push(janus);
+      const server = await startSignaling(signalingBinary('2.1.1'), conf, listenPort, {
+        name: 'signaling 2.1.1 (janus)',
+      });
+      started.push(server);
+      const welcome = await fetchWelcome(server.baseUrl, { timeoutMs: 3000 });
+      expect(welcome.features).toContain('mcu');
+      const info = await fetchServerInfo(server.baseUrl, { timeoutMs: 3000 });
+      expect(info.ok && info.info?.sfu?.janus?.connected, JSON.stringify(info)).toBe(true);
+      const secret = String(getValue(parseGoconf(text), 'clients', 'internalsecret'));
+      const hello = await internalHello(server.wsUrl, { secret, backend: NEXTCLOUD, timeoutMs: 5000 });
+      expect(hello.ok, JSON.stringify(hello)).toBe(true);
+      // Janus's event handler (rendered for 2.1.0+) reaches the server's /spreed; Janus retries every few s.
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !/Processing Janus events from 127\.0\.0\.1/.test(server.log()))
+        await new Promise((res) => setTimeout(res, 250));
+      expect(server.log(), janus.log()).toMatch(/Processing Janus events from 127\.0\.0\.1/);
+    }, 90_000);
+  });

@@ -10,7 +10,7 @@ export const HOST = 'hpb.example.org';
 export const ETC = 'etc/nextcloud-spreed-signaling';
 
 /** Renders a farm of one under a fresh --root; returns the root and the signaling port. */
-export async function renderFarm(): Promise<{ root: string; listenPort: number }> {
+export async function renderFarm(version = '2.0.2'): Promise<{ root: string; listenPort: number }> {
   const root = tempDir('spreed-proxy-real-');
   const listenPort = await freePort();
   const r = await runInProcess([
@@ -24,7 +24,7 @@ export async function renderFarm(): Promise<{ root: string; listenPort: number }
     '--nginx',
     'none',
     '--server-version',
-    '2.0.2',
+    version,
     '--janus',
     'proxy',
     '--proxy-url',

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fetchWelcome } from '../../src/probe/signaling.js';
-import { signalingBinary, skipUnless } from '../harness/components.js';
+import { signalingBinary, skipUnless, upstreamProxyBinary } from '../harness/components.js';
+import { fetchServerInfo } from '../../src/probe/serverInfo.js';
 import { freePort } from '../harness/ports.js';
 import { startJanus, startProxy, startSignaling, type ManagedProcess } from '../harness/processes.js';
 import { tempDir } from '../harness/tmp.js';
@@ -51,3 +52,36 @@ describe.skipIf(gate.skip)(
     }, 90_000);
   },
 );
+
+// Upstream's 2.1.1 server and proxy where the machine has them (SPREED_UPSTREAM_BIN_DIR).
+const upstreamProxy = upstreamProxyBinary();
+if (upstreamProxy)
+  describe('--janus proxy against the real 2.1.1 proxy and server', () => {
+    const started: ManagedProcess[] = [];
+    afterAll(async () => {
+      for (const p of started.reverse()) await p.stop();
+    });
+    it('the rendered 2.1.1 server connects to the rendered 2.1.1 proxy with its token: serverinfo shows it', async () => {
+      const { root, listenPort } = await renderFarm('2.1.1');
+      const janusPort = await freePort();
+      started.push(await startJanus(tempDir('proxy-janus-'), janusPort));
+      const proxyPort = await freePort();
+      const { proxyConf, serverConf } = loopbackConfigs(root, { proxy: proxyPort, janus: janusPort });
+      const proxy = await startProxy(proxyConf, proxyPort, { binary: upstreamProxy });
+      started.push(proxy);
+      const server = await startSignaling(signalingBinary('2.1.1'), serverConf, listenPort, {
+        name: 'signaling 2.1.1 (proxy)',
+      });
+      started.push(server);
+      let connected = false;
+      let last = '';
+      for (let i = 0; i < 40 && !connected; i++) {
+        const info = await fetchServerInfo(server.baseUrl, { timeoutMs: 2000 });
+        last = JSON.stringify(info);
+        connected = info.ok && info.info?.sfu?.mode === 'proxy' && info.info.sfu.proxies?.[0]?.connected === true;
+        if (!connected) await new Promise((res) => setTimeout(res, 250));
+      }
+      expect(connected, `${last}\n${server.log()}\n---\n${proxy.log()}`).toBe(true);
+      expect((await fetchWelcome(server.baseUrl, { timeoutMs: 2000 })).features).toContain('mcu');
+    }, 90_000);
+  });
