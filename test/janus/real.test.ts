@@ -22,6 +22,41 @@ const gate = skipUnless({ signaling: ['2.0.2'], components: ['janus'] });
 const DEBIAN_JANUS = '/etc/janus';
 const NEXTCLOUD = 'https://cloud.example.org';
 
+/** `setup --janus local` for VERSION into a new root seeded with Debian's /etc/janus as shipped. */
+async function renderJanusLocal(
+  version: string,
+  more: string[],
+): Promise<{ root: string; rendered: string; listenPort: number }> {
+  const root = tempDir(`spreed-janus-${version}-`);
+  const rendered = path.join(root, 'etc/janus');
+  mkdirSync(rendered, { recursive: true });
+  if (existsSync(DEBIAN_JANUS))
+    for (const f of readdirSync(DEBIAN_JANUS).filter((n) => n.endsWith('.jcfg')))
+      copyFileSync(path.join(DEBIAN_JANUS, f), path.join(rendered, f));
+  const listenPort = await freePort();
+  const r = await runInProcess([
+    'setup',
+    '--hostname',
+    'hpb.example.org',
+    '--nextcloud',
+    NEXTCLOUD,
+    '--listen',
+    `127.0.0.1:${listenPort}`,
+    '--nginx',
+    'none',
+    '--server-version',
+    version,
+    '--janus',
+    'local',
+    ...more,
+    '--yes',
+    '--root',
+    root,
+  ]);
+  expect(r.code, r.all).toBe(0);
+  return { root, rendered, listenPort };
+}
+
 describe.skipIf(gate.skip)(`--janus local against the real Janus and signaling 2.0.2${gate.suffix}`, () => {
   const started: ManagedProcess[] = [];
   afterAll(async () => {
@@ -29,36 +64,12 @@ describe.skipIf(gate.skip)(`--janus local against the real Janus and signaling 2
   });
 
   it('Janus starts from the rendered files; the rendered server connects: mcu in the welcome, internal hello ok', async () => {
-    const root = tempDir('spreed-janus-real-');
-    const rendered = path.join(root, 'etc/janus');
-    mkdirSync(rendered, { recursive: true });
-    if (existsSync(DEBIAN_JANUS))
-      for (const f of readdirSync(DEBIAN_JANUS).filter((n) => n.endsWith('.jcfg')))
-        copyFileSync(path.join(DEBIAN_JANUS, f), path.join(rendered, f));
-    const listenPort = await freePort();
-    const r = await runInProcess([
-      'setup',
-      '--hostname',
-      'hpb.example.org',
-      '--nextcloud',
-      NEXTCLOUD,
-      '--listen',
-      `127.0.0.1:${listenPort}`,
-      '--nginx',
-      'none',
-      '--server-version',
-      '2.0.2',
-      '--janus',
-      'local',
+    const { root, rendered, listenPort } = await renderJanusLocal('2.0.2', [
       '--turn',
       'local',
       '--janus-public-ip',
       '203.0.113.9',
-      '--yes',
-      '--root',
-      root,
     ]);
-    expect(r.code, r.all).toBe(0);
 
     const janusPort = await freePort();
     const janus = await startJanusRendered(rendered, tempDir('janus-run-'), janusPort);
@@ -101,34 +112,7 @@ describe.skipIf(gate.skip)(`--janus local against the real Janus and signaling 2
   }, 90_000);
 
   it('for 2.1.0+: the rendered event handler sends Janus events to /spreed with the janus-events subprotocol', async () => {
-    const root = tempDir('spreed-janus-events-');
-    const rendered = path.join(root, 'etc/janus');
-    mkdirSync(rendered, { recursive: true });
-    if (existsSync(DEBIAN_JANUS))
-      for (const f of readdirSync(DEBIAN_JANUS).filter((n) => n.endsWith('.jcfg')))
-        copyFileSync(path.join(DEBIAN_JANUS, f), path.join(rendered, f));
-    const listenPort = await freePort();
-    const r = await runInProcess([
-      'setup',
-      '--hostname',
-      'hpb.example.org',
-      '--nextcloud',
-      NEXTCLOUD,
-      '--listen',
-      `127.0.0.1:${listenPort}`,
-      '--nginx',
-      'none',
-      '--server-version',
-      '2.1.1',
-      '--janus',
-      'local',
-      '--janus-public-ip',
-      '203.0.113.9',
-      '--yes',
-      '--root',
-      root,
-    ]);
-    expect(r.code, r.all).toBe(0);
+    const { root, rendered, listenPort } = await renderJanusLocal('2.1.1', ['--janus-public-ip', '203.0.113.9']);
     // A stand-in for the 2.1 server's /spreed on the rendered listen address: it records what Janus sends.
     const seen: { protocol?: string; path?: string; first?: string } = {};
     const wss = new WebSocketServer({
@@ -171,32 +155,7 @@ if (SIGNALING_VERSIONS.includes('2.1.1'))
       for (const p of started.reverse()) await p.stop();
     });
     it('the rendered server connects to the rendered Janus: mcu, serverinfo connected, Janus events taken', async () => {
-      const root = tempDir('spreed-janus-211-');
-      const rendered = path.join(root, 'etc/janus');
-      mkdirSync(rendered, { recursive: true });
-      if (existsSync(DEBIAN_JANUS))
-        for (const f of readdirSync(DEBIAN_JANUS).filter((n) => n.endsWith('.jcfg')))
-          copyFileSync(path.join(DEBIAN_JANUS, f), path.join(rendered, f));
-      const listenPort = await freePort();
-      const r = await runInProcess([
-        'setup',
-        '--hostname',
-        'hpb.example.org',
-        '--nextcloud',
-        NEXTCLOUD,
-        '--listen',
-        `127.0.0.1:${listenPort}`,
-        '--nginx',
-        'none',
-        '--server-version',
-        '2.1.1',
-        '--janus',
-        'local',
-        '--yes',
-        '--root',
-        root,
-      ]);
-      expect(r.code, r.all).toBe(0);
+      const { root, rendered, listenPort } = await renderJanusLocal('2.1.1', []);
       const janusPort = await freePort();
       const text = readFileSync(path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'), 'utf8');
       const conf = path.join(root, 'server-loopback.conf');

@@ -2,7 +2,7 @@
 // runs without Janus when Janus was down at its start); Janus must have what Talk needs loaded
 // (videoroom, websockets, data channels) and full trickle on.
 import type { CheckIO } from '../io.js';
-import type { CheckDef } from '../runner.js';
+import type { CheckContext, CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
 import { fail, pass, skip, warn } from './outcome.js';
 import { DEFAULT_JANUS_URL, JANUS, PROXY } from '../../model/defaults.js';
@@ -111,6 +111,11 @@ export function janusEventsCause(
   return { configured: true, ...at };
 }
 
+/** What Janus answered to the Janus check's info request, when it answered. */
+async function janusAnswer(ctx: CheckContext): Promise<Record<string, unknown> | undefined> {
+  return (await ctx.outcome('janus'))?.data?.info as Record<string, unknown> | undefined;
+}
+
 export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
   const { setup, io, restartFix } = g;
   const defs: CheckDef[] = [];
@@ -153,8 +158,7 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
     id: 'janus-talk',
     title: 'Janus for Talk',
     async run(ctx) {
-      const j = await ctx.outcome('janus');
-      const info = j?.data?.info as Record<string, unknown> | undefined;
+      const info = await janusAnswer(ctx);
       if (!info) return skip('Janus did not answer (see the Janus check)');
       const names = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v) : []);
       const plugins = names(info.plugins);
@@ -188,8 +192,7 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
     id: 'janus-address',
     title: "Janus's address",
     async run(ctx) {
-      const j = await ctx.outcome('janus');
-      const info = j?.data?.info as Record<string, unknown> | undefined;
+      const info = await janusAnswer(ctx);
       if (!info) return skip('Janus did not answer (see the Janus check)');
       const publicIp =
         typeof info['public-ip'] === 'string' && info['public-ip'] !== '' ? info['public-ip'] : undefined;
@@ -274,8 +277,7 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
       id: 'janus-events',
       title: 'Janus events',
       async run(ctx) {
-        const j = await ctx.outcome('janus');
-        const info = j?.data?.info as Record<string, unknown> | undefined;
+        const info = await janusAnswer(ctx);
         if (!info) return skip('Janus did not answer (see the Janus check)');
         const ev = janusEventsCause(setup.janusConf, info);
         if (ev.problem) return fail(ev.problem.detail, ev.problem.fix);
