@@ -112,7 +112,7 @@ describe.skipIf(gate.skip)(`--janus local against the real Janus and signaling 2
   }, 90_000);
 
   it('for 2.1.0+: the rendered event handler sends Janus events to /spreed with the janus-events subprotocol', async () => {
-    const { root, rendered, listenPort } = await renderJanusLocal('2.1.1', ['--janus-public-ip', '203.0.113.9']);
+    const { rendered, listenPort } = await renderJanusLocal('2.1.1', ['--janus-public-ip', '203.0.113.9']);
     // A stand-in for the 2.1 server's /spreed on the rendered listen address: it records what Janus sends.
     const seen: { protocol?: string; path?: string; first?: string } = {};
     const wss = new WebSocketServer({
