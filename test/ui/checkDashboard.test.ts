@@ -200,7 +200,7 @@ describe('check dashboard (ink, fake terminal)', () => {
     const last = t.last;
     expect(last).toContain(summary(report));
     for (const c of report.checks)
-      expect(line(last, c.title), c.id).toContain({ pass: '✔', warn: '▲', fail: '✖', skip: '–' }[c.status]);
+      expect(line(last, c.title), c.id).toContain({ pass: '✔', warn: '▲', fail: '✖', skip: '–', info: 'ℹ' }[c.status]);
     expect(shown.map((x) => x.id)).toEqual(report.checks.map((c) => c.id));
     const registration = report.checks.find((c) => c.id === 'registration')!;
     expect(registration.status).toBe('fail');
