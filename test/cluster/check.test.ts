@@ -191,3 +191,38 @@ describe('check --cluster with a wrong cluster file', () => {
     expect(u.stderr).toContain('--url has no effect with --cluster');
   });
 });
+
+const needMedia = skipUnless({ signaling: ['2.0.2'], components: ['nats-server', 'janus'], proxy: true });
+
+describe.skipIf(needMedia.skip)(
+  `check --cluster with a media node (real proxy 2.0.2 and Janus)${needMedia.suffix}`,
+  () => {
+    let c: TestCluster | undefined;
+    afterEach(async () => {
+      await c?.stop();
+      c = undefined;
+    });
+
+    it("reaches the proxy with this node's token", async () => {
+      c = await startTestCluster({ nodes: 2, media: 1 });
+      const { code, report, all } = await checkCluster(c, ['--node', 'sig2', '--config', c.node('sig2').confPath]);
+      expect(code, `${all}\n${c.logs()}`).toBe(0);
+      expect(byId(report, 'cluster.media.media1')).toMatchObject({
+        status: 'pass',
+        detail: `the proxy at http://127.0.0.1:${c.media[0]!.proxyPort} accepts sig2's token (country DE)`,
+      });
+    }, 90_000);
+
+    it("names the proxy that does not list this node's key, with the [tokens] line to add", async () => {
+      c = await startTestCluster({ nodes: 2, media: 1, mediaTokens: ['sig1'] });
+      const { code, report } = await checkCluster(c, ['--node', 'sig2', '--config', c.node('sig2').confPath]);
+      expect(code).toBe(1);
+      const m = byId(report, 'cluster.media.media1');
+      expect(m.status).toBe('fail');
+      expect(m.detail).toMatch(/^the proxy of media1 rejects sig2's token/);
+      expect(m.fix).toContain("list sig2's public key in [tokens] of media1's proxy.conf");
+      // Only that link is broken.
+      expect(report.checks.filter((x) => x.status === 'fail').map((x) => x.id)).toEqual(['cluster.media.media1']);
+    }, 90_000);
+  },
+);

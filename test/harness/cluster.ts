@@ -9,8 +9,11 @@
  *
  * With as many nats-servers as signaling nodes the cluster file says `nats: {mode: own}` (one
  * nats-server per node); with more, `nats: {mode: external}` with every member's client and
- * monitoring URL.
+ * monitoring URL. With `media`, each media node is a real Janus and the real signaling proxy 2.0.2
+ * (proxy.conf rendered by renderProxyConf), every signaling node has its own RSA token key pair
+ * (in its node directory and in the bundle's tokens/), and the proxies list the nodes' public keys.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -18,11 +21,21 @@ import { stringify } from 'yaml';
 import { ClusterSchema, nodeDeployment, type ClusterFile } from '../../src/model/cluster.js';
 import type { Deployment, DeploymentInput } from '../../src/model/deployment.js';
 import { traitsFor } from '../../src/model/versions.js';
+import { CLUSTER_BUNDLE, PROXY } from '../../src/model/defaults.js';
+import { ProxyNodeSchema } from '../../src/model/deployment.js';
+import { renderProxyConf } from '../../src/render/proxyConf.js';
 import { renderServerConf } from '../../src/render/serverConf.js';
 import { resolveSecrets, secretSpecsFor, type SecretSpec } from '../../src/secrets/secrets.js';
 import { componentPath, signalingBinary, type SignalingVersion } from './components.js';
 import { freePort, portAnswers } from './ports.js';
-import { startProcess, startSignaling, type ManagedProcess, type StartedSignaling } from './processes.js';
+import {
+  startJanus,
+  startProcess,
+  startProxy,
+  startSignaling,
+  type ManagedProcess,
+  type StartedSignaling,
+} from './processes.js';
 import { tempDir } from './tmp.js';
 
 export const CLUSTER_BACKEND = { id: 'nextcloud', url: 'https://cloud.example.org' } as const;
@@ -51,6 +64,15 @@ export interface ClusterNodeProcess {
   proc?: StartedSignaling;
 }
 
+export interface MediaNodeProcess {
+  name: string;
+  proxyPort: number;
+  janusPort: number;
+  confPath: string;
+  janus?: ManagedProcess;
+  proxy?: ManagedProcess;
+}
+
 export interface TestCluster {
   dir: string;
   name: string;
@@ -63,6 +85,7 @@ export interface TestCluster {
   secrets: SecretValues;
   nats: NatsMemberProcess[];
   nodes: ClusterNodeProcess[];
+  media: MediaNodeProcess[];
   node(name: string): ClusterNodeProcess;
   /** Stops nats-server i by its pid (bounded). */
   stopNats(i: number): Promise<void>;
@@ -85,6 +108,10 @@ export interface TestClusterOptions {
   override?: Record<string, SecretValues>;
   /** More shared settings for the cluster file (answers-file keys). */
   shared?: Partial<DeploymentInput>;
+  /** Media nodes (default 0), named media1, …: a Janus and the signaling proxy each. */
+  media?: number;
+  /** The signaling nodes whose public keys the proxies list (default: every node). */
+  mediaTokens?: string[];
   /** Bounded waits (ms). */
   timeoutMs?: number;
 }
@@ -236,6 +263,16 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     };
     nodeSpecs.push(node);
   }
+  const media: MediaNodeProcess[] = [];
+  for (let i = 0; i < (opts.media ?? 0); i++) {
+    const name = `media${i + 1}`;
+    media.push({
+      name,
+      proxyPort: await freePort(),
+      janusPort: await freePort(),
+      confPath: path.join(dir, name, 'proxy.conf'),
+    });
+  }
   const shared: DeploymentInput = {
     hostname: 'hpb.example.org',
     backends: [{ id: CLUSTER_BACKEND.id, urls: [CLUSTER_BACKEND.url] }],
@@ -255,6 +292,13 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
           monitorUrls: nats.map((m) => `http://127.0.0.1:${m.monitorPort}`),
         },
     grpc: { discovery: 'static' },
+    media: media.map((m) => ({
+      name: m.name,
+      address: '127.0.0.1',
+      proxyPort: m.proxyPort,
+      janusUrl: `ws://127.0.0.1:${m.janusPort}`,
+      country: 'DE',
+    })),
   };
   const cluster = ClusterSchema.parse(rawCluster);
   const file: ClusterFile = { shared, cluster };
@@ -264,9 +308,49 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   const bundleDir = path.join(dir, 'bundle');
   writeSecretFiles(bundleDir, secrets);
 
+  // Each signaling node's token key pair: in its own directory (where its server.conf points) and in the bundle.
+  const publicKeys = new Map<string, string>();
+  const tokenKeys = new Map<string, string>();
+  if (media.length) {
+    const tokens = path.join(bundleDir, CLUSTER_BUNDLE.tokensDir);
+    mkdirSync(tokens, { recursive: true, mode: 0o700 });
+    for (const node of cluster.nodes) {
+      const pair = generateKeyPairSync('rsa', {
+        modulusLength: PROXY.keyBits,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      });
+      const nodeDir = path.join(dir, node.name);
+      mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
+      const key = path.join(nodeDir, 'proxy-token.key');
+      writeFileSync(key, pair.privateKey, { mode: 0o600 });
+      writeFileSync(PROXY.publicKeyPath(key), pair.publicKey);
+      writeFileSync(path.join(tokens, CLUSTER_BUNDLE.tokenKey(node.name)), pair.privateKey, { mode: 0o600 });
+      writeFileSync(path.join(tokens, CLUSTER_BUNDLE.tokenPub(node.name)), pair.publicKey);
+      tokenKeys.set(node.name, key);
+      publicKeys.set(node.name, PROXY.publicKeyPath(key));
+    }
+  }
+  for (const m of media) {
+    const d = nodeDeployment(file, cluster.nodes[0]!.name);
+    const spec = cluster.media.find((x) => x.name === m.name)!;
+    const listed = opts.mediaTokens ?? cluster.nodes.map((n) => n.name);
+    const proxyNode = ProxyNodeSchema.parse({
+      listen: `127.0.0.1:${m.proxyPort}`,
+      janusUrl: spec.janusUrl,
+      country: spec.country,
+      tokens: listed.map((id) => ({ id, publicKey: publicKeys.get(id)! })),
+    });
+    mkdirSync(path.dirname(m.confPath), { recursive: true });
+    writeFileSync(m.confPath, renderProxyConf({ ...d, mcu: { type: 'none' } }, proxyNode, { toolVersion: 'test' }));
+  }
+
   const nodes: ClusterNodeProcess[] = cluster.nodes.map((node) => {
     const values = { ...secrets, ...(opts.override?.[node.name] ?? {}) };
-    const d = nodeDeployment(file, node.name);
+    const parsed = nodeDeployment(file, node.name);
+    // The token key where this test put it (setup writes it to nodeTokenKeyPath on the node).
+    const d =
+      parsed.mcu.type === 'proxy' ? { ...parsed, mcu: { ...parsed.mcu, tokenKey: tokenKeys.get(node.name)! } } : parsed;
     const specs: SecretSpec[] = secretSpecsFor(d);
     const resolved = resolveSecrets(specs, {
       fromFile: (s) => values[s.name],
@@ -290,6 +374,12 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       await nd.proc?.stop();
       nd.proc = undefined;
     }
+    for (const m of media) {
+      await m.proxy?.stop();
+      await m.janus?.stop();
+      m.proxy = undefined;
+      m.janus = undefined;
+    }
     for (const m of nats) {
       await m.proc?.stop();
       m.proc = undefined;
@@ -298,12 +388,17 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   const logs = () =>
     [
       ...nats.map((m) => `--- nats-server ${m.index} ---\n${m.proc?.tail(20) ?? '(stopped)'}`),
+      ...media.map((m) => `--- proxy ${m.name} ---\n${m.proxy?.tail(20) ?? '(stopped)'}`),
       ...nodes.map((nd) => `--- signaling ${nd.name} ---\n${nd.proc?.tail(30) ?? '(stopped)'}`),
     ].join('\n');
 
   try {
     for (const m of nats) await startNatsMember(m, nats, name, dir, timeoutMs);
     await waitMesh(nats, timeoutMs);
+    for (const m of media) {
+      m.janus = await startJanus(path.join(dir, m.name, 'janus'), m.janusPort, { timeoutMs });
+      m.proxy = await startProxy(m.confPath, m.proxyPort, { timeoutMs });
+    }
     const binary = signalingBinary(version);
     for (const nd of nodes)
       nd.proc = await startSignaling(binary, nd.confPath, nd.httpPort, { name: `signaling-${nd.name}`, timeoutMs });
@@ -322,6 +417,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     secrets,
     nats,
     nodes,
+    media,
     node(nm) {
       const found = nodes.find((x) => x.name === nm);
       if (!found) throw new Error(`no node ${nm}`);
