@@ -28,6 +28,14 @@ describe.skipIf(need.skip)(`test cluster harness${need.suffix}`, () => {
     expect(c.file.cluster.nats.mode).toBe('external');
   });
 
+  it('connects the nodes over gRPC from the rendered [grpc] listen and targets (each drops itself)', async () => {
+    const [a, b] = [c.node('sig1'), c.node('sig2')];
+    const self = `GRPC target 127.0.0.1:${a.grpcPort} is this server, removing`;
+    for (let i = 0; i < 50 && !a.proc!.log().includes(self); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(a.proc!.log(), c.logs()).toContain(self);
+    expect(a.proc!.log()).toContain(`Adding 127.0.0.1:${b.grpcPort} as GRPC target`);
+  });
+
   it('restarts a stopped nats-server on the same ports', async () => {
     const port = c.nats[1]!.port;
     await c.stopNats(1);
