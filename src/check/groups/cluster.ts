@@ -133,7 +133,7 @@ export function clusterChecks(s: ClusterCheckSetup, io: ClusterIO): CheckDef[] {
               ? `${memberName(m, i)} is not running: nothing listens on its monitoring port (${m.monitorUrl})`
               : `${memberName(m, i)}: ${a.detail}`,
             a.kind === 'refused'
-              ? `start it on ${where}: systemctl start ${NATS_UNIT} (its config must have the monitoring port and the cluster routes; the signaling servers fail over to the other NATS servers meanwhile)`
+              ? `start it on ${where}: systemctl start ${NATS_UNIT} (its config needs the monitoring port and routes to the other members)`
               : `check that this host reaches ${m.monitorUrl} (firewall) and that ${where}'s nats-server runs with -m / http_port`,
           );
         }
