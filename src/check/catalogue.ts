@@ -3,6 +3,8 @@
 // checks in groups/, each given only the IO it uses; the runner schedules them in parallel.
 import { backendChecks } from './groups/backends.js';
 import { capacityChecks } from './groups/capacity.js';
+import { clusterChecks } from './groups/cluster.js';
+import type { ClusterCheckSetup } from './clusterSetup.js';
 import { configChecks } from './groups/config.js';
 import { groupContext, type CheckInputs, type GroupContext } from './groups/context.js';
 import { janusChecks } from './groups/janus.js';
@@ -33,4 +35,9 @@ const GROUP_CHECKS: Record<CheckGroupId, (g: GroupContext<CheckIO>) => CheckDef[
 export function buildCatalogue(inputs: CheckInputs, io: CheckIO = realCheckIO): CheckDef[] {
   const g = groupContext(inputs, io);
   return CHECK_GROUPS.flatMap((group) => GROUP_CHECKS[group.id](g));
+}
+
+/** `check --cluster`: the cluster group alone (every node, NATS, cross-node delivery, gRPC, media). */
+export function buildClusterCatalogue(setup: ClusterCheckSetup, io: CheckIO = realCheckIO): CheckDef[] {
+  return clusterChecks(setup, io);
 }

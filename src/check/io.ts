@@ -17,10 +17,13 @@ import {
 } from '../probe/nextcloud.js';
 import type { ProbeResult } from '../probe/result.js';
 import {
+  crossNodeMessage,
   fetchWelcome,
   internalHello,
   signedRoomRequest,
   websocketUpgrade,
+  type CrossNodeOptions,
+  type CrossNodeResult,
   type InternalHelloOptions,
   type InternalHelloResult,
   type RoomAnswer,
@@ -39,6 +42,8 @@ export interface CheckIO {
   request(url: string, init: HttpRequestInit): Promise<ProbeResult<RawResponse>>;
   websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: string }): Promise<UpgradeResult>;
   internalHello(wsUrl: string, opts: InternalHelloOptions): Promise<InternalHelloResult>;
+  /** A message and a control from an internal session on one node to one on another (check --cluster). */
+  crossNodeMessage(fromWsUrl: string, toWsUrl: string, opts: CrossNodeOptions): Promise<CrossNodeResult>;
   /** A backend request to the server, signed like Nextcloud's. */
   roomRequest(baseUrl: string, opts: SignedRoomRequestOptions): Promise<ProbeResult<RoomAnswer>>;
   natsInfo(url: string, opts: { timeoutMs: number }): Promise<NatsInfoResult>;
@@ -76,6 +81,7 @@ export const realCheckIO: CheckIO = {
   request: (url, init) => asProbeResult(httpRequest(url, init)),
   websocketUpgrade,
   internalHello,
+  crossNodeMessage,
   roomRequest: (baseUrl, opts) => asProbeResult(signedRoomRequest(baseUrl, opts)),
   natsInfo,
   janusInfo,

@@ -25,7 +25,7 @@ export interface CheckContext {
 export interface CheckDef {
   id: string;
   title: string;
-  /** Checks that must pass (or warn) first; otherwise this one is skipped naming them. */
+  /** Checks that must pass (or warn, or inform) first; otherwise this one is skipped naming them. */
   needs?: string[];
   run(ctx: CheckContext): Promise<Outcome>;
   /** Fix shown when the check runs out of time. */
@@ -62,7 +62,7 @@ export async function runChecks(defs: CheckDef[], opts: RunOptions): Promise<Run
     const p = (async (): Promise<Outcome> => {
       const needs = (def.needs ?? []).filter((n) => byId.has(n));
       const needOutcomes = await Promise.all(needs.map((n) => start(byId.get(n)!)));
-      const blocked = needs.filter((_, i) => !['pass', 'warn'].includes(needOutcomes[i]!.status));
+      const blocked = needs.filter((_, i) => !['pass', 'warn', 'info'].includes(needOutcomes[i]!.status));
       let outcome: Outcome;
       const began = Date.now();
       if (blocked.length > 0) {

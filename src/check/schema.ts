@@ -2,7 +2,8 @@
 // renderer draw. One zod schema, so tests and other tools validate the same contract.
 import { z } from 'zod';
 
-export const CHECK_STATUSES = ['pass', 'warn', 'fail', 'skip'] as const;
+/** `info`: a fact that is neither a pass nor a problem (e.g. what an older release does not report). */
+export const CHECK_STATUSES = ['pass', 'warn', 'fail', 'skip', 'info'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
 export const CheckResultSchema = z.object({

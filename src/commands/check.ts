@@ -5,7 +5,7 @@ import { styleText } from 'node:util';
 import { problem, UserError } from '../errors.js';
 import { detectLayout } from '../detect/layout.js';
 import { Target } from '../io/target.js';
-import { CHECK_GROUPS } from '../check/groups/order.js';
+import { CHECK_GROUPS, CLUSTER_GROUP } from '../check/groups/order.js';
 import type { Output } from '../io/output.js';
 import { COMMON, optionsHelp, parseCommandOptions, type OptionTable } from '../options/spec.js';
 import { splitOccCommand } from '../check/occ.js';
@@ -50,22 +50,45 @@ const CHECK_OPTIONS: OptionTable = [
     type: 'boolean',
     help: ['print one JSON report: {"ok", "checks": [{"id","title","status","detail","fix"?}]}'],
   },
+  {
+    name: 'cluster',
+    type: 'string',
+    arg: 'FILE',
+    help: ['check a whole cluster (a cluster file, examples/cluster.yaml) instead of this server'],
+  },
+  {
+    name: 'node',
+    type: 'string',
+    arg: 'NAME',
+    help: ["with --cluster: the node this machine is (its server.conf's secrets and proxy token)"],
+  },
+  {
+    name: 'bundle',
+    type: 'string',
+    arg: 'DIR',
+    help: ['with --cluster: the cluster secrets (default /etc/spreed-setup/cluster-<name>)'],
+  },
   { ...COMMON.debug, help: ['show stack traces for unexpected errors'] },
   COMMON.yes,
   COMMON.help,
 ];
 
-export const HELP = `spreed-setup check: prove every link works (server, NATS, Janus, proxy, TLS, Nextcloud, Talk)
+export const HELP = `spreed-setup check: prove every link works (server, NATS, Janus, proxy, TLS, Nextcloud, Talk, cluster)
 
 Usage:
   spreed-setup check [--root DIR] [--config PATH] [--url PUBLIC-BASE-URL] [--ca FILE | --insecure]
                      [--occ "COMMAND"] [--timeout SECONDS] [--json]
+  spreed-setup check --cluster FILE [--node NAME] [--bundle DIR] [--timeout SECONDS] [--json]
 
 Options:
 ${optionsHelp(CHECK_OPTIONS, 20)}
 Checks run in parallel; one that needs a failed one is skipped with the reason. Without a
 terminal (or with CI set) results are printed line by line; secrets are never printed.
 At most one signed probe per backend goes to Nextcloud per run (it counts failures as brute force).
+With --cluster: every node's welcome and version, each nats-server's routes, a message and a
+control message from a session on one node to a session on every other node (the control is
+dropped when the nodes' session keys differ), this node's secrets against the cluster secrets
+(fingerprints only), gRPC peers (2.0.3+) and each media node's proxy with this node's token.
 
 Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 bad usage.
 `;
@@ -106,6 +129,22 @@ export function parseCheckArgs(argv: string[]): CheckFlags {
     problems.push(
       problem('--occ is empty or has an unbalanced quote', 'e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"'),
     );
+  if (str('cluster') === undefined) {
+    for (const opt of ['node', 'bundle'])
+      if (str(opt) !== undefined)
+        problems.push(problem(`--${opt} needs --cluster FILE`, `add --cluster FILE, or leave out --${opt}`));
+  } else {
+    for (const opt of ['url', 'occ', 'nginx-conf', 'ca'])
+      if (str(opt) !== undefined)
+        problems.push(
+          problem(
+            `--${opt} has no effect with --cluster`,
+            `leave it out, or run check without --cluster for this server`,
+          ),
+        );
+    if (values.insecure === true) problems.push(problem('--insecure has no effect with --cluster', 'leave it out'));
+    if (str('cluster') === '') problems.push(problem('--cluster needs a file', 'e.g. --cluster cluster.yaml'));
+  }
   if (problems.length) throw new UserError(problems);
   const flags: CheckFlags = { insecure: values.insecure === true, timeoutSeconds, json: values.json === true };
   for (const [k, opt] of [
@@ -115,6 +154,9 @@ export function parseCheckArgs(argv: string[]): CheckFlags {
     ['ca', 'ca'],
     ['occ', 'occ'],
     ['nginxConf', 'nginx-conf'],
+    ['cluster', 'cluster'],
+    ['node', 'node'],
+    ['bundle', 'bundle'],
   ] as const) {
     const v = str(opt);
     if (v !== undefined) flags[k] = v;
@@ -179,9 +221,15 @@ async function runCheckCommand(argv: string[], env: { out: Output; interactive: 
 
 /** The header and the groups about to be checked, before anything heavy loads; returns the last line. */
 function firstPaint(flags: CheckFlags, color: boolean): string {
+  const title = 'spreed-setup check';
+  if (flags.cluster !== undefined) {
+    process.stdout.write(`${color ? styleText('bold', title) : title}: cluster ${flags.cluster}\n`);
+    const checking = `Checking ${CLUSTER_GROUP.name}…`;
+    process.stdout.write(`${checking}\n`);
+    return checking;
+  }
   const target = new Target(flags.root);
   const config = target.path(detectLayout(target, flags.config).configPath);
-  const title = 'spreed-setup check';
   process.stdout.write(`${color ? styleText('bold', title) : title}: ${config}\n`);
   const checking = `Checking ${CHECK_GROUPS.map((g) => g.name).join(', ')}…`;
   process.stdout.write(`${checking}\n`);

@@ -64,3 +64,15 @@ export const PROXY = {
 /** The web servers spreed-setup renders the front end for (frontends-facts.md). */
 export const WEB_SERVERS = ['nginx', 'apache', 'caddy'] as const;
 export type WebServer = (typeof WEB_SERVERS)[number];
+
+/**
+ * A cluster's secrets bundle (`setup --cluster`): one file per secret every node shares (hashkey,
+ * blockkey, internalsecret, backend-<id>, named as in secrets/secrets.ts) and each signaling node's
+ * proxy token key pair under tokens/ (<node>.key, <node>.pub).
+ */
+export const CLUSTER_BUNDLE = {
+  dir: (clusterName: string): string => `/etc/spreed-setup/cluster-${clusterName}`,
+  tokensDir: 'tokens',
+  tokenKey: (node: string): string => `${node}.key`,
+  tokenPub: (node: string): string => `${node}.pub`,
+} as const;

@@ -18,8 +18,8 @@ export interface DashboardStore {
 }
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const MARK = { pass: '✔', warn: '▲', fail: '✖', skip: '–' } as const;
-const COLOR = { pass: 'green', warn: 'yellow', fail: 'red', skip: 'gray' } as const;
+const MARK = { pass: '✔', warn: '▲', fail: '✖', skip: '–', info: 'ℹ' } as const;
+const COLOR = { pass: 'green', warn: 'yellow', fail: 'red', skip: 'gray', info: 'blue' } as const;
 
 function useStore(store: DashboardStore): DashboardStore {
   const [, setTick] = useState(0);

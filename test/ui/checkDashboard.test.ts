@@ -200,7 +200,7 @@ describe('check dashboard (ink, fake terminal)', () => {
     const last = t.last;
     expect(last).toContain(summary(report));
     for (const c of report.checks)
-      expect(line(last, c.title), c.id).toContain({ pass: '✔', warn: '▲', fail: '✖', skip: '–' }[c.status]);
+      expect(line(last, c.title), c.id).toContain({ pass: '✔', warn: '▲', fail: '✖', skip: '–', info: 'ℹ' }[c.status]);
     expect(shown.map((x) => x.id)).toEqual(report.checks.map((c) => c.id));
     const registration = report.checks.find((c) => c.id === 'registration')!;
     expect(registration.status).toBe('fail');
@@ -214,5 +214,42 @@ describe('check dashboard (ink, fake terminal)', () => {
         expect(frame.includes(s), `secret #${j} (${s.length} chars) in frame ${i}`).toBe(false),
       ),
     );
+  });
+  it('shows the cluster group of check --cluster, INFO marks included', async () => {
+    const dir = scratch('spreed-dashboard-cluster-');
+    const file = path.join(dir, 'cluster.yaml');
+    writeFileSync(
+      file,
+      [
+        'hostname: hpb.example.org',
+        'backends:',
+        '  - id: nextcloud',
+        '    urls: [https://cloud.example.org]',
+        'cluster:',
+        '  nodes:',
+        '    - {name: sig1, address: 127.0.0.1, httpPort: 1, grpcPort: 2}',
+        '    - {name: sig2, address: 127.0.0.1, httpPort: 3, grpcPort: 4}',
+        '  nats: {mode: external, urls: ["nats://127.0.0.1:5"]}',
+        '',
+      ].join('\n'),
+    );
+    const store = createStore();
+    const t = mount(store);
+    const flags = parseCheckArgs(['--cluster', file, '--bundle', dir, '--timeout', '2']);
+    const { report } = await runCheck(
+      flags,
+      (e) => store.event(e),
+      (x) => store.catalogue(x),
+    );
+    store.finish(report);
+    await t.frameWhere((f) => f.includes(summary(report)), 'the summary');
+    const last = t.last;
+    expect(line(last, 'Node sig2')).toMatch(/✖\s+Node sig2\s+nothing listening at http:\/\/127\.0\.0\.1:3/);
+    expect(last).toMatch(/fix: start the signaling server on sig2/);
+    expect(line(last, 'NATS cluster')).toMatch(/ℹ\s+NATS cluster\s+routes not checked/);
+    expect(line(last, 'sig1 → sig2')).toContain('skipped: needs Node sig1 (failed), Node sig2 (failed)');
+    expect(summary(report)).toMatch(/, 1 info \(/);
+    for (const c of report.checks)
+      expect(line(last, c.title), c.id).toContain({ pass: '✔', warn: '▲', fail: '✖', skip: '–', info: 'ℹ' }[c.status]);
   });
 });

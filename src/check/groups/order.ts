@@ -12,4 +12,10 @@ export const CHECK_GROUPS = [
   { id: 'capacity', name: 'capacity' },
 ] as const;
 
+/** `check --cluster`: one group over every node of the cluster (groups/cluster.ts). */
+export const CLUSTER_GROUP = {
+  id: 'cluster',
+  name: 'cluster nodes, NATS routes, messages between nodes, shared secrets, gRPC, media nodes',
+} as const;
+
 export type CheckGroupId = (typeof CHECK_GROUPS)[number]['id'];

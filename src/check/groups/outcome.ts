@@ -20,6 +20,8 @@ export const fail = (detail: string, fix: string, data?: Record<string, unknown>
   ...(data ? { data } : {}),
 });
 export const skip = (detail: string): Outcome => ({ status: 'skip', detail });
+/** Something worth knowing that is neither a pass nor a problem (what an older release cannot tell). */
+export const info = (detail: string): Outcome => ({ status: 'info', detail });
 
 /** Describes a probe that got no HTTP answer; `kind` picks the fix. */
 export function noAnswer(f: ProbeFailure<string>, where: string): { detail: string; kind: string } {
