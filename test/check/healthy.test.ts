@@ -36,6 +36,11 @@ for (const version of SIGNALING_VERSIONS) {
         const verdict = byId('server.talk');
         for (const c of report.checks) {
           if (c.id === 'server.talk' || c.id === 'registration') continue;
+          // Before 2.0.3 no server reports its MCU's live state (serverinfo): an info, not a pass.
+          if (c.id === 'mcu-live' && version !== '2.1.1') {
+            expect(c.status, `${c.id}\n${msg}`).toBe('info');
+            continue;
+          }
           expect(c.status, `${c.id}\n${msg}`).toBe('pass');
         }
         expect(byId('registration').status).toBe('skip');

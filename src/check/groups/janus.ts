@@ -4,7 +4,7 @@
 import type { CheckIO } from '../io.js';
 import type { CheckContext, CheckDef } from '../runner.js';
 import type { GroupContext } from './context.js';
-import { fail, pass, skip, warn } from './outcome.js';
+import { fail, info, pass, skip, warn } from './outcome.js';
 import { DEFAULT_JANUS_URL, JANUS, PROXY } from '../../model/defaults.js';
 import { LibconfigError, parseLibconfig, type LcGroup, type LcValue } from '../../render/libconfig.js';
 import type { JanusConf } from '../setup.js';
@@ -226,7 +226,7 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
         return skip('the local server did not answer (see the local server check)');
       const features = (local.data?.features as string[] | undefined) ?? [];
       if (!features.includes('serverinfo') && !traitsFor(setup.renderedFor).serverInfo)
-        return skip(
+        return info(
           `servers before ${TRAIT_SINCE.serverInfo} do not report their MCU's live state (serverinfo); "mcu" in the welcome says only that it was there at start`,
         );
       const r = await io.serverInfo(g.localBase, { timeoutMs: ctx.left() });
