@@ -64,3 +64,6 @@ export const PROXY = {
 /** The web servers spreed-setup renders the front end for (frontends-facts.md). */
 export const WEB_SERVERS = ['nginx', 'apache', 'caddy'] as const;
 export type WebServer = (typeof WEB_SERVERS)[number];
+
+/** The cluster secrets bundle (secrets every node shares, every signaling node's token key pair). */
+export const clusterSecretsDir = (clusterName: string): string => `/etc/spreed-setup/cluster-${clusterName}`;

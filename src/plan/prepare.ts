@@ -182,6 +182,16 @@ export async function planDeployment(
     toolVersion: ctx.toolVersion,
     ...(detected ? { installedVersion: detected.version } : {}),
     machine: machineLimits(),
+    ...(ctx.cluster
+      ? {
+          cluster: {
+            cluster: ctx.cluster.file.cluster,
+            node: ctx.cluster.node,
+            dir: ctx.cluster.dir,
+            file: ctx.cluster.path,
+          },
+        }
+      : {}),
   });
   if (built.problems.length) throw new UserError(built.problems);
   notices.push(...built.notices);
