@@ -9,6 +9,7 @@ import { applyPlan, ApplyError } from './apply.js';
 import { validateNginx } from './validateNginx.js';
 import { validateApache } from './validateApache.js';
 import { validateCaddy } from './validateCaddy.js';
+import { validateNats } from './validateNats.js';
 import { journalPath } from './journal.js';
 import { restartPrevious, startAndProve, type StartResult } from './services.js';
 import { publicSignalingUrl } from '../model/urls.js';
@@ -60,6 +61,9 @@ export async function applyAndStart(
       journal: journalPath(p.target, p.layout.configPath),
       onProgress: say,
       validate: async (written) => {
+        const n = await validateNats(p.target, written);
+        if (n.ok && n.skipped) out.notice(n.skipped);
+        if (!n.ok) return n;
         progress?.('validating nginx');
         const a = await validateApache(p.target, p.layout, written);
         if (a.ok && a.skipped) nginxSkipped = a.skipped;

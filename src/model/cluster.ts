@@ -217,7 +217,7 @@ export function nodeInput(file: ClusterFile, name: string): DeploymentInput {
           },
         }
       : {}),
-    nginx: isFront ? sharedNginx : { ...sharedNginx, mode: 'none' },
+    nginx: isFront ? { ...sharedNginx, upstreams: upstreamServers(c) } : { ...sharedNginx, mode: 'none' },
     extra,
   };
   return input;

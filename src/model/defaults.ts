@@ -67,3 +67,12 @@ export type WebServer = (typeof WEB_SERVERS)[number];
 
 /** The cluster secrets bundle (secrets every node shares, every signaling node's token key pair). */
 export const clusterSecretsDir = (clusterName: string): string => `/etc/spreed-setup/cluster-${clusterName}`;
+
+/** Debian's nats-server (its unit runs `nats-server -c /etc/nats-server.conf` as nats). */
+export const NATS_SERVER = {
+  configPath: '/etc/nats-server.conf',
+  unit: 'nats-server',
+  /** Signaling payloads in large meetings exceed nats-server's 1 MB default (cluster-facts §2). */
+  maxPayload: '8MB',
+  writeDeadline: '10s',
+} as const;

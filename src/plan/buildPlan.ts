@@ -21,7 +21,8 @@ import { janusFiles } from './janusPlan.js';
 import { proxyFiles } from './proxyPlan.js';
 import { PROXY_TOKEN_SECRET, resolveTokenKey } from '../secrets/tokenKey.js';
 import { bundleDesired, signalingBundle, type ClusterNodeContext } from './clusterBundle.js';
-import { PROXY } from '../model/defaults.js';
+import { NATS_SERVER, PROXY } from '../model/defaults.js';
+import { NatsConfigError, renderNatsServerConf } from '../render/natsServer.js';
 import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { apacheFiles } from './apachePlan.js';
 import { caddyFiles } from './caddyPlan.js';
@@ -293,6 +294,24 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   desired.push(...capacity.desired);
   notices.push(...capacity.notices);
 
+  if (ctx.cluster && ctx.cluster.cluster.nats.mode === 'own') {
+    const node = ctx.cluster.cluster.nodes.find((n) => n.name === ctx.cluster!.node);
+    if (node) {
+      try {
+        desired.push({
+          path: NATS_SERVER.configPath,
+          role: 'nats',
+          content: renderNatsServerConf(ctx.cluster.cluster, node, { toolVersion: ctx.toolVersion }),
+          ownership: PUBLIC_FILE,
+        });
+      } catch (err) {
+        if (!(err instanceof NatsConfigError)) throw err;
+        problems.push(
+          problem(`nats-server's config: ${err.message}`, `correct it in the cluster file ${ctx.cluster.file}`),
+        );
+      }
+    }
+  }
   if (bundle?.generator && ctx.cluster)
     desired.push(...bundleDesired(ctx.cluster.dir, resolved.secrets, bundle.tokenPairs, ctx.host));
 
