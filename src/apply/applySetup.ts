@@ -13,6 +13,7 @@ import { validateNats } from './validateNats.js';
 import { journalPath } from './journal.js';
 import { restartPrevious, startAndProve, type StartResult } from './services.js';
 import { publicSignalingUrl } from '../model/urls.js';
+import { PROXY } from '../model/defaults.js';
 
 export function stampNow(d = new Date()): string {
   return d
@@ -131,6 +132,11 @@ const dropInChanged = (p: Prepared) =>
   p.built.plan.changes.some((c) => c.role === 'systemd' && c.action !== 'unchanged');
 
 export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): string[] {
+  if (p.mediaNode)
+    return [
+      `Done. The signaling nodes place publishers on this proxy (${p.deployment.proxyNode?.listen ?? ''}); nothing to register for a media node.`,
+      ...(!flags.restart && !p.target.root ? [`Then: systemctl restart ${PROXY.unit} (and Janus's unit).`] : []),
+    ];
   const lines = [
     `Done. Talk's admin page (Administration settings > Talk > High-performance backend): ${publicSignalingUrl(p.deployment)}`,
     `The shared secret is in ${p.layout.secretsDir}/backend-${p.deployment.backends[0]!.id} (never printed); or run: spreed-setup register`,

@@ -50,6 +50,8 @@ export interface Prepared {
   versionSource: string;
   built: BuiltPlan;
   notices: string[];
+  /** A cluster's media node: no signaling server here (deployment is its proxy's). */
+  mediaNode?: string;
 }
 
 /** Whether a layer holds a value at a zod issue path. */
@@ -204,6 +206,7 @@ export async function prepareSetup(
   extra: Pick<PlanOptions, 'adopt'> = {},
 ): Promise<Prepared> {
   const ctx = await detectSetupContext(flags, toolVersion);
+  if (ctx.cluster?.role === 'media' && !ctx.problems.length) return prepareMediaNode(ctx, flags);
   const { input, problems, notices } = inputFor(ctx, flags);
   problems.unshift(...ctx.problems);
   ctx.notices.push(...notices);
@@ -258,4 +261,48 @@ function readTurnSecretFile(file: string): string | Problem {
       'give a readable file holding the secret',
     );
   }
+}
+
+/** A cluster's media node: the proxy's and Janus's files only (plan/clusterMedia.ts). */
+async function prepareMediaNode(ctx: SetupContext, flags: SetupFlags): Promise<Prepared> {
+  const run = ctx.cluster!;
+  const { mediaNodeInputs } = await import('../model/cluster.js');
+  const { buildMediaPlan } = await import('./clusterMedia.js');
+  const inputs = mediaNodeInputs(run.file, run.node);
+  const sources = [{ input: inputs.proxy, fix: (f: string) => `correct ${f} in the cluster file ${run.path}` }];
+  const problems = [
+    ...validationProblems(inputs.proxy, [], sources),
+    ...(inputs.janus ? validationProblems(inputs.janus, [], sources) : []),
+  ];
+  if (flags.rotate.length)
+    problems.push(
+      problem(
+        `--rotate on the media node ${run.node}: it holds no secret of its own`,
+        'rotate on the front node, then copy the cluster secrets to every machine again',
+      ),
+    );
+  if (problems.length) throw new UserError(problems);
+  const proxy = DeploymentSchema.parse(inputs.proxy);
+  const janus = inputs.janus ? withTurnFollowing(DeploymentSchema.parse(inputs.janus)) : undefined;
+  const traits = traitsFor(proxy.serverVersion);
+  const host = systemHost(ctx.target);
+  const media = buildMediaPlan(proxy, janus, {
+    host,
+    cluster: { cluster: run.file.cluster, node: run.node, dir: run.dir, file: run.path },
+    toolVersion: ctx.toolVersion,
+    janusEvents: traits.janusEvents,
+  });
+  if (media.problems.length) throw new UserError(media.problems);
+  const notices = [...ctx.notices, ...media.notices];
+  return {
+    target: ctx.target,
+    layout: ctx.layout,
+    existing: ctx.existing,
+    deployment: proxy,
+    traits,
+    versionSource: proxy.serverVersion ? 'cluster file' : 'the signaling nodes',
+    built: { plan: media.plan, secrets: new Map(), notices: media.notices, problems: [] },
+    notices,
+    mediaNode: run.node,
+  };
 }
