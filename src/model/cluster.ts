@@ -72,8 +72,24 @@ export const ClusterSchema = z
       .discriminatedUnion('mode', [
         /** A nats-server on every signaling node, routed to each other (full mesh). */
         z.object({ mode: z.literal('own') }),
-        /** An existing NATS cluster (its client URLs). */
-        z.object({ mode: z.literal('external'), urls: z.array(z.string()).min(1) }),
+        /**
+         * An existing NATS cluster (its client URLs) and, optionally, each member's monitoring
+         * endpoint (nats-server -m), so `check --cluster` can see that the members route to each other.
+         */
+        z.object({
+          mode: z.literal('external'),
+          urls: z.array(z.string()).min(1),
+          monitorUrls: z
+            .array(
+              z
+                .string()
+                .regex(
+                  /^https?:\/\/[^\s/?#]+\/?$/,
+                  'a NATS monitoring URL is http(s)://HOST:PORT (nats-server -m PORT)',
+                ),
+            )
+            .optional(),
+        }),
       ])
       .default({ mode: 'own' }),
     grpc: z
@@ -150,6 +166,21 @@ export const frontNode = (c: Cluster): SignalingNode => c.nodes.find((n) => n.na
 /** Every node's NATS client URL (own mode), or the existing cluster's URLs. */
 export function clusterNatsUrls(c: Cluster): string[] {
   return c.nats.mode === 'own' ? c.nodes.map((n) => `nats://${hostPort(n.address, n.natsPort)}`) : c.nats.urls;
+}
+
+/** A nats-server of the cluster as `check --cluster` reaches its monitoring endpoint. */
+export interface NatsMember {
+  /** The signaling node it runs on (own mode), or undefined for an external cluster's member. */
+  node?: string;
+  /** `http://HOST:PORT` of its monitoring port (/routez, /varz). */
+  monitorUrl: string;
+}
+
+/** Every nats-server whose routes can be seen: each node's (own mode), or the external cluster's monitors. */
+export function natsMembers(c: Cluster): NatsMember[] {
+  if (c.nats.mode === 'own')
+    return c.nodes.map((n) => ({ node: n.name, monitorUrl: `http://${hostPort(n.address, n.natsMonitorPort)}` }));
+  return (c.nats.monitorUrls ?? []).map((u) => ({ monitorUrl: u.replace(/\/+$/, '') }));
 }
 
 /** The routes a node's nats-server dials: every other node's route port. */

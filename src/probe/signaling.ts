@@ -3,7 +3,7 @@
 // Protocol reference: docs/signaling-facts.md sections 4 and 5.
 import WebSocket from 'ws';
 import { DEFAULT_TIMEOUT_MS, httpRequest, joinUrl, MAX_BODY_BYTES, parseFeatures, type TlsOptions } from './http.js';
-import { classifyError, errorText, type ProbeResult } from './result.js';
+import { classifyError, errorText, type ProbeFailure, type ProbeResult } from './result.js';
 import { internalToken, PROBE_BODY, randomToken, signingHeaders } from './signing.js';
 import { maskSecrets } from '../secrets/secrets.js';
 
@@ -346,4 +346,231 @@ export function websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: 
       });
     });
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-node delivery (cluster-facts §4, §6)
+// ---------------------------------------------------------------------------------------------
+
+export interface CrossNodeOptions extends TlsOptions {
+  /** `[clients] internalsecret` (the same on every node of a cluster). */
+  secret: string;
+  /** A configured backend's Nextcloud URL. */
+  backend: string;
+  /** How long to wait for the `control` message once the `message` has arrived (default 1500 ms). */
+  controlGraceMs?: number;
+}
+
+/** Which end failed: the session on the sending node or the one on the receiving node. */
+export type CrossNodeSide = 'sender' | 'recipient';
+
+export type CrossNodeResult =
+  | {
+      ok: true;
+      /** The `message` to the recipient's session arrived (routed over NATS). */
+      message: boolean;
+      /** The `control` message arrived too (the sender's node could decode the recipient's session id). */
+      control: boolean;
+      /** Milliseconds until the message arrived (or the wait ended). */
+      ms: number;
+    }
+  | (ProbeFailure<HelloErrorCode> & { side: CrossNodeSide });
+
+interface OpenSession {
+  sessionId: string;
+  send(msg: unknown): void;
+  onMessage(fn: (msg: Record<string, unknown>) => void): void;
+  close(): Promise<void>;
+}
+
+/** An internal-client session held open (hello v1.0 with the internal secret), for cross-node probes. */
+function openInternalSession(
+  wsUrl: string,
+  opts: InternalHelloOptions,
+  timeoutMs: number,
+): Promise<ProbeResult<{ session: OpenSession }, HelloErrorCode>> {
+  const secrets = [opts.secret];
+  const random = randomToken(32);
+  const token = internalToken(opts.secret, random);
+  return new Promise((resolve) => {
+    let settled = false;
+    const listeners: ((m: Record<string, unknown>) => void)[] = [];
+    const wsOpts: WebSocket.ClientOptions = {
+      handshakeTimeout: timeoutMs,
+      perMessageDeflate: false,
+      maxPayload: MAX_BODY_BYTES,
+    };
+    if (wsUrl.startsWith('wss:')) {
+      if (opts.ca !== undefined) wsOpts.ca = opts.ca;
+      wsOpts.rejectUnauthorized = !opts.insecure;
+    }
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(wsUrl, wsOpts);
+    } catch (err) {
+      resolve({ ok: false, code: 'invalid_url', message: maskSecrets(errorText(err), secrets) });
+      return;
+    }
+    const close = (): Promise<void> =>
+      new Promise<void>((done) => {
+        if (ws.readyState === WebSocket.CLOSED) return done();
+        const killer = setTimeout(() => {
+          ws.terminate();
+          done();
+        }, 1000);
+        ws.once('close', () => {
+          clearTimeout(killer);
+          done();
+        });
+        try {
+          if (ws.readyState === WebSocket.OPEN) {
+            ws.send(JSON.stringify({ id: 'bye', type: 'bye', bye: {} }));
+            ws.close(1000);
+          } else ws.terminate();
+        } catch {
+          ws.terminate();
+        }
+      });
+    const fail = (code: HelloErrorCode, message: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.terminate();
+      resolve({ ok: false, code, message });
+    };
+    const timer = setTimeout(() => fail('timeout', `no hello answer within ${timeoutMs} ms`), timeoutMs);
+    ws.on('unexpected-response', (req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      req.destroy();
+      fail(`upgrade_failed:${status}`, `HTTP ${status} instead of 101 Switching Protocols`);
+    });
+    ws.on('error', (err) => fail(classifyError(err), maskSecrets(errorText(err), secrets)));
+    ws.on('close', (code) => fail('closed', `connection closed (${code}) before the hello was answered`));
+    ws.on('open', () => {
+      ws.send(
+        JSON.stringify({
+          id: '1',
+          type: 'hello',
+          hello: { version: '1.0', auth: { type: 'internal', params: { random, token, backend: opts.backend } } },
+        }),
+      );
+    });
+    ws.on('message', (data: WebSocket.RawData) => {
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : String(data)) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if (settled) {
+        for (const l of listeners) l(msg);
+        return;
+      }
+      if (msg.type === 'error') {
+        const e = msg.error as { code?: unknown; message?: unknown } | undefined;
+        fail(
+          typeof e?.code === 'string' ? e.code : 'error',
+          typeof e?.message === 'string' ? maskSecrets(e.message, secrets) : '',
+        );
+        return;
+      }
+      const sessionId = (msg.hello as { sessionid?: unknown } | undefined)?.sessionid;
+      if (msg.type === 'hello' && typeof sessionId === 'string' && sessionId) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({
+          ok: true,
+          session: {
+            sessionId,
+            send: (m) => {
+              if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+            },
+            onMessage: (fn) => listeners.push(fn),
+            close,
+          },
+        });
+      }
+    });
+  });
+}
+
+/**
+ * An internal-client session on the sending node sends rounds of a `control` and then a `message`
+ * to an internal-client session on the receiving node, until the message arrives or time runs out
+ * (a fresh subscription takes a moment to reach every NATS server). `message` is routed by the
+ * recipient's session id as a string and proves NATS between the nodes; `control` is dropped by
+ * the sending node unless it can decode the recipient's session id with its own [sessions] keys
+ * (hub.go processControlMsg), so it proves the nodes share hashkey and blockkey. Both sessions
+ * are closed (bye) before this resolves. Nothing joins a room and nothing reaches Nextcloud.
+ */
+export async function crossNodeMessage(
+  fromWsUrl: string,
+  toWsUrl: string,
+  opts: CrossNodeOptions,
+): Promise<CrossNodeResult> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const t0 = Date.now();
+  const left = () => Math.max(1, timeoutMs - (Date.now() - t0));
+  const [to, from] = await Promise.all([
+    openInternalSession(toWsUrl, opts, timeoutMs),
+    openInternalSession(fromWsUrl, opts, timeoutMs),
+  ]);
+  if (!to.ok || !from.ok) {
+    if (to.ok) await to.session.close();
+    if (from.ok) await from.session.close();
+    const failed = !from.ok ? from : to;
+    if (failed.ok) throw new Error('unreachable');
+    return { ...failed, side: !from.ok ? 'sender' : 'recipient' };
+  }
+  const nonce = randomToken(16);
+  const recipient = { type: 'session', sessionid: to.session.sessionId };
+  let message = false;
+  let control = false;
+  let messageMs = 0;
+  let wake: (() => void) | undefined;
+  to.session.onMessage((m) => {
+    const body = (m.type === 'message' ? m.message : m.type === 'control' ? m.control : undefined) as
+      | { data?: { nonce?: unknown } }
+      | undefined;
+    if (body?.data?.nonce !== nonce) return;
+    if (m.type === 'message' && !message) {
+      message = true;
+      messageMs = Date.now() - t0;
+    }
+    if (m.type === 'control') control = true;
+    wake?.();
+  });
+  const pause = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+  const round = (n: number) => {
+    const data = { type: 'spreed-setup-check', nonce, round: n };
+    from.session.send({ id: `c${n}`, type: 'control', control: { recipient, data } });
+    from.session.send({ id: `m${n}`, type: 'message', message: { recipient, data } });
+  };
+  try {
+    for (let n = 1; !message && left() > 1; n++) {
+      round(n);
+      await pause(Math.min(200 + n * 50, left()));
+    }
+    if (message && !control) {
+      // Interest has reached every NATS server now: one more control, then a bounded grace.
+      from.session.send({
+        id: 'c-last',
+        type: 'control',
+        control: { recipient, data: { type: 'spreed-setup-check', nonce, round: 0 } },
+      });
+      const grace = Date.now() + Math.min(opts.controlGraceMs ?? 1500, left());
+      while (!control && Date.now() < grace) await pause(grace - Date.now());
+    }
+  } finally {
+    await Promise.all([from.session.close(), to.session.close()]);
+  }
+  return { ok: true, message, control, ms: message ? messageMs : Date.now() - t0 };
 }
