@@ -189,7 +189,8 @@ describe.skipIf(need.skip)(`setup --cluster FILE --node NAME, three nodes on loo
     }
     // Each nats-server's /routez shows the two others (bounded wait).
     let counts: (number | undefined)[] = [];
-    for (let i = 0, deadline = Date.now() + 15_000; Date.now() < deadline; i++) {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
       counts = await Promise.all(NODES.map((n) => natsRouteCount(ports[n]!.natsMonitorPort)));
       if (counts.every((c) => c === 2)) break;
       await sleep(100);
