@@ -78,9 +78,11 @@ export async function detectSetupContext(
     ? (await import('../detect/installed.js')).readState(target, layout)
     : { input: {}, problems: [] };
   problems.push(...state.problems);
-  const answers = flags.answers
-    ? (await import('../inputs/answers.js')).loadAnswersFile(flags.answers)
-    : { input: {}, problems: [] };
+  // With --cluster the cluster file is the answers file (both given: one problem, below).
+  const answers =
+    flags.answers && flags.cluster === undefined
+      ? (await import('../inputs/answers.js')).loadAnswersFile(flags.answers)
+      : { input: {}, problems: [] };
   problems.push(...answers.problems);
   const cluster = await clusterRun(flags);
   problems.push(...cluster.problems);

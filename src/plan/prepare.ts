@@ -206,7 +206,9 @@ export async function prepareSetup(
   extra: Pick<PlanOptions, 'adopt'> = {},
 ): Promise<Prepared> {
   const ctx = await detectSetupContext(flags, toolVersion);
-  if (ctx.cluster?.role === 'media' && !ctx.problems.length) return prepareMediaNode(ctx, flags);
+  // A cluster file that did not give this node's input: its problems alone (no "missing --hostname").
+  if (flags.cluster !== undefined && ctx.problems.length) throw new UserError(ctx.problems);
+  if (ctx.cluster?.role === 'media') return prepareMediaNode(ctx, flags);
   const { input, problems, notices } = inputFor(ctx, flags);
   problems.unshift(...ctx.problems);
   ctx.notices.push(...notices);
