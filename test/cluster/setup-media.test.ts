@@ -9,6 +9,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getValue, parseGoconf } from '../../src/goconf/parse.js';
 import { loadClusterFile } from '../../src/inputs/clusterFile.js';
+import { serviceCommands } from '../../src/apply/services.js';
+import { runCli } from '../cli/run.js';
 import { runInProcess } from '../cli/inProcess.js';
 import { scratch, treeState } from '../cli/run.js';
 
@@ -56,6 +58,32 @@ describe('setup --cluster: input errors', () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--node without --cluster');
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it("the README's cluster file is the tested example, as it is", () => {
+    const tested = readFileSync(path.resolve(import.meta.dirname, '../../examples/cluster-three-nodes.yaml'), 'utf8');
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain(`## Several servers`);
+    expect(readme).toContain(`\`\`\`yaml\n${tested}\`\`\``);
+  });
+
+  it('restarts nats-server first, before the signaling server', () => {
+    const layout = { unit: 'nextcloud-spreed-signaling', nginx: {}, apache: {}, caddy: {} } as Parameters<
+      typeof serviceCommands
+    >[0];
+    const cmds = serviceCommands(layout, [
+      { path: '/etc/nextcloud-spreed-signaling/server.conf', role: 'server-config' },
+      { path: '/etc/nats-server.conf', role: 'nats' },
+    ] as Parameters<typeof serviceCommands>[1]).map((c) => c.join(' '));
+    expect(cmds.slice(0, 2)).toEqual(['enable nats-server', 'restart nats-server']);
+    expect(cmds).toContain('restart nextcloud-spreed-signaling');
+  });
+
+  it('writes nothing unconfirmed: without a terminal, --yes or --dry-run a cluster run exits 2', async () => {
+    const root = scratch('spreed-cluster-noyes-');
+    const r = await runCli(['setup', '--cluster', EXAMPLE, '--node', 'sig1', '--root', root]);
+    expect(r.code, r.all).toBe(2);
     expect(readdirSync(root)).toEqual([]);
   });
 
