@@ -14,7 +14,12 @@ export async function validateNats(
 ): Promise<NginxValidation> {
   const files = written.filter((c) => c.role === 'nats' && c.content !== undefined);
   if (files.length === 0) return { ok: true };
-  if (!bin) return { ok: true, skipped: 'nats-server is not installed here: its config was not validated' };
+  if (!bin)
+    return {
+      ok: true,
+      skipped:
+        'nats-server is not installed here: its config was not validated (apt install nats-server, then run again)',
+    };
   for (const f of files) {
     const r = await execa(bin, ['-t', '-c', target.path(f.path)], { reject: false, timeout: 20000 });
     if (r.exitCode !== 0) {

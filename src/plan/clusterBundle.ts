@@ -13,7 +13,7 @@ import {
   bundleTokenPaths,
   type BundleEntry,
 } from '../secrets/clusterBundle.js';
-import type { SecretSpec, Secrets } from '../secrets/secrets.js';
+import { secretValueProblem, type SecretSpec, type Secrets } from '../secrets/secrets.js';
 import type { TokenKeyPair } from '../secrets/tokenKey.js';
 import type { DesiredFile, Ownership } from './plan.js';
 
@@ -206,6 +206,20 @@ export function signalingBundle(
       );
     if (out.problems.length) return out;
   }
+  for (const spec of specs) {
+    const v = read.secrets.get(spec.name);
+    const why = v === undefined ? undefined : v === '' ? 'is empty' : secretValueProblem(spec, v);
+    if (why)
+      out.problems.push(
+        problem(
+          `cluster secrets: ${bundleSecretPath(cn.dir, spec)} ${why}`,
+          generator
+            ? `remove it (a new value is generated), then run again and copy ${cn.dir} to every machine again`
+            : copyBundleFix(cn.cluster, cn.dir, cn.file),
+        ),
+      );
+  }
+  if (out.problems.length) return out;
   const rotateAll = opts.rotate.has('all');
   for (const [name, value] of read.secrets) if (!(rotateAll || opts.rotate.has(name))) out.adopt.set(name, value);
   for (const n of generator ? nodes : nodes.filter((x) => x === cn.node)) {

@@ -16,6 +16,7 @@ import {
   type DeploymentInput,
 } from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
+import { frontNode } from '../model/cluster.js';
 import { describePath, flagForPath } from '../inputs/inputs.js';
 import { nginxVersion } from '../detect/nginx.js';
 import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
@@ -52,6 +53,8 @@ export interface Prepared {
   notices: string[];
   /** A cluster's media node: no signaling server here (deployment is its proxy's). */
   mediaNode?: string;
+  /** A cluster's signaling node, and whether it is the front node (the one Talk is registered from). */
+  clusterNode?: { name: string; front: string };
 }
 
 /** Whether a layer holds a value at a zod issue path. */
@@ -197,7 +200,18 @@ export async function planDeployment(
   });
   if (built.problems.length) throw new UserError(built.problems);
   notices.push(...built.notices);
-  return { target, layout, existing, deployment, traits, versionSource, built, notices };
+  const front = ctx.cluster ? frontNode(ctx.cluster.file.cluster).name : undefined;
+  return {
+    target,
+    layout,
+    existing,
+    deployment,
+    traits,
+    versionSource,
+    built,
+    notices,
+    ...(ctx.cluster && front ? { clusterNode: { name: ctx.cluster.node, front } } : {}),
+  };
 }
 
 export async function prepareSetup(

@@ -120,6 +120,8 @@ describe('setup --cluster examples/cluster.yaml: token keys and the media node',
       expect(getValue(conf, 'mcu', 'url')).toBe('http://10.0.0.21:9091');
     }
     expect(existsSync(path.join(roots.sig2, `${ETC}/proxy-token-sig1.key`))).toBe(false);
+    expect(r.stdout).toContain('register it once, from the front node sig1');
+    expect(front).toContain("Talk's admin page");
     // No private key in what either run printed.
     for (const n of ['sig1', 'sig2']) {
       const body = read(roots.sig1, `${BUNDLE}/tokens/${n}.key`).split('\n')[1]!;

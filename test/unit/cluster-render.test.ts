@@ -184,6 +184,24 @@ describe('reading the cluster secrets bundle', () => {
     expect(rotating.problems[0]!.message).toContain('--rotate on node sig3');
   });
 
+  it.each([
+    ['a space', `${'a'.repeat(30)} ${'a'.repeat(33)}`],
+    ['a config reference', `%(x)s${'a'.repeat(59)}`],
+    ['the wrong length', 'a'.repeat(40)],
+  ])('refuses a bundle value with %s, without echoing it', (_what, value) => {
+    const files = { ...good, [`${DIR}/hashkey`]: secret(`${value}\n`) };
+    for (const node of ['sig1', 'sig2']) {
+      const r = signalingBundle(cn(node), memoryHost({ files, uid: 0 }), specs, {
+        rotate: new Set(),
+        rotateTokens: false,
+        resolveKey: key,
+      });
+      expect(r.problems).toHaveLength(1);
+      expect(r.problems[0]!.message).toContain(`cluster secrets: ${DIR}/hashkey `);
+      expect(JSON.stringify(r.problems)).not.toContain(value);
+    }
+  });
+
   it('gives the front node every node’s token pair when there are media nodes, another node only its own', () => {
     const c = cluster({ media: [{ name: 'media1', address: '10.0.0.21' }] });
     const opts = { rotate: new Set<string>(), rotateTokens: false, resolveKey: key };
