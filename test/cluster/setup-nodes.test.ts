@@ -209,10 +209,16 @@ describe.skipIf(need.skip)(`setup --cluster FILE --node NAME, three nodes on loo
     expect(direct, logs()).toMatchObject({ ok: true, message: true, control: true });
 
     const prefix = path.join(work, 'nginx-prefix');
-    const main = writeNginxMain(prefix, [
-      path.join(roots.sig1!, 'etc/nginx/conf.d/spreed-signaling-upstream.conf'),
-      path.join(roots.sig1!, 'etc/nginx/sites-available/spreed-signaling.conf'),
-    ]);
+    // Which node nginx sent each websocket to (logged when it closes).
+    const upstreamLog = path.join(prefix, 'upstreams.log');
+    const main = writeNginxMain(
+      prefix,
+      [
+        path.join(roots.sig1!, 'etc/nginx/conf.d/spreed-signaling-upstream.conf'),
+        path.join(roots.sig1!, 'etc/nginx/sites-available/spreed-signaling.conf'),
+      ],
+      { extraHttp: `    log_format upstreams '$upstream_addr';\n    access_log ${upstreamLog} upstreams;` },
+    );
     running.push(await startNginx(prefix, main, httpsPort));
     const front = `wss://127.0.0.1:${httpsPort}/standalone-signaling/spreed`;
     const viaFrontToSig3 = await crossNodeMessage(front, ws('sig3'), {
@@ -229,6 +235,22 @@ describe.skipIf(need.skip)(`setup --cluster FILE --node NAME, three nodes on loo
       insecure: true,
     });
     expect(sig2ToFront, logs()).toMatchObject({ ok: true, message: true, control: true });
+    const bothViaFront = await crossNodeMessage(front, front, {
+      secret,
+      backend: BACKEND,
+      timeoutMs: 5000,
+      insecure: true,
+    });
+    expect(bothViaFront, logs()).toMatchObject({ ok: true, message: true, control: true });
+    // Four websockets through the front node: its upstream sent them to every one of the three nodes.
+    const want = NODES.map((n) => `127.0.0.1:${ports[n]!.httpPort}`).sort();
+    let seen: string[] = [];
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(100)) {
+      seen = existsSync(upstreamLog) ? readFileSync(upstreamLog, 'utf8').split('\n').filter(Boolean) : [];
+      if (seen.length >= 4) break;
+    }
+    expect(seen).toHaveLength(4);
+    expect([...new Set(seen)].sort()).toEqual(want);
   }, 120_000);
 
   it('registers the one public URL, from the front node and again from another node', async () => {
