@@ -9,9 +9,11 @@ import { applyPlan, ApplyError } from './apply.js';
 import { validateNginx } from './validateNginx.js';
 import { validateApache } from './validateApache.js';
 import { validateCaddy } from './validateCaddy.js';
+import { validateNats } from './validateNats.js';
 import { journalPath } from './journal.js';
 import { restartPrevious, startAndProve, type StartResult } from './services.js';
 import { publicSignalingUrl } from '../model/urls.js';
+import { NATS_SERVER, PROXY } from '../model/defaults.js';
 
 export function stampNow(d = new Date()): string {
   return d
@@ -60,6 +62,9 @@ export async function applyAndStart(
       journal: journalPath(p.target, p.layout.configPath),
       onProgress: say,
       validate: async (written) => {
+        const n = await validateNats(p.target, written);
+        if (n.ok && n.skipped) out.notice(n.skipped);
+        if (!n.ok) return n;
         progress?.('validating nginx');
         const a = await validateApache(p.target, p.layout, written);
         if (a.ok && a.skipped) nginxSkipped = a.skipped;
@@ -122,18 +127,32 @@ export async function applyAndStart(
   return { code: EXIT.ok };
 }
 
+/** A cluster node's nats-server config changes: it restarts before the signaling server. */
+const natsChanged = (p: Prepared) => p.built.plan.changes.some((c) => c.role === 'nats' && c.action !== 'unchanged');
+
 /** A LimitNOFILE drop-in changes: systemd reads it only after daemon-reload. */
 const dropInChanged = (p: Prepared) =>
   p.built.plan.changes.some((c) => c.role === 'systemd' && c.action !== 'unchanged');
 
 export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): string[] {
-  const lines = [
-    `Done. Talk's admin page (Administration settings > Talk > High-performance backend): ${publicSignalingUrl(p.deployment)}`,
-    `The shared secret is in ${p.layout.secretsDir}/backend-${p.deployment.backends[0]!.id} (never printed); or run: spreed-setup register`,
-  ];
+  if (p.mediaNode)
+    return [
+      `Done. The signaling nodes place publishers on this proxy (${p.deployment.proxyNode?.listen ?? ''}); nothing to register for a media node.`,
+      ...(!flags.restart && !p.target.root ? [`Then: systemctl restart ${PROXY.unit} (and Janus's unit).`] : []),
+    ];
+  const c = p.clusterNode;
+  const lines =
+    c && c.name !== c.front
+      ? [
+          `Done. Talk knows the cluster by one URL, ${publicSignalingUrl(p.deployment)}: register it once, from the front node ${c.front} (spreed-setup register there), not from every node`,
+        ]
+      : [
+          `Done. Talk's admin page (Administration settings > Talk > High-performance backend): ${publicSignalingUrl(p.deployment)}`,
+          `The shared secret is in ${p.layout.secretsDir}/backend-${p.deployment.backends[0]!.id} (never printed); or run: spreed-setup register`,
+        ];
   if (!flags.restart && !p.target.root)
     lines.push(
-      `Then: ${dropInChanged(p) ? 'systemctl daemon-reload && ' : ''}systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again without --no-start), and spreed-setup check.`,
+      `Then: ${dropInChanged(p) ? 'systemctl daemon-reload && ' : ''}${natsChanged(p) ? `systemctl restart ${NATS_SERVER.unit} && ` : ''}systemctl restart ${p.layout.unit}${p.deployment.nginx.mode === 'none' ? '' : ' && systemctl reload nginx'} (or run again without --no-start), and spreed-setup check.`,
     );
   return lines;
 }

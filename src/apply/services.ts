@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { which } from '../io/target.js';
 import { escapeControls } from '../io/output.js';
 import type { Layout } from '../model/layout.js';
-import { COTURN, JANUS, PROXY } from '../model/defaults.js';
+import { COTURN, JANUS, NATS_SERVER, PROXY } from '../model/defaults.js';
 import type { FileChange } from '../plan/plan.js';
 import { fetchWelcome } from '../probe/signaling.js';
 import { listenBase } from '../model/urls.js';
@@ -40,6 +40,8 @@ export function startWaitMs(env: NodeJS.ProcessEnv = process.env): number {
 export function serviceCommands(layout: Layout, written: FileChange[]): string[][] {
   const cmds: string[][] = [];
   if (written.some((c) => c.role === 'systemd')) cmds.push(['daemon-reload']);
+  // NATS before everything: the signaling server does not listen until it reaches NATS.
+  if (written.some((c) => c.role === 'nats')) cmds.push(['enable', NATS_SERVER.unit], ['restart', NATS_SERVER.unit]);
   // Janus first: the signaling server initialises its MCU before it listens (janus-facts §1).
   if (written.some((c) => c.role === 'janus')) cmds.push(['enable', JANUS.unit], ['restart', JANUS.unit]);
   // The proxy in front of it next: the server connects to its proxies when it starts.
@@ -126,6 +128,8 @@ export async function startAndProve(written: FileChange[], env: ServiceEnv): Pro
   if (!systemctl || !systemdRunning()) {
     // No service manager to ask: say what to run by hand, in the unit's terms.
     const hand: string[] = [];
+    if (cmds.some((c) => c[0] === 'restart' && c[1] === NATS_SERVER.unit))
+      hand.push(`(re)start nats-server before the signaling server: systemctl restart ${NATS_SERVER.unit}`);
     if (cmds.some((c) => c[0] === 'restart' && c[1] === JANUS.unit))
       hand.push(`(re)start Janus before the signaling server: systemctl restart ${JANUS.unit}`);
     if (cmds.some((c) => c[0] === 'restart' && c[1] === PROXY.unit))

@@ -9,6 +9,7 @@ import { Target } from '../io/target.js';
 import { detectLayout } from '../detect/layout.js';
 import { nodeDeployment, nodeTokenKeyPath, type ClusterFile } from '../model/cluster.js';
 import { CLUSTER_BUNDLE } from '../model/defaults.js';
+import { bundleTokenPaths } from '../secrets/clusterBundle.js';
 import { secretSpecsFor } from '../secrets/secrets.js';
 import { readCheckSetup } from './setup.js';
 
@@ -26,7 +27,7 @@ export interface ClusterCheckSetup {
   file: ClusterFile;
   /** --node: the node this machine is. */
   node?: string;
-  /** The secrets bundle (--bundle, default /etc/spreed-setup/cluster-<name> under --root). */
+  /** The secrets bundle (--cluster-secrets, default /etc/spreed-setup/cluster-<name> under --root). */
   bundle: SecretSource;
   /** The local node's server.conf secrets (--node on a signaling node). */
   local?: SecretSource;
@@ -123,7 +124,7 @@ export function readClusterCheckSetup(flags: ClusterFlags): ClusterCheckSetup {
   const tokenNode = signaling ? flags.node! : c.nodes[0]!.name;
   const candidates = [
     ...(signaling ? [target.path(nodeTokenKeyPath(tokenNode))] : []),
-    path.join(bundleDir, CLUSTER_BUNDLE.tokensDir, CLUSTER_BUNDLE.tokenKey(tokenNode)),
+    bundleTokenPaths(bundleDir, tokenNode).key,
   ];
   for (const f of candidates) {
     const r = readText(f);

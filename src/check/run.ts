@@ -26,7 +26,7 @@ export interface CheckFlags {
   cluster?: string;
   /** --node NAME: which node of the cluster this machine is. */
   node?: string;
-  /** --bundle DIR: the cluster's secrets (default /etc/spreed-setup/cluster-<name>). */
+  /** --cluster-secrets DIR: the cluster's secrets (default /etc/spreed-setup/cluster-<name>). */
   bundle?: string;
 }
 

@@ -49,6 +49,16 @@ export async function main(argv: string[]): Promise<number> {
           ),
         ]);
       }
+      // A cluster node's input is its cluster file: no wizard, and nothing written unconfirmed.
+      if (flags.cluster !== undefined && !flags.yes && !flags.dryRun) {
+        const { UserError, problem } = await import('../errors.js');
+        throw new UserError([
+          problem(
+            '--cluster sets up a node from its cluster file: the wizard does not ask for it',
+            `add --dry-run to see the plan and the diff, then --yes to write it (spreed-setup setup --cluster ${flags.cluster} --node ${flags.node ?? 'NAME'} --yes)`,
+          ),
+        ]);
+      }
       // A terminal and no --yes: the wizard (flags given are not asked again). Otherwise nothing is asked.
       if (terminal && !flags.yes) {
         // Detection (a child process, loopback probes) starts first and runs while the wizard and

@@ -63,7 +63,7 @@ const CHECK_OPTIONS: OptionTable = [
     help: ["with --cluster: the node this machine is (its server.conf's secrets and proxy token)"],
   },
   {
-    name: 'bundle',
+    name: 'cluster-secrets',
     type: 'string',
     arg: 'DIR',
     help: ['with --cluster: the cluster secrets (default /etc/spreed-setup/cluster-<name>)'],
@@ -78,7 +78,7 @@ export const HELP = `spreed-setup check: prove every link works (server, NATS, J
 Usage:
   spreed-setup check [--root DIR] [--config PATH] [--url PUBLIC-BASE-URL] [--ca FILE | --insecure]
                      [--occ "COMMAND"] [--timeout SECONDS] [--json]
-  spreed-setup check --cluster FILE [--node NAME] [--bundle DIR] [--timeout SECONDS] [--json]
+  spreed-setup check --cluster FILE [--node NAME] [--cluster-secrets DIR] [--timeout SECONDS] [--json]
 
 Options:
 ${optionsHelp(CHECK_OPTIONS, 20)}
@@ -130,7 +130,7 @@ export function parseCheckArgs(argv: string[]): CheckFlags {
       problem('--occ is empty or has an unbalanced quote', 'e.g. --occ "sudo -u www-data php /var/www/nextcloud/occ"'),
     );
   if (str('cluster') === undefined) {
-    for (const opt of ['node', 'bundle'])
+    for (const opt of ['node', 'cluster-secrets'])
       if (str(opt) !== undefined)
         problems.push(problem(`--${opt} needs --cluster FILE`, `add --cluster FILE, or leave out --${opt}`));
   } else {
@@ -156,7 +156,7 @@ export function parseCheckArgs(argv: string[]): CheckFlags {
     ['nginxConf', 'nginx-conf'],
     ['cluster', 'cluster'],
     ['node', 'node'],
-    ['bundle', 'bundle'],
+    ['bundle', 'cluster-secrets'],
   ] as const) {
     const v = str(opt);
     if (v !== undefined) flags[k] = v;

@@ -27,6 +27,8 @@ async function runSetupLocked(flags: SetupFlags, env: SetupEnv): Promise<number>
   out.info(
     `server ${p.traits.version} (${p.versionSource}), ${p.layout.kind} layout, config ${p.layout.configPath}${p.target.root ? `, under ${p.target.root}` : ''}`,
   );
+  if (flags.cluster && flags.node)
+    out.info(`cluster ${flags.cluster}: node ${flags.node} (${p.mediaNode ? 'media: proxy and Janus' : 'signaling'})`);
   for (const n of p.notices) out.notice(n);
 
   if (flags.answersOut) {

@@ -6,7 +6,8 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'no
 import type { Target } from './target.js';
 
 export type FileFact =
-  | { kind: 'file'; content: string; mode: number; gid: number }
+  /** `uid` when the host knows it (the live machine; a memory host may leave it out). */
+  | { kind: 'file'; content: string; mode: number; gid: number; uid?: number }
   /** A symbolic link; `resolved` is the file it points at, when there is one. */
   | { kind: 'link'; target: string; resolved?: { content: string; mode: number; gid: number } }
   | { kind: 'other' };
@@ -99,7 +100,13 @@ export function systemHost(target: Target, opts: { nginxVersion?: string } = {})
             /* dangling */
           }
         } else if (st.isFile())
-          fact = { kind: 'file', content: readFileSync(real, 'utf8'), mode: st.mode & 0o777, gid: st.gid };
+          fact = {
+            kind: 'file',
+            content: readFileSync(real, 'utf8'),
+            mode: st.mode & 0o777,
+            gid: st.gid,
+            uid: st.uid,
+          };
         else fact = { kind: 'other' };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? 'EIO';

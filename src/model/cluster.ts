@@ -6,8 +6,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-import { DeploymentSchema, type Deployment, type DeploymentInput } from './deployment.js';
-import { NATS_PORT, PROXY } from './defaults.js';
+import { DeploymentSchema, isLoopbackWsUrl, type Deployment, type DeploymentInput } from './deployment.js';
+import { DEFAULT_JANUS_URL, NATS_PORT, PROXY } from './defaults.js';
 import { isValidHostname } from './urls.js';
 
 /** The ports a node's services take when the cluster file names none (each service's own default). */
@@ -50,7 +50,7 @@ export const MediaNodeSchema = z.object({
   address: AddressSchema,
   proxyPort: PortSchema.default(CLUSTER_PORTS.proxy),
   /** The Janus this proxy drives, as the proxy reaches it (its own host's loopback by default). */
-  janusUrl: z.string().default('ws://127.0.0.1:8188'),
+  janusUrl: z.string().default(DEFAULT_JANUS_URL),
   country: z
     .string()
     .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code (DE)')
@@ -248,7 +248,7 @@ export function nodeInput(file: ClusterFile, name: string): DeploymentInput {
           },
         }
       : {}),
-    nginx: isFront ? sharedNginx : { ...sharedNginx, mode: 'none' },
+    nginx: isFront ? { ...sharedNginx, upstreams: upstreamServers(c) } : { ...sharedNginx, mode: 'none' },
     extra,
   };
   return input;
@@ -257,3 +257,46 @@ export function nodeInput(file: ClusterFile, name: string): DeploymentInput {
 /** One signaling node's deployment (nodeInput, parsed: throws a ZodError on a bad shared value). */
 export const nodeDeployment = (file: ClusterFile, name: string): Deployment =>
   DeploymentSchema.parse(nodeInput(file, name));
+
+/**
+ * A media node's two inputs (a media-only machine runs no signaling server): the proxy's (the
+ * proxy MCU of the signaling nodes, every node's public key in [tokens], ids = node names) and,
+ * when its Janus is on this machine's loopback, Janus's (as `--janus local` renders it; its TURN
+ * REST requests go to the front node's signaling server).
+ */
+export function mediaNodeInputs(file: ClusterFile, name: string): { proxy: DeploymentInput; janus?: DeploymentInput } {
+  const { cluster: c, shared } = file;
+  const m = c.media.find((x) => x.name === name);
+  if (!m) throw new Error(`no media node named ${name}`);
+  const [first, ...rest] = c.nodes;
+  const front = frontNode(c);
+  const base: DeploymentInput = {
+    ...shared,
+    listen: hostPort(front.address, front.httpPort),
+    nginx: { ...((shared.nginx ?? {}) as NonNullable<DeploymentInput['nginx']>), mode: 'none' },
+  };
+  const proxy: DeploymentInput = {
+    ...base,
+    mcu: {
+      type: 'proxy',
+      urls: [`http://${hostPort(m.address, m.proxyPort)}`],
+      urlType: 'static',
+      tokenId: first!.name,
+      tokenKey: nodeTokenKeyPath(first!.name),
+    },
+    proxyNode: {
+      listen: hostPort(m.address, m.proxyPort),
+      janusUrl: m.janusUrl,
+      ...(m.country ? { country: m.country } : {}),
+      ...(m.bandwidthIncoming !== undefined ? { bandwidthIncoming: m.bandwidthIncoming } : {}),
+      ...(m.bandwidthOutgoing !== undefined ? { bandwidthOutgoing: m.bandwidthOutgoing } : {}),
+      tokens: rest.map((n) => ({ id: n.name, publicKey: PROXY.publicKeyPath(nodeTokenKeyPath(n.name)) })),
+    },
+  };
+  const local = isLoopbackWsUrl(m.janusUrl);
+  const { proxyNode: _p, ...noProxy } = proxy;
+  return {
+    proxy,
+    ...(local ? { janus: { ...noProxy, mcu: { type: 'janus', url: m.janusUrl }, janus: { publicIps: [] } } } : {}),
+  };
+}

@@ -66,13 +66,18 @@ export const WEB_SERVERS = ['nginx', 'apache', 'caddy'] as const;
 export type WebServer = (typeof WEB_SERVERS)[number];
 
 /**
- * A cluster's secrets bundle (`setup --cluster`): one file per secret every node shares (hashkey,
- * blockkey, internalsecret, backend-<id>, named as in secrets/secrets.ts) and each signaling node's
- * proxy token key pair under tokens/ (<node>.key, <node>.pub).
+ * Where a cluster's secrets bundle lives by default (`setup --cluster`, `check --cluster`): the
+ * secrets every node shares; its layout is secrets/clusterBundle.ts's.
  */
 export const CLUSTER_BUNDLE = {
   dir: (clusterName: string): string => `/etc/spreed-setup/cluster-${clusterName}`,
-  tokensDir: 'tokens',
-  tokenKey: (node: string): string => `${node}.key`,
-  tokenPub: (node: string): string => `${node}.pub`,
+} as const;
+
+/** Debian's nats-server (its unit runs `nats-server -c /etc/nats-server.conf` as nats). */
+export const NATS_SERVER = {
+  configPath: '/etc/nats-server.conf',
+  unit: 'nats-server',
+  /** Signaling payloads in large meetings exceed nats-server's 1 MB default (cluster-facts §2). */
+  maxPayload: '8MB',
+  writeDeadline: '10s',
 } as const;

@@ -256,6 +256,11 @@ export const NginxSchema = z.object({
       'must be an IPv4 address or an IPv6 address in brackets ([::1])',
     )
     .optional(),
+  /**
+   * The signaling servers the front end balances (a cluster's front node: every node's listen);
+   * absent, the one server on this host (`listen`). nginx only.
+   */
+  upstreams: z.array(HostPortSchema).min(1, 'give at least one HOST:PORT').optional(),
 });
 export type NginxOptions = z.infer<typeof NginxSchema>;
 
@@ -440,6 +445,12 @@ export const DeploymentSchema = z
           });
       });
     }
+    if (d.nginx.upstreams && d.nginx.server !== 'nginx' && d.nginx.mode !== 'none')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nginx', 'upstreams'],
+        message: `a front end for several signaling servers is rendered for nginx only, not ${d.nginx.server}`,
+      });
     // Last, so a field's own reason comes first (one problem per value is reported).
     checkTexts(d, [], ctx);
     // After the texts' own reasons (a reference, a control character) for the same value.

@@ -1,5 +1,5 @@
 // `setup`'s options, declared once: parsing and the help text both come from SETUP_OPTIONS.
-import { DEFAULT_JANUS_URL, DEFAULT_SESSIONS } from '../model/defaults.js';
+import { CLUSTER_BUNDLE, DEFAULT_JANUS_URL, DEFAULT_SESSIONS } from '../model/defaults.js';
 import { COMMON, optionsHelp, parseCommandOptions, withHelp, type OptionTable } from './spec.js';
 
 export interface SetupFlags {
@@ -17,6 +17,10 @@ export interface SetupFlags {
   sessions?: string;
   answers?: string;
   answersOut?: string;
+  /** One node of a cluster file (setup --cluster FILE --node NAME). */
+  cluster?: string;
+  node?: string;
+  clusterSecrets?: string;
   turn?: string;
   turnSecretFile?: string;
   turnTlsPort?: string;
@@ -56,6 +60,9 @@ const STRINGS = {
   sessions: 'sessions',
   answers: 'answers',
   'answers-out': 'answersOut',
+  cluster: 'cluster',
+  node: 'node',
+  'cluster-secrets': 'clusterSecrets',
   turn: 'turn',
   'turn-secret-file': 'turnSecretFile',
   'turn-tls-port': 'turnTlsPort',
@@ -234,6 +241,22 @@ export const SETUP_OPTIONS: OptionTable = [
     help: ['read answers from a YAML or JSON file (see examples/answers.yaml)'],
   },
   {
+    name: 'cluster',
+    type: 'string',
+    arg: 'FILE',
+    help: ['set up one node of a cluster file (see examples/cluster.yaml); with --node'],
+  },
+  { name: 'node', type: 'string', arg: 'NAME', help: ['with --cluster: the node this machine is'] },
+  {
+    name: 'cluster-secrets',
+    type: 'string',
+    arg: 'DIR',
+    help: [
+      `with --cluster: the secrets every node shares (default ${CLUSTER_BUNDLE.dir('NAME')});`,
+      "the front node's run makes it, every other machine needs a copy at the same path",
+    ],
+  },
+  {
     name: 'answers-out',
     type: 'string',
     arg: 'FILE',
@@ -274,6 +297,7 @@ Usage:
                      [--listen HOST:PORT] [--janus local|URL|none] [--tls-cert PATH --tls-key PATH]
                      [--turn local|none|HOST:PORT[,...] [--turn-secret-file PATH]]
                      [--nginx site|snippet|none] [--server-version X.Y.Z] [--sessions N] [--answers FILE] [--answers-out FILE]
+                     [--cluster FILE --node NAME [--cluster-secrets DIR]]
                      [--config PATH] [--root DIR] [--rotate NAME]... [--yes] [--dry-run] [--no-start]
 
 Options:
@@ -284,6 +308,7 @@ Interactive: on a terminal without --yes, the wizard asks for what the flags lea
 Non-interactive usage (automation):
   spreed-setup setup --hostname hpb.example.org --nextcloud https://cloud.example.org --yes
   spreed-setup setup --answers answers.yaml --yes --dry-run
+  spreed-setup setup --cluster cluster.yaml --node sig1 --yes   (then each other node; see README)
   Without a terminal nothing is asked: missing values exit 2 with the flags that are needed.
   Secrets are never taken from flags; existing ones are reused from the secret files
   (next to server.conf, in secrets/) or from server.conf itself.

@@ -19,7 +19,10 @@ import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
 import { coturnFiles } from './coturnPlan.js';
 import { janusFiles } from './janusPlan.js';
 import { proxyFiles } from './proxyPlan.js';
-import { PROXY_TOKEN_SECRET } from '../secrets/tokenKey.js';
+import { PROXY_TOKEN_SECRET, resolveTokenKey } from '../secrets/tokenKey.js';
+import { bundleDesired, signalingBundle, type ClusterNodeContext } from './clusterBundle.js';
+import { NATS_SERVER, PROXY } from '../model/defaults.js';
+import { NatsConfigError, renderNatsServerConf } from '../render/natsServer.js';
 import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { apacheFiles } from './apachePlan.js';
 import { caddyFiles } from './caddyPlan.js';
@@ -40,6 +43,8 @@ export interface PlanContext {
   machine?: MachineLimits;
   /** Show the firewall commands for these ports (--firewall). */
   firewall?: 'ufw' | 'nftables';
+  /** One node of a cluster (setup --cluster FILE --node NAME): its shared secrets come from the bundle. */
+  cluster?: ClusterNodeContext;
 }
 
 export interface BuiltPlan {
@@ -82,10 +87,35 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     if (!rotateKnown.has(r))
       problems.push(problem(`--rotate ${r}: no such secret`, `one of ${[...rotateKnown].join(', ')}`));
 
+  // A cluster node: the shared secrets from the bundle (the front node generates what it lacks).
+  let ownKey: string | undefined;
+  try {
+    const f = d.mcu.type === 'proxy' ? ctx.host.file(d.mcu.tokenKey) : undefined;
+    ownKey = f?.kind === 'file' ? f.content : undefined;
+  } catch {
+    /* reported by proxyFiles */
+  }
+  const bundle = ctx.cluster
+    ? signalingBundle(ctx.cluster, ctx.host, specs, {
+        rotate: ctx.rotate,
+        ...(ownKey !== undefined ? { ownKey } : {}),
+        rotateTokens: ctx.rotate.has('all') || ctx.rotate.has(PROXY_TOKEN_SECRET),
+        resolveKey: (existing, rotate) => resolveTokenKey(existing, { rotate, bits: PROXY.keyBits }),
+      })
+    : undefined;
+  if (bundle?.problems.length)
+    return {
+      plan: { changes: [], secretValues: [] },
+      secrets: new Map(),
+      notices,
+      problems: [...problems, ...bundle.problems],
+    };
+  const adopt = bundle ? new Map([...bundle.adopt, ...(bundle.generator && ctx.adopt ? ctx.adopt : [])]) : ctx.adopt;
   const fileRead: Problem[] = [];
   const resolved = resolveSecrets(specs, {
-    rotate: ctx.rotate,
-    ...(ctx.adopt ? { adopt: ctx.adopt } : {}),
+    // The bundle's values stand; on the front node a rotation renews them in the bundle too.
+    rotate: bundle && !bundle.generator ? new Set() : ctx.rotate,
+    ...(adopt?.size ? { adopt } : {}),
     fromConfig: (s) => ctx.existing.reading?.secrets.get(s.name),
     fromFile: (s) => {
       const file = path.join(ctx.layout.secretsDir, s.name);
@@ -243,10 +273,12 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     problems.push(...janus.problems);
   }
 
+  const ownPair = bundle && ctx.cluster ? bundle.tokenPairs.get(ctx.cluster.node) : undefined;
   const proxy = proxyFiles(d, ctx.host, {
     secretOwnership: secretOwn,
     rotate: ctx.rotate,
     toolVersion: ctx.toolVersion,
+    ...(ownPair ? { tokenKeyPem: ownPair.privatePem } : {}),
   });
   desired.push(...proxy.desired);
   notices.push(...proxy.notices);
@@ -262,16 +294,49 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   desired.push(...capacity.desired);
   notices.push(...capacity.notices);
 
+  if (ctx.cluster && ctx.cluster.cluster.nats.mode === 'own') {
+    const node = ctx.cluster.cluster.nodes.find((n) => n.name === ctx.cluster!.node);
+    if (node) {
+      try {
+        desired.push({
+          path: NATS_SERVER.configPath,
+          role: 'nats',
+          content: renderNatsServerConf(ctx.cluster.cluster, node, { toolVersion: ctx.toolVersion }),
+          ownership: PUBLIC_FILE,
+        });
+      } catch (err) {
+        if (!(err instanceof NatsConfigError)) throw err;
+        problems.push(
+          problem(`nats-server's config: ${err.message}`, `correct it in the cluster file ${ctx.cluster.file}`),
+        );
+      }
+    }
+  }
+  if (bundle?.generator && ctx.cluster)
+    desired.push(...bundleDesired(ctx.cluster.dir, resolved.secrets, bundle.tokenPairs, ctx.host));
+
   problems.push(...linkProblems(ctx.host, desired));
   if (problems.length) return { plan: { changes: [], secretValues: [] }, secrets: resolved.secrets, notices, problems };
 
   const secretValues = [
+    ...(bundle ? [...bundle.tokenPairs.values()].map((p) => p.privatePem) : []),
     ...[...resolved.secrets.values()].map((s) => s.value),
     ...(ctx.existing.reading ? [...ctx.existing.reading.secrets.values()] : []),
     ...ctx.existing.secretFiles.values(),
     ...proxy.secretValues,
   ];
-  return { plan: planChanges(ctx.host, desired, secretValues), secrets: resolved.secrets, notices, problems };
+  const plan = planChanges(ctx.host, desired, secretValues);
+  if (bundle?.generator && ctx.cluster) {
+    const cn = ctx.cluster;
+    const inBundle = (p: string) => p.startsWith(`${cn.dir}/`);
+    if (plan.changes.some((c) => inBundle(c.path) && c.action !== 'unchanged')) {
+      const others = [...cn.cluster.nodes, ...cn.cluster.media].map((n) => n.name).filter((n) => n !== cn.node);
+      notices.push(
+        `the cluster secrets in ${cn.dir} are new or changed: copy that directory (as it is: 0700, files 0600, root) to the same path on every other machine of the cluster (${others.join(', ')}) before setting them up, e.g. with scp -rp or rsync -a over ssh; its values are never printed`,
+      );
+    }
+  }
+  return { plan, secrets: resolved.secrets, notices, problems };
 }
 
 /** The site's certificate and key must be there (under --root: a notice). */

@@ -12,6 +12,9 @@ import type { DetectedVersion } from '../detect/version.js';
 import type { StateReading } from '../detect/installed.js';
 import type { DeploymentInput } from '../model/deployment.js';
 import { inputFromFlags, keepNatsPasswords, mergeInputs, normalizeInput } from '../inputs/inputs.js';
+import type { ClusterFile } from '../model/cluster.js';
+import { problem } from '../errors.js';
+import { CLUSTER_BUNDLE } from '../model/defaults.js';
 
 const REQUIRED: Array<{ key: 'hostname' | 'backends'; flag: string }> = [
   { key: 'hostname', flag: '--hostname NAME' },
@@ -38,6 +41,19 @@ export interface SetupContext {
   notices: string[];
   toolVersion: string;
   detectedVersion?: Promise<DetectedVersion | undefined>;
+  /** setup --cluster FILE --node NAME: the node's input took the answers file's place. */
+  cluster?: ClusterRun;
+}
+
+/** One node of a cluster file, as this run sets it up. */
+export interface ClusterRun {
+  /** The cluster file as given. */
+  path: string;
+  file: ClusterFile;
+  node: string;
+  role: 'signaling' | 'media';
+  /** The cluster secrets bundle (--cluster-secrets, default by the cluster's name). */
+  dir: string;
 }
 
 /** One layer of input and how to correct a value it gave. */
@@ -49,7 +65,7 @@ export interface InputSource {
 }
 
 export async function detectSetupContext(
-  flags: Pick<SetupFlags, 'root' | 'config' | 'answers'>,
+  flags: Pick<SetupFlags, 'root' | 'config' | 'answers' | 'cluster' | 'node' | 'clusterSecrets'>,
   toolVersion: string,
 ): Promise<SetupContext> {
   const target = new Target(flags.root);
@@ -62,13 +78,20 @@ export async function detectSetupContext(
     ? (await import('../detect/installed.js')).readState(target, layout)
     : { input: {}, problems: [] };
   problems.push(...state.problems);
-  const answers = flags.answers
-    ? (await import('../inputs/answers.js')).loadAnswersFile(flags.answers)
-    : { input: {}, problems: [] };
+  // With --cluster the cluster file is the answers file (both given: one problem, below).
+  const answers =
+    flags.answers && flags.cluster === undefined
+      ? (await import('../inputs/answers.js')).loadAnswersFile(flags.answers)
+      : { input: {}, problems: [] };
   problems.push(...answers.problems);
+  const cluster = await clusterRun(flags);
+  problems.push(...cluster.problems);
   const sources: InputSource[] = [
     ...(flags.answers
       ? [{ input: answers.input, fix: (f: string) => `correct ${f} in the answers file ${flags.answers}` }]
+      : []),
+    ...(cluster.run
+      ? [{ input: cluster.input, fix: (f: string) => `correct ${f} in the cluster file ${flags.cluster}` }]
       : []),
     {
       input: existing.reading?.input ?? {},
@@ -90,12 +113,74 @@ export async function detectSetupContext(
       ...(state.renderedFor ? { version: state.renderedFor } : {}),
       ...(state.installedWhenRendered ? { installed: state.installedWhenRendered } : {}),
     },
-    answersInput: answers.input,
+    answersInput: cluster.run ? cluster.input : answers.input,
+    ...(cluster.run ? { cluster: cluster.run } : {}),
     ...('natsPasswordsLeftOut' in answers && answers.natsPasswordsLeftOut ? { natsPasswordsLeftOut: true } : {}),
     problems,
     notices: [...(existing.reading?.notices ?? [])],
     toolVersion,
   };
+}
+
+/** --cluster FILE --node NAME: the cluster file read, and the node's input (a media node's is empty). */
+async function clusterRun(
+  flags: Pick<SetupFlags, 'answers' | 'cluster' | 'node' | 'clusterSecrets'>,
+): Promise<{ run?: ClusterRun; input: Partial<DeploymentInput>; problems: Problem[] }> {
+  const none = { input: {}, problems: [] as Problem[] };
+  if (flags.cluster === undefined) {
+    for (const [given, name] of [
+      [flags.node, '--node'],
+      [flags.clusterSecrets, '--cluster-secrets'],
+    ] as const)
+      if (given !== undefined)
+        none.problems.push(
+          problem(`${name} without --cluster`, `give the cluster file too: --cluster FILE ${name} ${given}`),
+        );
+    return none;
+  }
+  if (flags.answers !== undefined)
+    none.problems.push(
+      problem(
+        '--cluster and --answers both given: a cluster file is the answers file of every node',
+        `give only --cluster ${flags.cluster} (put the shared settings into it)`,
+      ),
+    );
+  const { loadClusterFile, unknownNodeProblem, nodeInput } = await import('../inputs/clusterFile.js');
+  const read = loadClusterFile(flags.cluster);
+  if (!read.cluster) return { input: {}, problems: [...none.problems, ...read.problems] };
+  const file = read.cluster;
+  const names = [...file.cluster.nodes, ...file.cluster.media].map((n) => n.name);
+  if (flags.node === undefined)
+    return {
+      input: {},
+      problems: [
+        ...none.problems,
+        problem(
+          '--cluster without --node: which machine of the cluster is this?',
+          `add --node NAME (one of: ${names.join(', ')})`,
+        ),
+      ],
+    };
+  const unknown = unknownNodeProblem(file, flags.node, flags.cluster);
+  if (unknown) return { input: {}, problems: [...none.problems, unknown] };
+  const role = file.cluster.nodes.some((n) => n.name === flags.node) ? 'signaling' : 'media';
+  const run: ClusterRun = {
+    path: flags.cluster,
+    file,
+    node: flags.node,
+    role,
+    dir: flags.clusterSecrets ?? CLUSTER_BUNDLE.dir(file.cluster.name),
+  };
+  const { AbsPathSchema } = await import('../model/deployment.js');
+  const dirCheck = AbsPathSchema.safeParse(run.dir);
+  if (!dirCheck.success)
+    none.problems.push(
+      problem(
+        `--cluster-secrets ${run.dir}: ${dirCheck.error.issues[0]?.message ?? 'not a path'}`,
+        'give another directory',
+      ),
+    );
+  return { run, input: role === 'signaling' ? nodeInput(file, flags.node) : {}, problems: none.problems };
 }
 
 /** flags > answers file > installed setup; hosts lower-cased with notices. */

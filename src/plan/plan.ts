@@ -16,6 +16,8 @@ export type FileRole =
   | 'coturn'
   | 'janus'
   | 'proxy'
+  /** nats-server's config (a cluster node's). */
+  | 'nats'
   /** The public token key of a server with no proxy here: no service reads it. */
   | 'proxy-key';
 

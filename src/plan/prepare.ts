@@ -16,6 +16,7 @@ import {
   type DeploymentInput,
 } from '../model/deployment.js';
 import { traitsFor, type ServerTraits } from '../model/versions.js';
+import { frontNode } from '../model/cluster.js';
 import { describePath, flagForPath } from '../inputs/inputs.js';
 import { nginxVersion } from '../detect/nginx.js';
 import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
@@ -50,6 +51,10 @@ export interface Prepared {
   versionSource: string;
   built: BuiltPlan;
   notices: string[];
+  /** A cluster's media node: no signaling server here (deployment is its proxy's). */
+  mediaNode?: string;
+  /** A cluster's signaling node, and whether it is the front node (the one Talk is registered from). */
+  clusterNode?: { name: string; front: string };
 }
 
 /** Whether a layer holds a value at a zod issue path. */
@@ -182,10 +187,31 @@ export async function planDeployment(
     toolVersion: ctx.toolVersion,
     ...(detected ? { installedVersion: detected.version } : {}),
     machine: machineLimits(),
+    ...(ctx.cluster
+      ? {
+          cluster: {
+            cluster: ctx.cluster.file.cluster,
+            node: ctx.cluster.node,
+            dir: ctx.cluster.dir,
+            file: ctx.cluster.path,
+          },
+        }
+      : {}),
   });
   if (built.problems.length) throw new UserError(built.problems);
   notices.push(...built.notices);
-  return { target, layout, existing, deployment, traits, versionSource, built, notices };
+  const front = ctx.cluster ? frontNode(ctx.cluster.file.cluster).name : undefined;
+  return {
+    target,
+    layout,
+    existing,
+    deployment,
+    traits,
+    versionSource,
+    built,
+    notices,
+    ...(ctx.cluster && front ? { clusterNode: { name: ctx.cluster.node, front } } : {}),
+  };
 }
 
 export async function prepareSetup(
@@ -194,6 +220,9 @@ export async function prepareSetup(
   extra: Pick<PlanOptions, 'adopt'> = {},
 ): Promise<Prepared> {
   const ctx = await detectSetupContext(flags, toolVersion);
+  // A cluster file that did not give this node's input: its problems alone (no "missing --hostname").
+  if (flags.cluster !== undefined && ctx.problems.length) throw new UserError(ctx.problems);
+  if (ctx.cluster?.role === 'media') return prepareMediaNode(ctx, flags);
   const { input, problems, notices } = inputFor(ctx, flags);
   problems.unshift(...ctx.problems);
   ctx.notices.push(...notices);
@@ -248,4 +277,48 @@ function readTurnSecretFile(file: string): string | Problem {
       'give a readable file holding the secret',
     );
   }
+}
+
+/** A cluster's media node: the proxy's and Janus's files only (plan/clusterMedia.ts). */
+async function prepareMediaNode(ctx: SetupContext, flags: SetupFlags): Promise<Prepared> {
+  const run = ctx.cluster!;
+  const { mediaNodeInputs } = await import('../model/cluster.js');
+  const { buildMediaPlan } = await import('./clusterMedia.js');
+  const inputs = mediaNodeInputs(run.file, run.node);
+  const sources = [{ input: inputs.proxy, fix: (f: string) => `correct ${f} in the cluster file ${run.path}` }];
+  const problems = [
+    ...validationProblems(inputs.proxy, [], sources),
+    ...(inputs.janus ? validationProblems(inputs.janus, [], sources) : []),
+  ];
+  if (flags.rotate.length)
+    problems.push(
+      problem(
+        `--rotate on the media node ${run.node}: it holds no secret of its own`,
+        'rotate on the front node, then copy the cluster secrets to every machine again',
+      ),
+    );
+  if (problems.length) throw new UserError(problems);
+  const proxy = DeploymentSchema.parse(inputs.proxy);
+  const janus = inputs.janus ? withTurnFollowing(DeploymentSchema.parse(inputs.janus)) : undefined;
+  const traits = traitsFor(proxy.serverVersion);
+  const host = systemHost(ctx.target);
+  const media = buildMediaPlan(proxy, janus, {
+    host,
+    cluster: { cluster: run.file.cluster, node: run.node, dir: run.dir, file: run.path },
+    toolVersion: ctx.toolVersion,
+    janusEvents: traits.janusEvents,
+  });
+  if (media.problems.length) throw new UserError(media.problems);
+  const notices = [...ctx.notices, ...media.notices];
+  return {
+    target: ctx.target,
+    layout: ctx.layout,
+    existing: ctx.existing,
+    deployment: proxy,
+    traits,
+    versionSource: proxy.serverVersion ? 'cluster file' : 'the signaling nodes',
+    built: { plan: media.plan, secrets: new Map(), notices: media.notices, problems: [] },
+    notices,
+    mediaNode: run.node,
+  };
 }

@@ -14,7 +14,13 @@ const PUBLIC: Ownership = { mode: 0o644, label: 'public' };
 export function proxyFiles(
   d: Deployment,
   host: HostFacts,
-  opts: { secretOwnership: Ownership; rotate: ReadonlySet<string>; toolVersion: string },
+  opts: {
+    secretOwnership: Ownership;
+    rotate: ReadonlySet<string>;
+    toolVersion: string;
+    /** A cluster node's private key from the cluster secrets (it replaces a differing one here). */
+    tokenKeyPem?: string;
+  },
 ): { desired: DesiredFile[]; secretValues: string[]; notices: string[]; problems: Problem[] } {
   const out = {
     desired: [] as DesiredFile[],
@@ -32,8 +38,8 @@ export function proxyFiles(
     out.problems.push(problem(`cannot read ${keyPath}`, 'run as root (sudo)'));
     return out;
   }
-  const rotate = opts.rotate.has('all') || opts.rotate.has(PROXY_TOKEN_SECRET);
-  const r = resolveTokenKey(existing, { rotate, bits: PROXY.keyBits });
+  const rotate = opts.tokenKeyPem === undefined && (opts.rotate.has('all') || opts.rotate.has(PROXY_TOKEN_SECRET));
+  const r = resolveTokenKey(opts.tokenKeyPem ?? existing, { rotate, bits: PROXY.keyBits });
   if (!r.ok) {
     out.problems.push(
       problem(
@@ -49,7 +55,8 @@ export function proxyFiles(
     { path: keyPath, role: 'secret', content: r.pair.privatePem, ownership: opts.secretOwnership },
     { path: pubPath, role: d.proxyNode ? 'proxy' : 'proxy-key', content: r.pair.publicPem, ownership: PUBLIC },
   );
-  if (r.pair.origin !== 'file')
+  if (existing !== undefined) out.secretValues.push(existing);
+  if (r.pair.origin !== 'file' && opts.tokenKeyPem === undefined)
     out.notices.push(
       `proxy token key ${r.pair.origin}: add "${d.mcu.tokenId} = ${pubPath}" (with that file) to the [tokens] of every proxy`,
     );

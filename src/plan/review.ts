@@ -1,5 +1,6 @@
 // What the admin would otherwise learn the hard way, shown with the plan (setup and the wizard's
 // review): the certificate the site needs and how to get it, the ports to open, where the logs are.
+import { JANUS, PROXY } from '../model/defaults.js';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { defaultCertificatePaths } from '../render/nginx.js';
@@ -8,6 +9,11 @@ import type { Prepared } from './prepare.js';
 export function adminFacts(p: Prepared): string[] {
   const d = p.deployment;
   const lines: string[] = [];
+  if (p.mediaNode)
+    return [
+      `media node ${p.mediaNode}: the signaling proxy (${d.proxyNode?.listen ?? ''}) in front of its Janus; no signaling server on this machine`,
+      `logs: journalctl -u ${PROXY.unit}; journalctl -u ${JANUS.unit}`,
+    ];
   const site = d.nginx.mode === 'site';
   if (site) {
     const cert = d.nginx.certificate ?? defaultCertificatePaths(d.hostname).certificate;

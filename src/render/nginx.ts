@@ -37,8 +37,21 @@ function supportsHttp2Directive(version: string | undefined): boolean {
   return a > 1 || (a === 1 && (b > 25 || (b === 25 && c >= 1)));
 }
 
+/** The servers of the upstream block: every cluster node given, else this host's one server. */
+export function upstreamServersOf(d: Pick<Deployment, 'listen' | 'nginx'>): string[] {
+  const servers = d.nginx.upstreams ?? [d.listen];
+  for (const s of servers)
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(s))
+      throw new Error(`an upstream server must be HOST:PORT, not ${JSON.stringify(s)}`);
+  return servers;
+}
+
 export function renderNginx(d: Deployment, opts: NginxRenderOptions): NginxFiles {
-  const upstream = renderTemplate('nginx-upstream.conf.mustache', { upstream: UPSTREAM_NAME, listen: d.listen });
+  const upstream = renderTemplate('nginx-upstream.conf.mustache', {
+    upstream: UPSTREAM_NAME,
+    servers: upstreamServersOf(d),
+    several: (d.nginx.upstreams?.length ?? 1) > 1,
+  });
   const locations = renderTemplate('nginx-locations.conf.mustache', {
     upstream: UPSTREAM_NAME,
     hostname: d.hostname,

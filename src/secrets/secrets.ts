@@ -123,6 +123,11 @@ export function generateHex(hexLength: number): string {
 
 const SAFE_SECRET = /^[\x21-\x7e]+$/;
 
+/** Why a value given from outside (a file, a bundle) cannot be this secret, or undefined. */
+export function secretValueProblem(spec: SecretSpec, v: string): string | undefined {
+  return spec.check(v) ?? unsafeSecret(v, 'file');
+}
+
 /** Why a value cannot be written as a secret into server.conf, or undefined. */
 function unsafeSecret(v: string, origin: 'file' | 'config' | 'adopted'): string | undefined {
   if (v.length > 1024) return `is ${v.length} characters long; a secret here holds at most 1024`;

@@ -21,7 +21,7 @@ async function checkCluster(
     'check',
     '--cluster',
     c.filePath,
-    '--bundle',
+    '--cluster-secrets',
     c.bundleDir,
     '--timeout',
     '5',
@@ -75,7 +75,16 @@ describe.skipIf(need.skip)(`check --cluster on real servers${need.suffix}`, () =
     expectNoSecrets(c, all);
 
     // The plain renderer of the built CLI shows the group (INFO lines too) and the same exit code.
-    const plain = await runCli(['check', '--cluster', c.filePath, '--bundle', c.bundleDir, '--timeout', '5', ...local]);
+    const plain = await runCli([
+      'check',
+      '--cluster',
+      c.filePath,
+      '--cluster-secrets',
+      c.bundleDir,
+      '--timeout',
+      '5',
+      ...local,
+    ]);
     expect(plain.code, plain.all).toBe(0);
     expect(plain.stdout).toMatch(/^PASS {2}sig1 → sig2: a message and a control message arrived/m);
     expect(plain.stdout).toMatch(/^INFO {2}gRPC of sig1: /m);

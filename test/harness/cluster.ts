@@ -21,7 +21,8 @@ import { stringify } from 'yaml';
 import { ClusterSchema, nodeDeployment, type ClusterFile } from '../../src/model/cluster.js';
 import type { Deployment, DeploymentInput } from '../../src/model/deployment.js';
 import { traitsFor } from '../../src/model/versions.js';
-import { CLUSTER_BUNDLE, PROXY } from '../../src/model/defaults.js';
+import { PROXY } from '../../src/model/defaults.js';
+import { bundleTokenPaths } from '../../src/secrets/clusterBundle.js';
 import { ProxyNodeSchema } from '../../src/model/deployment.js';
 import { renderProxyConf } from '../../src/render/proxyConf.js';
 import { renderServerConf } from '../../src/render/serverConf.js';
@@ -312,8 +313,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   const publicKeys = new Map<string, string>();
   const tokenKeys = new Map<string, string>();
   if (media.length) {
-    const tokens = path.join(bundleDir, CLUSTER_BUNDLE.tokensDir);
-    mkdirSync(tokens, { recursive: true, mode: 0o700 });
+    mkdirSync(path.dirname(bundleTokenPaths(bundleDir, 'x').key), { recursive: true, mode: 0o700 });
     for (const node of cluster.nodes) {
       const pair = generateKeyPairSync('rsa', {
         modulusLength: PROXY.keyBits,
@@ -325,8 +325,8 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       const key = path.join(nodeDir, 'proxy-token.key');
       writeFileSync(key, pair.privateKey, { mode: 0o600 });
       writeFileSync(PROXY.publicKeyPath(key), pair.publicKey);
-      writeFileSync(path.join(tokens, CLUSTER_BUNDLE.tokenKey(node.name)), pair.privateKey, { mode: 0o600 });
-      writeFileSync(path.join(tokens, CLUSTER_BUNDLE.tokenPub(node.name)), pair.publicKey);
+      writeFileSync(bundleTokenPaths(bundleDir, node.name).key, pair.privateKey, { mode: 0o600 });
+      writeFileSync(bundleTokenPaths(bundleDir, node.name).pub, pair.publicKey);
       tokenKeys.set(node.name, key);
       publicKeys.set(node.name, PROXY.publicKeyPath(key));
     }

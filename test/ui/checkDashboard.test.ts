@@ -235,7 +235,7 @@ describe('check dashboard (ink, fake terminal)', () => {
     );
     const store = createStore();
     const t = mount(store);
-    const flags = parseCheckArgs(['--cluster', file, '--bundle', dir, '--timeout', '2']);
+    const flags = parseCheckArgs(['--cluster', file, '--cluster-secrets', dir, '--timeout', '2']);
     const { report } = await runCheck(
       flags,
       (e) => store.event(e),

@@ -172,7 +172,7 @@ export function clusterChecks(s: ClusterCheckSetup, io: ClusterIO): CheckDef[] {
       async run(ctx) {
         if (!internal)
           return skip(
-            `skipped: no internal secret to open sessions with (${s.local?.error ?? s.bundle.error ?? 'none found'}); give --node NAME on a signaling node, or --bundle DIR`,
+            `skipped: no internal secret to open sessions with (${s.local?.error ?? s.bundle.error ?? 'none found'}); give --node NAME on a signaling node, or --cluster-secrets DIR`,
           );
         if (!s.backendUrl) return skip('skipped: the cluster file has no backend URL');
         const r = await io.crossNodeMessage(nodeWs(from), nodeWs(to), {
