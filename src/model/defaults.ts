@@ -64,3 +64,10 @@ export const PROXY = {
 /** The web servers spreed-setup renders the front end for (frontends-facts.md). */
 export const WEB_SERVERS = ['nginx', 'apache', 'caddy'] as const;
 export type WebServer = (typeof WEB_SERVERS)[number];
+
+/** Where `setup --cluster` keeps a cluster's secrets bundle on each machine (one file per secret). */
+export const clusterBundleDir = (clusterName: string): string => `/etc/spreed-setup/cluster-${clusterName}`;
+
+/** The engines `spreed-setup render` writes a cluster for (render/engines/). */
+export const ENGINES = ['compose', 'kubernetes', 'nixos'] as const;
+export type Engine = (typeof ENGINES)[number];

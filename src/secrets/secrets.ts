@@ -251,3 +251,12 @@ export function maskSecrets(
     );
   return out;
 }
+
+/**
+ * A cluster's secrets bundle (`setup --cluster`): one file per shared secret, named by its spec
+ * (hashkey, blockkey, internalsecret, backend-<id>, turn-apikey, turn-secret), and each signaling
+ * node's proxy token key pair under tokens/ when the cluster has media nodes.
+ */
+export const CLUSTER_TOKENS_DIR = 'tokens';
+export const clusterTokenKeyFile = (node: string): string => `${CLUSTER_TOKENS_DIR}/${node}.key`;
+export const clusterTokenPubFile = (node: string): string => `${CLUSTER_TOKENS_DIR}/${node}.pub`;
