@@ -1,0 +1,137 @@
+// The engines' files for examples/cluster.yaml, against golden files reviewed by hand
+// (test/golden/engines/; regenerate on purpose only: UPDATE_GOLDEN=1 npx vitest run test/unit/engines.test.ts),
+// and every Kubernetes object validated against the API's schemas (kubernetes-models).
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { Namespace, ConfigMap, Service } from 'kubernetes-models/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
+import { renderEngine } from '../../src/commands/render.js';
+import { ENGINES } from '../../src/model/defaults.js';
+import { nixString, nixValue } from '../../src/render/engines/nixos.js';
+import { MANIFEST_FILE } from '../../src/render/engines/kubernetes.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML, read field by field
+type Loose = any;
+/** `${`, spelled so that no linter takes it for a template. */
+const DOLLAR_BRACE = '$' + '{';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const EXAMPLE = path.join(ROOT, 'examples/cluster.yaml');
+const GOLDEN = path.join(ROOT, 'test/golden/engines');
+/** The tool version the golden files are rendered with (the real one changes with every release). */
+const GOLDEN_VERSION = 'GOLDEN';
+
+const render = (engine: (typeof ENGINES)[number], file = EXAMPLE) => {
+  const r = renderEngine(file, engine, { toolVersion: GOLDEN_VERSION });
+  expect(r.problems).toEqual([]);
+  return r.files;
+};
+
+const listTree = (dir: string): string[] => {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory()) walk(path.join(d, e.name), `${rel}${e.name}/`);
+      else out.push(`${rel}${e.name}`);
+    }
+  };
+  walk(dir, '');
+  return out;
+};
+
+describe('engine golden files (examples/cluster.yaml)', () => {
+  for (const engine of ENGINES) {
+    it(`${engine}: the same files, byte for byte`, () => {
+      const files = render(engine);
+      const dir = path.join(GOLDEN, engine);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        rmSync(dir, { recursive: true, force: true });
+        for (const f of files) {
+          mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
+          writeFileSync(path.join(dir, f.path), f.content);
+        }
+      }
+      expect(files.map((f) => f.path).sort()).toEqual(listTree(dir).sort());
+      for (const f of files) expect(f.content, f.path).toBe(readFileSync(path.join(dir, f.path), 'utf8'));
+    });
+  }
+});
+
+const KINDS: Record<string, new (o: never) => { validate(): void }> = {
+  Namespace: Namespace as never,
+  ConfigMap: ConfigMap as never,
+  Service: Service as never,
+  Deployment: Deployment as never,
+  StatefulSet: StatefulSet as never,
+  Ingress: Ingress as never,
+};
+
+describe('Kubernetes manifests', () => {
+  const manifest = render('kubernetes').find((f) => f.path === MANIFEST_FILE)!;
+  const objects = parseAllDocuments(manifest.content).map(
+    (d) => d.toJS() as { kind: string; metadata: { name: string } },
+  );
+
+  it('every object passes the API schema of its kind (kubernetes-models)', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Namespace/hpb',
+      'ConfigMap/hpb-nats',
+      'Service/hpb-nats',
+      'StatefulSet/hpb-nats',
+      'Service/hpb-grpc',
+      'Service/hpb-signaling',
+      'Deployment/hpb-sig1',
+      'Deployment/hpb-sig2',
+      'ConfigMap/hpb-media1-janus',
+      'Deployment/hpb-media1',
+      'Ingress/hpb',
+    ]);
+    for (const o of objects) {
+      const Model = KINDS[o.kind];
+      expect(Model, o.kind).toBeDefined();
+      expect(() => new Model!(o as never).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
+    }
+  });
+
+  it('the validator does reject a broken object (the check above can fail)', () => {
+    const sts = structuredClone(objects.find((o) => o.kind === 'StatefulSet')) as Loose;
+    sts.spec.replicas = 'two';
+    expect(() => new StatefulSet(sts as never).validate()).toThrow();
+  });
+
+  it('gRPC: a headless Service, and every server targets its DNS name with dnsdiscovery', () => {
+    const grpc = objects.find((o) => o.metadata.name === 'hpb-grpc') as Loose;
+    expect(grpc.spec.clusterIP).toBe('None');
+    for (const name of ['hpb-sig1', 'hpb-sig2']) {
+      const dep = objects.find((o) => o.metadata.name === name) as Loose;
+      const env = Object.fromEntries(
+        dep.spec.template.spec.containers[0].env.map((e: Loose) => [
+          e.name,
+          e.value ?? `secret:${e.valueFrom.secretKeyRef.key}`,
+        ]),
+      );
+      expect(env.GRPC_TARGETS).toBe('hpb-grpc.hpb.svc.cluster.local:9090');
+      expect(env.GRPC_DNS_DISCOVERY).toBe('true');
+      expect(env.NATS_URL).not.toMatch(/loopback/);
+      expect(env.HASH_KEY).toBe('secret:hashkey');
+      expect(env.BACKEND_NEXTCLOUD_SHARED_SECRET).toBe('secret:backend-nextcloud');
+      expect(env.BACKEND_NEXTCLOUD_SECRET).toBeUndefined();
+      expect(dep.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/api/v1/welcome');
+    }
+    const media = objects.find((o) => o.metadata.name === 'hpb-media1') as Loose;
+    expect(media.spec.template.spec.hostNetwork).toBe(true);
+  });
+});
+
+describe('Nix strings', () => {
+  it('escapes quotes, backslashes and ${, and refuses control characters', () => {
+    expect(nixString(`a"b\\c${DOLLAR_BRACE}d}$e`)).toBe(`"a\\"b\\\\c\\${DOLLAR_BRACE}d}$e"`);
+    expect(() => nixString('a\nb')).toThrow(/control character/);
+    expect(nixValue({ 'a-b': ['x'], if: true, 'c d': 1 })).toBe(
+      '{\n  a-b = [\n    "x"\n  ];\n  "if" = true;\n  "c d" = 1;\n}',
+    );
+  });
+});
