@@ -43,6 +43,28 @@ function files(dir: string): string[] {
   return out.sort();
 }
 
+/**
+ * Another shape of cluster: no media nodes, an existing NATS cluster, gRPC by DNS, IPv6 node
+ * addresses, TURN and stats IPs, two backends.
+ */
+function variantFile(): string {
+  const c = example();
+  c.backends.push({ id: 'second_cloud', urls: ['https://other.example.org/nextcloud'], sessionLimit: 100 });
+  c.turnServer = { mode: 'external', servers: ['turn.example.org:3478'] };
+  c.statsAllowedIps = ['10.0.0.0/8', 'fd00::/8'];
+  c.cluster.nodes = [
+    { name: 'a', address: 'fd00::11' },
+    { name: 'b', address: 'fd00::12', httpPort: 8081 },
+  ];
+  c.cluster.front = 'a';
+  c.cluster.media = [];
+  c.cluster.nats = { mode: 'external', urls: ['nats://nats1.example.org:4222', 'nats://nats2.example.org:4222'] };
+  c.cluster.grpc = { discovery: 'dns', name: 'signaling.example.org' };
+  const file = path.join(tempDir('spreed-variant-'), 'cluster.yaml');
+  writeFileSync(file, stringify(c));
+  return file;
+}
+
 const render = (engine: string, out: string, extra: string[] = [], file = EXAMPLE) =>
   runCli(['render', '--cluster', file, '--engine', engine, '--out', out, ...extra]);
 
@@ -57,6 +79,31 @@ describe.skipIf(compose.skip)(`compose projects pass docker-compose config${comp
     for (const p of projects) {
       const dir = path.join(out, p);
       // What prepare.sh makes from the bundle (contents do not matter to the schema).
+      writeFileSync(path.join(dir, 'secrets.env'), '');
+      const v = await execa(
+        componentPath('docker-compose'),
+        ['-f', path.join(dir, 'docker-compose.yml'), 'config', '-q'],
+        {
+          cwd: dir,
+          reject: false,
+          timeout: 30_000,
+        },
+      );
+      expect(v.exitCode, `${p}: ${v.stderr}`).toBe(0);
+    }
+  });
+
+  it('another shape of cluster (IPv6, external NATS, DNS discovery, TURN, no media) passes too', async () => {
+    const out = path.join(tempDir('spreed-render-'), 'compose');
+    const r = await render('compose', out, [], variantFile());
+    expect(r.code, r.all).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['README.md', 'a', 'b']);
+    for (const p of ['a', 'b']) {
+      const dir = path.join(out, p);
+      const yml = readFileSync(path.join(dir, 'docker-compose.yml'), 'utf8');
+      expect(yml).not.toContain('nats:2'); // an existing NATS cluster: no nats-server here
+      expect(yml).toContain('GRPC_DNS_DISCOVERY');
+      expect(readFileSync(path.join(dir, 'prepare.sh'), 'utf8')).toContain('value turn-secret TURN_SECRET');
       writeFileSync(path.join(dir, 'secrets.env'), '');
       const v = await execa(
         componentPath('docker-compose'),
@@ -103,6 +150,29 @@ describe.skipIf(nix.skip)(`NixOS modules parse with nix-instantiate${nix.suffix}
       });
       if (f === '../broken.nix') expect(v.exitCode, 'a broken file is refused').not.toBe(0);
       else expect(v.exitCode, `${f}: ${v.stderr}`).toBe(0);
+    }
+  });
+});
+
+describe.skipIf(nix.skip)(`NixOS modules of another shape of cluster${nix.suffix}`, () => {
+  it('IPv6, external NATS, DNS discovery, TURN: parses; session limits are refused for the module', async () => {
+    const file = variantFile();
+    const refused = await render('nixos', path.join(tempDir('spreed-render-'), 'nixos'), [], file);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/backend second_cloud: the NixOS module's backends take only urls and secretFile/);
+    const c = parse(readFileSync(file, 'utf8')) as Loose;
+    delete c.backends[1].sessionLimit;
+    writeFileSync(file, stringify(c));
+    const out = path.join(tempDir('spreed-render-'), 'nixos');
+    const r = await render('nixos', out, [], file);
+    expect(r.code, r.all).toBe(0);
+    const a = readFileSync(path.join(out, 'a.nix'), 'utf8');
+    expect(a).toContain('listen = "[fd00::11]:8080";');
+    expect(a).toContain('dnsdiscovery = true;');
+    expect(a).not.toContain('services.nats');
+    for (const f of ['a.nix', 'b.nix']) {
+      const v = await execa(componentPath('nix-instantiate'), ['--parse', path.join(out, f)], { reject: false });
+      expect(v.exitCode, `${f}: ${v.stderr}`).toBe(0);
     }
   });
 });

@@ -3,7 +3,8 @@
 // and every Kubernetes object validated against the API's schemas (kubernetes-models).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { tempDir } from '../harness/tmp.js';
 import { describe, expect, it } from 'vitest';
 import { Namespace, ConfigMap, Service } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
@@ -123,6 +124,41 @@ describe('Kubernetes manifests', () => {
     }
     const media = objects.find((o) => o.metadata.name === 'hpb-media1') as Loose;
     expect(media.spec.template.spec.hostNetwork).toBe(true);
+  });
+});
+
+describe('Kubernetes manifests of another shape of cluster', () => {
+  it('IPv6 media node, external NATS, TURN: every object still passes its schema; no NATS objects', () => {
+    const dir = tempDir('spreed-k8s-');
+    const file = path.join(dir, 'cluster.yaml');
+    const c = parse(readFileSync(EXAMPLE, 'utf8')) as Loose;
+    c.turnServer = { mode: 'external', servers: ['turn.example.org:3478'] };
+    c.cluster.media[0].address = 'fd00::21';
+    c.cluster.nats = { mode: 'external', urls: ['nats://nats1.example.org:4222'] };
+    writeFileSync(file, stringify(c));
+    const r = renderEngine(file, 'kubernetes', { toolVersion: GOLDEN_VERSION });
+    expect(r.problems).toEqual([]);
+    const manifest = r.files.find((f) => f.path === MANIFEST_FILE)!.content;
+    const objects = parseAllDocuments(manifest).map((d) => d.toJS() as Loose);
+    expect(objects.some((o) => o.metadata.name === 'hpb-nats')).toBe(false);
+    for (const o of objects) expect(() => new KINDS[o.kind]!(o as never).validate()).not.toThrow();
+    expect(manifest).toContain('value: http://[fd00::21]:9091');
+    expect(manifest).toContain('key: turn-secret');
+    expect(r.files.find((f) => f.path === 'README.md')!.content).toContain(
+      '--from-file=turn-secret=$BUNDLE/turn-secret',
+    );
+  });
+
+  it('an IP address as host name is refused (an Ingress host is a DNS name)', () => {
+    const file = path.join(tempDir('spreed-k8s-'), 'cluster.yaml');
+    const c = parse(readFileSync(EXAMPLE, 'utf8')) as Loose;
+    c.hostname = '203.0.113.7';
+    writeFileSync(file, stringify(c));
+    const r = renderEngine(file, 'kubernetes', { toolVersion: GOLDEN_VERSION });
+    expect(r.files).toEqual([]);
+    expect(r.problems.map((p) => p.message)).toEqual([
+      'hostname 203.0.113.7 is an IP address; an Ingress host is a DNS name',
+    ]);
   });
 });
 

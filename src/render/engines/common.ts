@@ -1,6 +1,7 @@
 // What every engine renderer shares (cluster-facts §8): the cluster's nodes as deployments, the
 // refusals that come before any file, and the upstream images' environment (their entrypoints
 // build server.conf and proxy.conf from it). Secrets appear here only as bundle file names.
+import { isIP } from 'node:net';
 import { hostPort, mediaProxyUrls, type ClusterFile, type MediaNode, type SignalingNode } from '../../model/cluster.js';
 import type { Deployment } from '../../model/deployment.js';
 import { JANUS, JANUS_RTP_MAX, JANUS_RTP_MIN } from '../../model/defaults.js';
@@ -57,17 +58,13 @@ export const nodeOf = (input: EngineInput, n: SignalingNode): Deployment => {
 
 /**
  * Characters no engine file takes in a value: YAML and Nix quoting, the shell, the image's `sed`
- * (delimiter `|`), Nix's `${` and the server's `$(`. The model's own rules come first; this is
+ * (delimiter `|`; `&` and `\` in its replacement), Nix's `${` and the server's `$(`. The model's own rules come first; this is
  * what the engines add.
  */
-const ENGINE_UNSAFE = /[\s"'`\\$|{}<>;]|[\u0000-\u001f\u007f-\u009f]/;
+const ENGINE_UNSAFE = /["'`\\$|&{}<>]|[\u0000-\u001f\u007f-\u009f]/;
 
 const describeChar = (c: string): string =>
-  /[\u0000-\u001f\u007f-\u009f]/.test(c)
-    ? 'a control character (a line break, tab or the like)'
-    : /\s/.test(c)
-      ? 'a space'
-      : `"${c}"`;
+  /[\u0000-\u001f\u007f-\u009f]/.test(c) ? 'a control character (a line break, tab or the like)' : `"${c}"`;
 
 /** Every string of the cluster file an engine file could hold, that no engine file can hold safely. */
 export function engineValueProblems(file: ClusterFile, fileName: string): Problem[] {
@@ -130,6 +127,16 @@ export function engineProblems(input: EngineInput, engine: Engine, fileName: str
           'give the address Janus listens on beside its proxy, e.g. ws://127.0.0.1:8188',
         ),
       );
+  // Kubernetes finds the pods by the headless Service's DNS name, whatever the file's discovery.
+  if (c.grpc.discovery === 'etcd' && engine !== 'kubernetes' && !d.etcd)
+    out.push(problem('gRPC discovery by etcd needs etcd endpoints', `add etcd.endpoints to ${fileName}`));
+  if (engine === 'kubernetes' && isIP(d.hostname) !== 0)
+    out.push(
+      problem(
+        `hostname ${d.hostname} is an IP address; an Ingress host is a DNS name`,
+        `give the public host name in ${fileName}`,
+      ),
+    );
   if (engine === 'nixos') {
     for (const b of d.backends)
       if (b.sessionLimit !== undefined || b.maxStreamBitrate !== undefined || b.maxScreenBitrate !== undefined)
@@ -170,8 +177,6 @@ export function engineProblems(input: EngineInput, engine: Engine, fileName: str
         `remove them from ${fileName} for ${engine}`,
       ),
     );
-  if (c.grpc.discovery === 'etcd' && engine === 'compose' && !d.etcd)
-    out.push(problem('gRPC discovery by etcd needs etcd endpoints', `add etcd.endpoints to ${fileName}`));
   return out;
 }
 

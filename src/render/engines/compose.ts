@@ -3,7 +3,7 @@
 // nodes'); a media node runs the signaling proxy and Janus. No secret value in any file: the
 // project's prepare.sh builds secrets.env (the env_file) and the token key from the bundle.
 import { Document, type Pair, type Scalar, type YAMLMap } from 'yaml';
-import { hostPort, natsRoutes, type MediaNode, type SignalingNode } from '../../model/cluster.js';
+import { frontNode, hostPort, natsRoutes, type MediaNode, type SignalingNode } from '../../model/cluster.js';
 import { CONTAINER_IMAGE, JANUS_IMAGE } from '../../model/versions.js';
 import { janusBuildContext } from '../../model/urls.js';
 import { clusterTokenKeyFile, clusterTokenPubFile } from '../../secrets/secrets.js';
@@ -219,7 +219,9 @@ sh prepare.sh ${input.bundleDir}   # ${SECRETS_ENV_FILE} (0600) and token keys f
 docker compose up -d --force-recreate
 \`\`\`
 
-No secret value is in any file here: ${SECRETS_ENV_FILE} is the env_file prepare.sh builds.${
+No secret value is in any file here: ${SECRETS_ENV_FILE} is the env_file prepare.sh builds. The load
+balancer in front of the signaling nodes is the front node's web server (\`spreed-setup setup --cluster
+FILE --node ${frontNode(c).name}\`).${
     c.media.length
       ? `
 The media nodes build Janus from upstream's docker/janus (\`docker compose build\` there first).`

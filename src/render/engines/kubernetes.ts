@@ -78,7 +78,7 @@ export function kubernetesObjects(input: EngineInput): { comment: string; object
   const out: { comment: string; object: Obj }[] = [];
 
   out.push({
-    comment: ` Namespace of cluster ${c.name}, rendered by spreed-setup ${input.toolVersion} (render --engine kubernetes).\n Create the Secrets ${k.secrets}${c.media.length ? ` and ${k.tokens}` : ''} first (README.md beside this file).`,
+    comment: ` Namespace of cluster ${c.name}, rendered by spreed-setup ${input.toolVersion} (render --engine kubernetes).\n Create the Secrets ${k.secrets}${c.media.length ? ` and ${k.tokens}` : ''} first (README.md beside this file).\n Pods listen on the services' default ports; the cluster file's addresses and ports apply to the\n media nodes only (host network).`,
     object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: labels('namespace') } },
   });
 
@@ -167,7 +167,7 @@ export function kubernetesObjects(input: EngineInput): { comment: string; object
   }
 
   out.push({
-    comment: ` Headless (clusterIP None): its DNS name resolves to every signaling pod; each server's\n [grpc] targets is that name with dnsdiscovery (a server drops itself by its id).`,
+    comment: ` Headless (clusterIP None): its DNS name resolves to every signaling pod; each server's\n [grpc] targets is that name with dnsdiscovery (a server drops itself by its id). Pods have no\n fixed addresses: this replaces the cluster file's gRPC discovery.`,
     object: {
       apiVersion: 'v1',
       kind: 'Service',
