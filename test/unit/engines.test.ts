@@ -127,6 +127,49 @@ describe('Kubernetes manifests', () => {
   });
 });
 
+describe('the secrets the files name are the bundle files the instructions bring in', () => {
+  it('Kubernetes: every secretKeyRef and Secret item is a key the README kubectl commands create', () => {
+    const files = render('kubernetes');
+    const manifest = files.find((f) => f.path === MANIFEST_FILE)!.content;
+    const readme = files.find((f) => f.path === 'README.md')!.content;
+    const created = new Map<string, Set<string>>();
+    for (const cmd of readme.split(/\n(?=kubectl)/)) {
+      const name = /create secret generic (\S+)/.exec(cmd)?.[1];
+      if (name) created.set(name, new Set([...cmd.matchAll(/--from-file=([^=\s]+)=/g)].map((m) => m[1]!)));
+    }
+    expect([...created.keys()]).toEqual(['hpb-secrets', 'hpb-tokens']);
+    const refs = [...manifest.matchAll(/secretKeyRef:\n\s+name: (\S+)\n\s+key: (\S+)/g)].map((m) => [m[1]!, m[2]!]);
+    expect(refs.length).toBe(8); // 4 secrets x 2 signaling nodes
+    for (const [name, key] of refs) expect(created.get(name)?.has(key), `${name}/${key}`).toBe(true);
+    const objects = parseAllDocuments(manifest).map((d) => d.toJS() as Loose);
+    const items = objects.flatMap((o) =>
+      (o.spec?.template?.spec?.volumes ?? [])
+        .filter((v: Loose) => v.secret)
+        .flatMap((v: Loose) => v.secret.items.map((i: Loose) => [v.secret.secretName, i.key])),
+    );
+    expect(items.length).toBe(4); // each node's own key, the media node's two public keys
+    for (const [name, key] of items) expect(created.get(name)?.has(key), `${name}/${key}`).toBe(true);
+  });
+
+  it('compose: prepare.sh reads exactly the secrets the signaling service expects from secrets.env', () => {
+    const files = render('compose');
+    const script = files.find((f) => f.path === 'sig1/prepare.sh')!.content;
+    const read = [...script.matchAll(/^ {2}value (\S+) (\S+)$/gm)].map((m) => `${m[1]}:${m[2]}`);
+    expect(read).toEqual([
+      'hashkey:HASH_KEY',
+      'blockkey:BLOCK_KEY',
+      'internalsecret:INTERNAL_SHARED_SECRET_KEY',
+      'backend-nextcloud:BACKEND_NEXTCLOUD_SHARED_SECRET',
+    ]);
+    const yml = parse(files.find((f) => f.path === 'sig1/docker-compose.yml')!.content) as Loose;
+    const env = yml.services.signaling.environment as Record<string, string>;
+    for (const v of read.map((r) => r.split(':')[1]!))
+      expect(env[v], `${v} is not set in the compose file`).toBeUndefined();
+    expect(yml.services.signaling.env_file).toEqual(['secrets.env']);
+    expect(env.NATS_URL).toBe('nats://10.0.0.11:4222,nats://10.0.0.12:4222');
+  });
+});
+
 describe('Kubernetes manifests of another shape of cluster', () => {
   it('IPv6 media node, external NATS, TURN: every object still passes its schema; no NATS objects', () => {
     const dir = tempDir('spreed-k8s-');
