@@ -138,7 +138,9 @@ describe('the secrets the files name are the bundle files the instructions bring
       if (name) created.set(name, new Set([...cmd.matchAll(/--from-file=([^=\s]+)=/g)].map((m) => m[1]!)));
     }
     expect([...created.keys()]).toEqual(['hpb-secrets', 'hpb-tokens']);
-    const refs = [...manifest.matchAll(/secretKeyRef:\n\s+name: (\S+)\n\s+key: (\S+)/g)].map((m) => [m[1]!, m[2]!]);
+    const refs = [...manifest.matchAll(/secretKeyRef:\n\s+name: (\S+)\n\s+key: (\S+)/g)].map(
+      (m) => [m[1]!, m[2]!] as const,
+    );
     expect(refs.length).toBe(8); // 4 secrets x 2 signaling nodes
     for (const [name, key] of refs) expect(created.get(name)?.has(key), `${name}/${key}`).toBe(true);
     const objects = parseAllDocuments(manifest).map((d) => d.toJS() as Loose);
