@@ -232,6 +232,9 @@ describe('no secret value in any file written', () => {
     const media = path.join(out, 'compose', 'media1');
     expect((await execa('sh', [path.join(media, 'prepare.sh'), bundle], { reject: false })).exitCode).toBe(0);
     expect(readdirSync(path.join(media, 'tokens')).sort()).toEqual(['sig1.pub', 'sig2.pub']);
+    // The proxy runs as the image's user: the mounted directory and keys are open to it.
+    expect(statSync(path.join(media, 'tokens')).mode & 0o777).toBe(0o755);
+    expect(statSync(path.join(media, 'tokens', 'sig1.pub')).mode & 0o777).toBe(0o444);
     expect(existsSync(path.join(media, 'secrets.env'))).toBe(false);
 
     // A value the image's sed cannot take is refused, without showing it.

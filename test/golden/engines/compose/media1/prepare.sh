@@ -10,7 +10,9 @@ umask 077
 need() {
   [ -f "$bundle/$1" ] || { echo "prepare.sh: $bundle/$1 is missing (run spreed-setup setup --cluster on this machine first)" >&2; exit 1; }
 }
+# Mounted as a directory: the image's user must list it (umask 077 above would close it).
 mkdir -p tokens
+chmod 0755 tokens
 need tokens/sig1.pub
 install -m 0444 "$bundle/tokens/sig1.pub" tokens/sig1.pub
 need tokens/sig2.pub
