@@ -223,12 +223,13 @@ export function serverEnv(d: Deployment, node: SignalingNode, o: ServerEnvOption
   }
   if (d.etcd) env.push({ name: 'ETCD_ENDPOINTS', value: d.etcd.endpoints.join(',') });
   if (c.cluster.media.length) {
+    if (o.tokenKey === undefined) throw new Error(`internal: node ${node.name} needs its token key's path`);
     env.push(
       { name: 'USE_PROXY', value: 'true' },
       // The server takes the proxy MCU's URLs space-separated.
       { name: 'PROXY_URLS', value: mediaProxyUrls(c.cluster).join(' ') },
       { name: 'PROXY_TOKEN_ID', value: node.name },
-      { name: 'PROXY_TOKEN_KEY', value: o.tokenKey ?? '' },
+      { name: 'PROXY_TOKEN_KEY', value: o.tokenKey },
     );
   } else if (d.mcu.type === 'janus') {
     env.push({ name: 'USE_JANUS', value: 'true' }, { name: 'JANUS_URL', value: d.mcu.url });
@@ -314,5 +315,4 @@ admin: {
   ];
 }
 
-/** The node's address and port as it listens (an IPv6 address in brackets). */
 export { hostPort };

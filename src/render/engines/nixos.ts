@@ -13,7 +13,7 @@ import {
   backendSecretName,
   clusterTokenKeyFile,
 } from '../../secrets/secrets.js';
-import { firstNode, nodeOf, type EngineFile, type EngineInput } from './common.js';
+import { nodeOf, type EngineFile, type EngineInput } from './common.js';
 
 /** A Nix expression written as is (only the renderer's own code, never a value from the input). */
 class NixCode {
@@ -154,7 +154,6 @@ function nodeModule(input: EngineInput, n: SignalingNode): string {
 
 export function renderNixos(input: EngineInput): EngineFile[] {
   const c = input.cluster.cluster;
-  firstNode(input);
   const readme = `# Cluster ${c.name} on NixOS
 
 Rendered by spreed-setup ${input.toolVersion} (\`spreed-setup render --engine nixos\`): one module per
