@@ -10,6 +10,8 @@ Usage:
   spreed-setup install [options]    get a signaling server current Talk accepts (package, pinned, container)
   spreed-setup register [options]   register this server in Nextcloud Talk (occ talk:signaling:add)
   spreed-setup check [options]      prove every link works (server, NATS, proxy, TLS, Nextcloud)
+  spreed-setup render --cluster FILE --engine compose|kubernetes|nixos --out DIR
+                                    the cluster for docker compose, Kubernetes or NixOS
   spreed-setup --help | --version
 
 Run "spreed-setup COMMAND --help" for a command's options.

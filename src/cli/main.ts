@@ -99,13 +99,15 @@ export async function main(argv: string[]): Promise<number> {
       const { runSetup } = await import('../commands/setup.js');
       return await runSetup(flags, { out, toolVersion: toolVersion() });
     }
-    if (command === 'register' || command === 'check' || command === 'install') {
+    if (command === 'register' || command === 'check' || command === 'install' || command === 'render') {
       const mod =
         command === 'register'
           ? await import('../commands/register.js')
           : command === 'check'
             ? await import('../commands/check.js')
-            : await import('../commands/install.js');
+            : command === 'install'
+              ? await import('../commands/install.js')
+              : await import('../commands/render.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         process.stdout.write(mod.HELP);
         return 0;

@@ -81,3 +81,7 @@ export const NATS_SERVER = {
   maxPayload: '8MB',
   writeDeadline: '10s',
 } as const;
+
+/** The engines `spreed-setup render` writes a cluster for (render/engines/). */
+export const ENGINES = ['compose', 'kubernetes', 'nixos'] as const;
+export type Engine = (typeof ENGINES)[number];

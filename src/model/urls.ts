@@ -218,3 +218,7 @@ export function listenBase(listen: string): string {
     host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return `http://${h}:${port}`;
 }
+
+/** Upstream's source repository, and the build context of its Janus image at a release (docker/janus). */
+export const UPSTREAM_REPO = 'https://github.com/strukturag/nextcloud-spreed-signaling';
+export const janusBuildContext = (release: string): string => `${UPSTREAM_REPO}.git#v${release}:docker/janus`;

@@ -259,4 +259,23 @@ export const CONTAINER_IMAGE = {
   name: 'strukturag/nextcloud-spreed-signaling',
   tag: RELEASES[RELEASES.length - 1]!,
   configDir: '/config',
+  /** The signaling proxy's image: the same name, this suffix on the tag (2.1.1-proxy). */
+  proxyTagSuffix: '-proxy',
+  /** The user the images run the server and the proxy as (spreedbackend, uid and gid 850 from 2.1.1). */
+  uid: 850,
+} as const;
+
+/** nats-server's image, as upstream's docker-compose.yml runs it (core NATS, no JetStream). */
+export const NATS_IMAGE = { name: 'nats', tag: '2.10' } as const;
+
+/**
+ * Janus has no published image: upstream builds one from docker/janus at the release's tag (Janus
+ * 1.3.0 at v2.1.1, installed under /usr/local). The engines name the image built from it.
+ */
+export const JANUS_IMAGE = {
+  name: 'spreed-janus',
+  tag: '1.3.0',
+  /** The release whose docker/janus builds it. */
+  fromRelease: '2.1.1',
+  configDir: '/usr/local/etc/janus',
 } as const;

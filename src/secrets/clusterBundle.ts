@@ -21,10 +21,14 @@ export interface BundleEntry {
 export const bundleSecretPath = (dir: string, spec: Pick<SecretSpec, 'name'>): string =>
   path.posix.join(dir, spec.name);
 
-/** A signaling node's token key pair in the bundle: tokens/<node>.key and tokens/<node>.pub. */
+/** A signaling node's token key pair inside the bundle: tokens/<node>.key and tokens/<node>.pub. */
+export const clusterTokenKeyFile = (node: string): string => `${BUNDLE_TOKENS_DIR}/${node}.key`;
+export const clusterTokenPubFile = (node: string): string => `${BUNDLE_TOKENS_DIR}/${node}.pub`;
+
+/** The same pair as system paths under the bundle directory. */
 export const bundleTokenPaths = (dir: string, node: string): { key: string; pub: string } => ({
-  key: path.posix.join(dir, BUNDLE_TOKENS_DIR, `${node}.key`),
-  pub: path.posix.join(dir, BUNDLE_TOKENS_DIR, `${node}.pub`),
+  key: path.posix.join(dir, clusterTokenKeyFile(node)),
+  pub: path.posix.join(dir, clusterTokenPubFile(node)),
 });
 
 /** Every file a complete bundle holds for these secrets and these token nodes. */
