@@ -15,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need_install=()
-for bin in /usr/bin/nextcloud-spreed-signaling-server /usr/sbin/nats-server /usr/sbin/nginx /usr/bin/janus /usr/bin/turnserver /usr/bin/curl /usr/bin/openssl /usr/bin/tmux /usr/sbin/apache2 /usr/bin/caddy; do
+for bin in /usr/bin/nextcloud-spreed-signaling-server /usr/sbin/nats-server /usr/sbin/nginx /usr/bin/janus /usr/bin/turnserver /usr/bin/curl /usr/bin/openssl /usr/bin/tmux /usr/sbin/apache2 /usr/bin/caddy /usr/sbin/haproxy; do
   [ -x "$bin" ] || need_install+=("$bin")
 done
 
@@ -30,7 +30,7 @@ if [ ${#need_install[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends \
-    nextcloud-spreed-signaling nats-server nginx-light janus coturn curl openssl tmux apache2 caddy >/dev/null
+    nextcloud-spreed-signaling nats-server nginx-light janus coturn curl openssl tmux apache2 caddy haproxy >/dev/null
 fi
 
 # The archive URI the machine already uses (never hard-coded here).
@@ -117,6 +117,7 @@ printf '  nats-server: %s\n' "$(nats-server --version 2>&1 | head -1)"
 printf '  nginx: %s\n' "$(nginx -v 2>&1 | head -1)"
 printf '  apache2: %s\n' "$(apache2 -v 2>&1 | head -1)"
 printf '  caddy: %s\n' "$(caddy version 2>&1 | head -1)"
+printf '  haproxy: %s\n' "$(haproxy -v 2>&1 | head -1)"
 printf '  janus: %s\n' "$(janus --version 2>&1 | head -1)"
 printf '  coturn: %s\n' "$(turnserver --version 2>&1 | tail -1)"
 printf '  tmux: %s\n' "$(tmux -V)"

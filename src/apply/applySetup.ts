@@ -9,6 +9,7 @@ import { applyPlan, ApplyError } from './apply.js';
 import { validateNginx } from './validateNginx.js';
 import { validateApache } from './validateApache.js';
 import { validateCaddy } from './validateCaddy.js';
+import { validateHaproxy } from './validateHaproxy.js';
 import { journalPath } from './journal.js';
 import { restartPrevious, startAndProve, type StartResult } from './services.js';
 import { publicSignalingUrl } from '../model/urls.js';
@@ -69,6 +70,10 @@ export async function applyAndStart(
         if (c.ok && c.skipped) nginxSkipped = c.skipped;
         nginxNotices.push(...(c.notices ?? []));
         if (!c.ok) return c;
+        const h = await validateHaproxy(p.target, p.layout, written);
+        if (h.ok && h.skipped) nginxSkipped = h.skipped;
+        nginxNotices.push(...(h.notices ?? []));
+        if (!h.ok) return h;
         const v = await validateNginx(p.target, p.layout, written);
         if (v.ok && v.skipped) nginxSkipped = v.skipped;
         nginxNotices.push(...(v.notices ?? []));

@@ -45,6 +45,25 @@ export interface CaddyLayout {
   unit: string;
 }
 
+/** HAProxy 2.6 the Debian way: one haproxy.cfg (no include), our sections in a managed block. */
+export interface HaproxyLayout {
+  binary?: string;
+  configPath: string;
+  /**
+   * The `crt` HAProxy loads: a link to the certificate, and beside it `<crt>.key`, a link to the
+   * key (HAProxy 2.2+ loads that file when the PEM holds no key; ssl-load-extra-files).
+   */
+  certPath: string;
+  unit: string;
+}
+
+/** Traefik v2/v3's file provider: one dynamic configuration file in its watched directory. */
+export interface TraefikLayout {
+  binary?: string;
+  dynamicPath: string;
+  unit: string;
+}
+
 export interface Layout {
   kind: 'debian' | 'upstream' | 'custom';
   configPath: string;
@@ -57,4 +76,6 @@ export interface Layout {
   nginx: NginxLayout;
   apache: ApacheLayout;
   caddy: CaddyLayout;
+  haproxy: HaproxyLayout;
+  traefik: TraefikLayout;
 }

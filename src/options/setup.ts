@@ -156,7 +156,10 @@ export const SETUP_OPTIONS: OptionTable = [
     name: 'web-server',
     type: 'string',
     arg: 'NAME',
-    help: ['the front end: nginx (default) | apache (Apache 2.4.47+, the Debian way) | caddy (Caddy 2)'],
+    help: [
+      'the front end: nginx (default) | apache (Apache 2.4.47+, the Debian way) |',
+      'caddy (Caddy 2) | haproxy (HAProxy 2.2+)',
+    ],
   },
   {
     name: 'web-mode',

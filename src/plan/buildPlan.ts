@@ -23,6 +23,7 @@ import { PROXY_TOKEN_SECRET } from '../secrets/tokenKey.js';
 import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { apacheFiles } from './apachePlan.js';
 import { caddyFiles } from './caddyPlan.js';
+import { haproxyFiles } from './haproxyPlan.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
@@ -189,6 +190,13 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     desired.push(...caddy.desired);
     notices.push(...caddy.notices);
     if (d.nginx.mode === 'site' && d.nginx.certificate && d.nginx.key) certificateCheck(d, ctx.host, notices, problems);
+  }
+  if (d.nginx.server === 'haproxy' && d.nginx.mode !== 'none') {
+    const haproxy = haproxyFiles(d, ctx.host, ctx.layout.haproxy);
+    desired.push(...haproxy.desired);
+    notices.push(...haproxy.notices);
+    problems.push(...haproxy.problems);
+    if (d.nginx.mode === 'site') certificateCheck(d, ctx.host, notices, problems);
   }
   if (d.nginx.server === 'apache' && d.nginx.mode !== 'none') {
     const apache = apacheFiles(d, ctx.host, ctx.layout.apache, apacheServing.map(siteName));

@@ -10,7 +10,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type SignalingVersion = '0.4.1' | '1.2.4' | '2.0.2';
-export type ComponentName = 'nats-server' | 'nginx' | 'janus' | 'turnserver' | 'openssl' | 'apache2' | 'caddy';
+export type ComponentName =
+  | 'nats-server'
+  | 'nginx'
+  | 'janus'
+  | 'turnserver'
+  | 'openssl'
+  | 'apache2'
+  | 'caddy'
+  | 'haproxy';
 
 export const SIGNALING_VERSIONS: readonly SignalingVersion[] = ['0.4.1', '1.2.4', '2.0.2'];
 
