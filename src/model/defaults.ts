@@ -62,5 +62,5 @@ export const PROXY = {
 } as const;
 
 /** The web servers spreed-setup renders the front end for (frontends-facts.md). */
-export const WEB_SERVERS = ['nginx', 'apache', 'caddy', 'haproxy'] as const;
+export const WEB_SERVERS = ['nginx', 'apache', 'caddy', 'haproxy', 'traefik'] as const;
 export type WebServer = (typeof WEB_SERVERS)[number];

@@ -158,7 +158,7 @@ export const SETUP_OPTIONS: OptionTable = [
     arg: 'NAME',
     help: [
       'the front end: nginx (default) | apache (Apache 2.4.47+, the Debian way) |',
-      'caddy (Caddy 2) | haproxy (HAProxy 2.2+)',
+      'caddy (Caddy 2) | haproxy (HAProxy 2.2+) | traefik (its file provider)',
     ],
   },
   {

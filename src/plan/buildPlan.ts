@@ -24,6 +24,7 @@ import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { apacheFiles } from './apachePlan.js';
 import { caddyFiles } from './caddyPlan.js';
 import { haproxyFiles } from './haproxyPlan.js';
+import { traefikFiles } from './traefikPlan.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
@@ -196,6 +197,12 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     desired.push(...haproxy.desired);
     notices.push(...haproxy.notices);
     problems.push(...haproxy.problems);
+    if (d.nginx.mode === 'site') certificateCheck(d, ctx.host, notices, problems);
+  }
+  if (d.nginx.server === 'traefik' && d.nginx.mode !== 'none') {
+    const traefik = traefikFiles(d, ctx.layout.traefik);
+    desired.push(...traefik.desired);
+    notices.push(...traefik.notices);
     if (d.nginx.mode === 'site') certificateCheck(d, ctx.host, notices, problems);
   }
   if (d.nginx.server === 'apache' && d.nginx.mode !== 'none') {
