@@ -65,6 +65,15 @@ export async function validateHaproxy(target: Target, layout: Layout, written: F
     }
     const r = await execa(hl.binary, ['-c', '-f', conf], { reject: false, timeout: 20000 });
     if (r.exitCode === 0) return { ok: true, ...(notices.length ? { notices } : {}) };
+    // The backend alone (snippet) in a haproxy.cfg with no frontend yet: valid, nothing to start.
+    if (r.exitCode === 2 && /no error but will not start \(no listener\)/.test(`${r.stderr}${r.stdout}`))
+      return {
+        ok: true,
+        notices: [
+          ...notices,
+          `${hl.configPath} has no frontend yet: HAProxy accepts it but will not start until one exists`,
+        ],
+      };
     return {
       ok: false,
       message: `HAProxy rejects the written configuration: ${lastLines(

@@ -20,6 +20,7 @@ import {
   publicSignalingUrl,
 } from '../model/urls.js';
 import { detectEnvironment, type Environment } from '../detect/environment.js';
+import { defaultFrontEnd, describeFrontEnd, WEB_SERVER_LABEL } from '../detect/webServer.js';
 import { detectInstalledVersion } from '../detect/version.js';
 import { inputFromFlags } from '../inputs/inputs.js';
 import { CANCELLED, statusView, type Answer, type Prompter } from './prompter.js';
@@ -161,6 +162,13 @@ const QUESTIONS = [
     first: true,
     givenBy: (f: SetupFlags) => f.nextcloud.length > 0,
     ask: (a: Asking) => askNextcloud(a.p, a.answers, a.ctx),
+  },
+  {
+    part: 'webServer',
+    label: 'Web server in front (nginx, Apache, Caddy, HAProxy, Traefik)',
+    first: true,
+    givenBy: (f: SetupFlags) => f.webServer !== undefined,
+    ask: (a: Asking) => askWebServer(a.p, a.answers, a.machine),
   },
   {
     part: 'nats',
@@ -815,6 +823,36 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
     }),
   );
   a.turn = { servers: servers.split(/[\s,]+/).filter(Boolean) };
+}
+
+/**
+ * Which web server fronts the signaling server: asked only when more than one is installed (the
+ * one on port 80/443 first); otherwise the wizard says what it found and takes it.
+ */
+async function askWebServer(p: Prompter, a: Input, m: Environment): Promise<void> {
+  const f = m.frontEnd;
+  if (!f) return;
+  const current = a.nginx?.server;
+  const found = current ?? defaultFrontEnd(f);
+  if (f.installed.length > 1) {
+    const server = must(
+      await p.select({
+        message: 'Which web server fronts the signaling server?',
+        options: f.installed.map((w) => ({
+          value: w,
+          label: WEB_SERVER_LABEL[w],
+          ...(w === f.owner ? { hint: 'listens on port 80/443' } : {}),
+        })),
+        initialValue: found ?? f.installed[0]!,
+      }),
+    );
+    a.nginx = { ...(a.nginx ?? {}), server } as Input['nginx'];
+    return;
+  }
+  if (found) {
+    p.info(`Web server: ${describeFrontEnd(f)}; the files are written for ${WEB_SERVER_LABEL[found]}`);
+    a.nginx = { ...(a.nginx ?? {}), server: found } as Input['nginx'];
+  } else p.info(`Web server: ${describeFrontEnd(f)}; the files are written for nginx (apt install nginx)`);
 }
 
 async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {

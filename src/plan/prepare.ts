@@ -18,6 +18,7 @@ import {
 import { traitsFor, type ServerTraits } from '../model/versions.js';
 import { describePath, flagForPath } from '../inputs/inputs.js';
 import { nginxVersion } from '../detect/nginx.js';
+import { defaultFrontEnd, describeFrontEnd, detectFrontEnd, WEB_SERVER_LABEL } from '../detect/webServer.js';
 import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { systemHost } from '../io/host.js';
 import { machineLimits } from '../io/machine.js';
@@ -110,6 +111,17 @@ export async function planDeployment(
     ctx.target,
     await nginxVersion(ctx.layout.nginx.binary).then((v) => (v ? { nginxVersion: v } : {})),
   );
+  // The web server that owns 80/443 (else the one installed) unless one was named.
+  if (input.nginx?.server === undefined && input.nginx?.mode !== 'none') {
+    const facts = detectFrontEnd(host);
+    const found = defaultFrontEnd(facts);
+    if (found) {
+      input = { ...input, nginx: { ...(input.nginx ?? {}), server: found } as DeploymentInput['nginx'] };
+      notices.push(
+        `front end: ${describeFrontEnd(facts)}; writing for ${WEB_SERVER_LABEL[found]} (--web-server ${found} to say so, or another)`,
+      );
+    }
+  }
   // A name an enabled site already serves gets a snippet for that site, unless asked otherwise.
   if (input.nginx?.mode === undefined && typeof input.hostname === 'string') {
     const apache = input.nginx?.server === 'apache';
