@@ -6,6 +6,10 @@ import type { CheckDef } from '../runner.js';
 import { hostOf, type GroupContext } from './context.js';
 import { fromEnvironmentText } from '../../goconf/parse.js';
 import { fail, noAnswer, pass, skip, warn } from './outcome.js';
+import { frontEndFrom, proxyFixes } from '../frontEnd.js';
+import type { WebServer } from '../../model/defaults.js';
+import { DEFAULT_LISTEN } from '../../model/defaults.js';
+import { listenBase } from '../../model/urls.js';
 
 const CERT_WARN_DAYS = 14;
 
@@ -25,6 +29,25 @@ const isNginxPage = (body: string) => /<center>nginx/i.test(body);
 export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
   const { inputs, setup, io, unit, restartFix, publicUrl, siteFile, tlsOpts } = g;
   const defs: CheckDef[] = [];
+  // The front end that answers (its Server header), else the one setup wrote for; nginx's own
+  // faults keep their nginx wording, the others are named with their server.
+  const recorded = setup.nginx?.server;
+  let seen: WebServer | undefined;
+  const frontEnd = (server: string | undefined): WebServer | undefined => {
+    const f = frontEndFrom(server !== undefined ? { server } : undefined, seen ?? recorded);
+    if (server !== undefined && f) seen = f;
+    return f;
+  };
+  const other = (server: string | undefined) => {
+    const f = frontEnd(server);
+    return f && f !== 'nginx'
+      ? proxyFixes(f, setup.layout, {
+          basePath: publicUrl ? new URL(publicUrl).pathname.replace(/\/+$/, '') : '',
+          ...(setup.nginx?.mode ? { mode: setup.nginx.mode } : {}),
+          upstream: listenBase(setup.listen ?? DEFAULT_LISTEN),
+        })
+      : undefined;
+  };
   defs.push({
     id: 'public.dns',
     title: 'Public name',
@@ -149,6 +172,17 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
       const json = w.json as { 'nextcloud-spreed-signaling'?: unknown } | undefined;
       if (w.status === 200 && json?.['nextcloud-spreed-signaling'] === 'Welcome')
         return pass(`${where} answers through the proxy`);
+      const fe = w.status === 404 ? other(w.headers.server) : undefined;
+      if (fe && isGo404(w.body))
+        return fail(
+          `${fe.prefix}${fe.notStripped.cause}: 404 from the signaling server for ${where}`,
+          fe.notStripped.fix,
+        );
+      if (fe)
+        return fail(
+          `${fe.prefix}404 for ${where}: nothing there proxies ${new URL(publicUrl!).pathname}/ to the signaling server`,
+          fe.noWebsocketLocation.fix,
+        );
       if (w.status === 404 && isGo404(w.body)) {
         return fail(
           `404 from the signaling server for ${where}: the proxy forwards the wrong path (proxy_pass without the trailing slash keeps the prefix)`,
@@ -187,6 +221,13 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
       }
       if (r.status === 400 && r.headers['sec-websocket-version'])
         return pass(`${where} reaches the server (400 with Sec-Websocket-Version, as without an upgrade)`);
+      const fe = r.status === 404 ? other(r.headers.server) : undefined;
+      if (fe && isGo404(r.body))
+        return fail(
+          `${fe.prefix}${fe.notStripped.cause}: 404 from the signaling server for ${where}`,
+          fe.notStripped.fix,
+        );
+      if (fe) return fail(`${fe.prefix}${fe.noWebsocketLocation.cause}: 404 for ${where}`, fe.noWebsocketLocation.fix);
       if (r.status === 404 && isGo404(r.body)) {
         return fail(
           `404 from the signaling server for ${where}: the /spreed location forwards the wrong path`,
@@ -217,6 +258,14 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
       const r = await io.websocketUpgrade(ws, tlsOpts(ctx));
       if (r.ok) return pass(`${ws}: 101 Switching Protocols`);
       if (r.code === 'upgrade_failed') {
+        const fe = r.status === 400 || r.status === 404 ? other(r.server) : undefined;
+        if (fe && r.status === 400)
+          return fail(`${fe.prefix}${fe.noUpgrade.cause} (${ws}: 400 instead of 101)`, fe.noUpgrade.fix);
+        if (fe)
+          return fail(
+            `${fe.prefix}${fe.noWebsocketLocation.cause} (${ws}: 404 on the upgrade)`,
+            fe.noWebsocketLocation.fix,
+          );
         if (r.status === 400)
           return fail(`${ws}: 400 instead of 101: the proxy drops the Upgrade/Connection headers`, upgradeFix);
         if (r.status === 404)
@@ -285,8 +334,13 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
               'the server may be throttling this host after failed attempts: wait a minute and run again',
             );
           default:
-            if (h.code.startsWith('upgrade_failed:'))
-              return fail(`websocket upgrade refused (${h.code.split(':')[1]})`, upgradeFix);
+            if (h.code.startsWith('upgrade_failed:')) {
+              const fe = other(undefined);
+              return fail(
+                `${fe?.prefix ?? ''}websocket upgrade refused (${h.code.split(':')[1]})`,
+                fe?.noUpgrade.fix ?? upgradeFix,
+              );
+            }
             return fail(`hello refused: ${h.code}${h.message ? ` (${h.message})` : ''}`, restartFix);
         }
       }
