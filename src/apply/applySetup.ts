@@ -10,6 +10,7 @@ import { validateNginx } from './validateNginx.js';
 import { validateApache } from './validateApache.js';
 import { validateCaddy } from './validateCaddy.js';
 import { validateHaproxy } from './validateHaproxy.js';
+import { webServerOf } from '../model/layout.js';
 import { journalPath } from './journal.js';
 import { restartPrevious, startAndProve, type StartResult } from './services.js';
 import { publicSignalingUrl } from '../model/urls.js';
@@ -61,7 +62,7 @@ export async function applyAndStart(
       journal: journalPath(p.target, p.layout.configPath),
       onProgress: say,
       validate: async (written) => {
-        progress?.('validating nginx');
+        progress?.('validating the web server configuration');
         const a = await validateApache(p.target, p.layout, written);
         if (a.ok && a.skipped) nginxSkipped = a.skipped;
         nginxNotices.push(...(a.notices ?? []));
@@ -138,7 +139,7 @@ export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): stri
   ];
   if (!flags.restart && !p.target.root)
     lines.push(
-      `Then: ${dropInChanged(p) ? 'systemctl daemon-reload && ' : ''}systemctl restart ${p.layout.unit} && systemctl reload nginx (or run again without --no-start), and spreed-setup check.`,
+      `Then: ${dropInChanged(p) ? 'systemctl daemon-reload && ' : ''}systemctl restart ${p.layout.unit}${p.deployment.nginx.mode === 'none' ? '' : ` && systemctl reload ${webServerOf(p.layout, p.deployment.nginx.server).unit}`} (or run again without --no-start), and spreed-setup check.`,
     );
   return lines;
 }

@@ -6,14 +6,6 @@ import type { Layout } from '../model/layout.js';
 import type { WebServer } from '../model/defaults.js';
 import { HAPROXY_BACKEND } from '../render/haproxy.js';
 
-export const FRONT_END_LABEL: Record<WebServer, string> = {
-  nginx: 'nginx',
-  apache: 'Apache',
-  caddy: 'Caddy',
-  haproxy: 'HAProxy',
-  traefik: 'Traefik',
-};
-
 export function frontEndFrom(headers: Record<string, string> | undefined, recorded?: WebServer): WebServer | undefined {
   const server = headers?.server ?? '';
   if (/^nginx\b/i.test(server)) return 'nginx';

@@ -3,7 +3,7 @@
 // Traefik often runs from a container). The default --web-server is the owner, else the one
 // installed (nginx first when there are several, as before detection existed).
 import type { HostFacts } from '../io/host.js';
-import { WEB_SERVERS, type WebServer } from '../model/defaults.js';
+import { WEB_SERVER_LABEL, WEB_SERVERS, type WebServer } from '../model/defaults.js';
 
 /** How each web server shows: its process names and the paths that say it is installed. */
 const SIGNS: Record<WebServer, { comm: string[]; paths: string[] }> = {
@@ -23,14 +23,7 @@ const SIGNS: Record<WebServer, { comm: string[]; paths: string[] }> = {
   },
 };
 
-/** The names the user reads. */
-export const WEB_SERVER_LABEL: Record<WebServer, string> = {
-  nginx: 'nginx',
-  apache: 'Apache',
-  caddy: 'Caddy',
-  haproxy: 'HAProxy',
-  traefik: 'Traefik',
-};
+export { WEB_SERVER_LABEL };
 
 export interface FrontEndFacts {
   /** The web server listening on 80 or 443, when one of ours does. */

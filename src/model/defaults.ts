@@ -64,3 +64,11 @@ export const PROXY = {
 /** The web servers spreed-setup renders the front end for (frontends-facts.md). */
 export const WEB_SERVERS = ['nginx', 'apache', 'caddy', 'haproxy', 'traefik'] as const;
 export type WebServer = (typeof WEB_SERVERS)[number];
+/** The names the user reads. */
+export const WEB_SERVER_LABEL: Record<WebServer, string> = {
+  nginx: 'nginx',
+  apache: 'Apache',
+  caddy: 'Caddy',
+  haproxy: 'HAProxy',
+  traefik: 'Traefik',
+};

@@ -1,6 +1,8 @@
 // Where a deployment's files live on a host: the signaling server's paths and service names, and
 // nginx's layout. Detection fills it (detect/layout.ts); renderers and the plan only read it.
 
+import type { WebServer } from './defaults.js';
+
 export interface NginxLayout {
   kind: 'debian' | 'confd';
   /** nginx binary, when installed on this machine. */
@@ -62,6 +64,15 @@ export interface TraefikLayout {
   binary?: string;
   dynamicPath: string;
   unit: string;
+}
+
+/** A web server's unit and, when installed, its binary (Traefik's file is never validated here). */
+export function webServerOf(
+  layout: Pick<Layout, 'nginx' | 'apache' | 'caddy' | 'haproxy' | 'traefik'>,
+  server: WebServer,
+): { unit: string; binary?: string; validated: boolean } {
+  const l = layout[server];
+  return { unit: l.unit, ...(l.binary ? { binary: l.binary } : {}), validated: server !== 'traefik' && !!l.binary };
 }
 
 export interface Layout {

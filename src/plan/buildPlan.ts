@@ -304,7 +304,7 @@ function certificateCheck(d: Deployment, host: HostFacts, notices: string[], pro
     ? 'put the certificate and its key there first (a public CA that issues for IP addresses, or your own), or pass --tls-cert and --tls-key'
     : `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
   if (host.root) notices.push(`${msg} under ${host.root}; ${fix}`);
-  else problems.push(problem(msg, `${fix}, or use --nginx snippet|none`));
+  else problems.push(problem(msg, `${fix}, or use --web-mode snippet|none`));
 }
 
 /** Where backups go; nothing may lead there through a link either. */

@@ -145,7 +145,7 @@ export async function planDeployment(
     throw new UserError([
       problem(
         `hostname "${deployment.hostname}" ${noCertificate}`,
-        'spreed-setup setup --hostname NAME (a DNS name), or --tls-cert PATH --tls-key PATH (or --nginx snippet|none)',
+        'spreed-setup setup --hostname NAME (a DNS name), or --tls-cert PATH --tls-key PATH (or --web-mode snippet|none)',
       ),
     ]);
   const { layout, target, existing } = ctx;

@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { defaultCertificatePaths } from '../render/nginx.js';
+import { WEB_SERVER_LABEL } from '../model/defaults.js';
+import { webServerOf } from '../model/layout.js';
 import type { Prepared } from './prepare.js';
 
 export function adminFacts(p: Prepared): string[] {
@@ -26,6 +28,17 @@ export function adminFacts(p: Prepared): string[] {
       : ["your site's HTTPS port"];
     lines.push(`ports to open to the internet: ${ports.join(', ')}`);
   }
-  lines.push(`logs: journalctl -u ${p.layout.unit}${p.layout.nginx.binary ? '; nginx: /var/log/nginx/error.log' : ''}`);
+  const front = d.nginx.mode === 'none' ? undefined : d.nginx.server;
+  const frontLog =
+    front === 'nginx'
+      ? p.layout.nginx.binary
+        ? '; nginx: /var/log/nginx/error.log'
+        : ''
+      : front === 'apache'
+        ? '; Apache: /var/log/apache2/error.log'
+        : front
+          ? `; ${WEB_SERVER_LABEL[front]}: journalctl -u ${webServerOf(p.layout, front).unit}`
+          : '';
+  lines.push(`logs: journalctl -u ${p.layout.unit}${frontLog}`);
   return lines;
 }

@@ -100,3 +100,19 @@ describe('setup: the default --web-server is the detected one', () => {
     expect(readFileSync(path.join(root, 'etc/traefik/dynamic/spreed-signaling.yml'), 'utf8')).toContain('stripPrefix');
   });
 });
+
+describe('no nginx in what setup says when another web server is chosen', () => {
+  const ARGS = ['setup', '--hostname', 'hpb.example.org', '--nextcloud', 'https://cloud.example.org', '--yes'];
+  for (const [server, label] of [
+    ['haproxy', 'HAProxy'],
+    ['caddy', 'Caddy'],
+    ['traefik', 'Traefik'],
+  ] as const)
+    it(`--web-server ${server}`, async () => {
+      const root = scratch('spreed-front-words-');
+      const r = await runInProcess([...ARGS, '--web-server', server, '--server-version', '2.0.2', '--root', root]);
+      expect(r.code, r.all).toBe(0);
+      expect(r.all).toContain(label);
+      expect(r.all).not.toMatch(/nginx/i);
+    });
+});

@@ -8,7 +8,8 @@ import { fromEnvironmentText } from '../../goconf/parse.js';
 import { fail, noAnswer, pass, skip, warn } from './outcome.js';
 import { frontEndFrom, proxyFixes } from '../frontEnd.js';
 import type { WebServer } from '../../model/defaults.js';
-import { DEFAULT_LISTEN } from '../../model/defaults.js';
+import { DEFAULT_LISTEN, WEB_SERVER_LABEL } from '../../model/defaults.js';
+import { webServerOf } from '../../model/layout.js';
 import { listenBase } from '../../model/urls.js';
 
 const CERT_WARN_DAYS = 14;
@@ -32,6 +33,9 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
   // The front end that answers (its Server header), else the one setup wrote for; nginx's own
   // faults keep their nginx wording, the others are named with their server.
   const recorded = setup.nginx?.server;
+  // The one setup wrote for names the server to start and to look at (nginx when unknown).
+  const webName = WEB_SERVER_LABEL[recorded ?? 'nginx'];
+  const webUnit = webServerOf(setup.layout, recorded ?? 'nginx').unit;
   let seen: WebServer | undefined;
   const frontEnd = (server: string | undefined): WebServer | undefined => {
     const f = frontEndFrom(server !== undefined ? { server } : undefined, seen ?? recorded);
@@ -78,25 +82,26 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
     id: 'public.tls',
     title: 'Certificate',
     needs: ['public.dns'],
-    timeoutFix:
-      'the HTTPS port accepts connections but never completes a TLS handshake: is nginx (with ssl) listening there?',
+    timeoutFix: `the HTTPS port accepts connections but never completes a TLS handshake: is ${webName} (with ssl) listening there?`,
     async run(ctx) {
       const u = new URL(publicUrl!);
       if (u.protocol !== 'https:')
         return warn(
           `${publicUrl} is plain HTTP: browsers need wss:// for Talk`,
-          'serve it over HTTPS (the nginx site spreed-setup writes does)',
+          `serve it over HTTPS (the ${webName} site spreed-setup writes does)`,
         );
       const r = await io.tlsCertificate(publicUrl!, tlsOpts(ctx));
       if (!r.ok) {
         if (/ECONNREFUSED/.test(r.message))
           return fail(
             `nothing listening at ${u.host} (connection refused)`,
-            `start nginx (systemctl start nginx) and open port ${u.port || 443} in the firewall`,
+            `start ${webName} (systemctl start ${webUnit}) and open port ${u.port || 443} in the firewall`,
           );
         return fail(
           `TLS handshake with ${u.host} failed: ${r.message}`,
-          'check that nginx serves HTTPS (listen … ssl) on that port',
+          recorded && recorded !== 'nginx'
+            ? `check that ${webName} serves HTTPS on that port`
+            : 'check that nginx serves HTTPS (listen … ssl) on that port',
         );
       }
       const c = r.cert;
@@ -151,12 +156,12 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
   });
 
   const proxyDown =
-    `start the signaling server (systemctl start ${unit}) and check that the nginx upstream matches [http] listen ${setup.listen ?? ''}`.trim();
+    `start the signaling server (systemctl start ${unit}) and check that the ${webName} upstream matches [http] listen ${setup.listen ?? ''}`.trim();
   defs.push({
     id: 'public.welcome',
     title: 'Welcome via proxy',
     needs: ['public.tls'],
-    timeoutFix: 'nginx accepts but never answers: check its error log and proxy timeouts',
+    timeoutFix: `${webName} accepts but never answers: check its error log and proxy timeouts`,
     async run(ctx) {
       const where = `${publicUrl}/api/v1/welcome`;
       const w = await io.welcome(publicUrl!, tlsOpts(ctx));
@@ -165,8 +170,8 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
         return fail(
           n.detail,
           n.kind === 'refused'
-            ? 'start nginx (systemctl start nginx) and open the HTTPS port in the firewall'
-            : 'check nginx and the firewall',
+            ? `start ${webName} (systemctl start ${webUnit}) and open the HTTPS port in the firewall`
+            : `check ${webName} and the firewall`,
         );
       }
       const json = w.json as { 'nextcloud-spreed-signaling'?: unknown } | undefined;
@@ -217,7 +222,7 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
       const r = await io.request(where, { method: 'GET', headers: {}, ...tlsOpts(ctx) });
       if (!r.ok) {
         const n = noAnswer(r, hostOf(publicUrl!));
-        return fail(n.detail, 'check nginx and the firewall');
+        return fail(n.detail, `check ${webName} and the firewall`);
       }
       if (r.status === 400 && r.headers['sec-websocket-version'])
         return pass(`${where} reaches the server (400 with Sec-Websocket-Version, as without an upgrade)`);
@@ -277,7 +282,7 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
           return fail(`${ws}: ${r.status}: the signaling server behind the proxy is down`, proxyDown);
         return fail(`${ws}: HTTP ${r.status} instead of 101`, upgradeFix);
       }
-      return fail(`${ws}: ${r.message}`, 'check nginx and the firewall');
+      return fail(`${ws}: ${r.message}`, `check ${webName} and the firewall`);
     },
   });
 

@@ -47,3 +47,16 @@ describe('public.upgrade names the front end', () => {
       expect(shown(r).detail).toMatch(/400 instead of 101: the proxy drops the Upgrade\/Connection headers$/);
   });
 });
+
+describe('starting the front end names the one setup wrote for', () => {
+  it('Caddy refused: start Caddy, not nginx', async () => {
+    const defs = publicChecks(
+      context(checkInputs({}, { nginx: { server: 'caddy' } as never }), {
+        resolveDns: async () => ({ ok: true, addresses: ['192.0.2.10'] }),
+        welcome: async () => ({ ok: false, code: 'connect_failed', message: 'connect ECONNREFUSED 192.0.2.10:443' }),
+      }),
+    );
+    const r = shown(await runOne(defs, 'public.welcome'));
+    expect(r.fix).toBe('start Caddy (systemctl start caddy) and open the HTTPS port in the firewall');
+  });
+});
