@@ -15,6 +15,8 @@ import {
 import { haproxyFiles } from '../../src/plan/haproxyPlan.js';
 import { DEBIAN_HAPROXY } from '../../src/detect/layout.js';
 import { memoryHost } from '../../src/io/host.js';
+import { runInProcess } from '../cli/inProcess.js';
+import { scratch, treeState } from '../cli/run.js';
 
 const base = {
   hostname: 'hpb.example.org',
@@ -117,4 +119,28 @@ describe('withHaproxyBlock and the plan', () => {
     expect(snippet.problems).toEqual([]);
     expect(snippet.notices.join('\n')).toContain('use_backend spreed-signaling if spreed_signaling');
   });
+});
+
+describe('setup --web-server haproxy with hostile values', () => {
+  const ARGS = ['setup', '--nextcloud', 'https://cloud.example.org', '--web-server', 'haproxy', '--yes'];
+  const cases: [string, string[], RegExp][] = [
+    ['a # in the hostname', ['--hostname', 'hpb.example.org#x'], /hostname/],
+    [
+      'a space in the certificate path',
+      ['--hostname', 'hpb.example.org', '--tls-cert', '/c p.pem', '--tls-key', '/k.pem'],
+      /path/,
+    ],
+    ['a quote in the listen address', ['--hostname', 'hpb.example.org', '--listen', "127.0.0.1:80'80"], /listen/i],
+  ];
+  for (const [name, extra, why] of cases)
+    it(`${name}: exit 2, one error line, nothing written`, async () => {
+      const root = scratch('spreed-haproxy-hostile-');
+      const before = treeState(root);
+      const r = await runInProcess([...ARGS, ...extra, '--root', root]);
+      expect(r.code, r.all).toBe(2);
+      const errors = r.all.split('\n').filter((l) => l.startsWith('error:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(why);
+      expect(treeState(root)).toEqual(before);
+    });
 });
