@@ -10,7 +10,7 @@ import { UnreadableFile, type FileFact, type HostFacts } from '../io/host.js';
 import type { ExistingInstall } from '../detect/existing.js';
 import { resolveSecrets, secretSpecsFor, TURN_APIKEY, TURN_SECRET, type Secrets } from '../secrets/secrets.js';
 import { compatibilityProblems, readBackDifferences, renderServerConf } from '../render/serverConf.js';
-import { defaultCertificatePaths, renderNginx } from '../render/nginx.js';
+import { certbotCommand, defaultCertificatePaths, renderNginx } from '../render/nginx.js';
 import { problem, type Problem } from '../errors.js';
 import { renderState, statePath } from '../detect/installed.js';
 import type { MachineLimits } from '../model/capacity.js';
@@ -302,7 +302,7 @@ function certificateCheck(d: Deployment, host: HostFacts, notices: string[], pro
   // Let's Encrypt issues no certificate for an IP address: no certbot command for one.
   const fix = isIpAddress(d.hostname)
     ? 'put the certificate and its key there first (a public CA that issues for IP addresses, or your own), or pass --tls-cert and --tls-key'
-    : `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
+    : `obtain them first (e.g. ${certbotCommand(d)}), or pass --tls-cert and --tls-key`;
   if (host.root) notices.push(`${msg} under ${host.root}; ${fix}`);
   else problems.push(problem(msg, `${fix}, or use --web-mode snippet|none`));
 }

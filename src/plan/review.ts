@@ -2,7 +2,7 @@
 // review): the certificate the site needs and how to get it, the ports to open, where the logs are.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { defaultCertificatePaths } from '../render/nginx.js';
+import { certbotCommand, defaultCertificatePaths } from '../render/nginx.js';
 import { WEB_SERVER_LABEL } from '../model/defaults.js';
 import { webServerOf } from '../model/layout.js';
 import type { Prepared } from './prepare.js';
@@ -19,7 +19,7 @@ export function adminFacts(p: Prepared): string[] {
         ? `certificate: ${cert} (present; renewals keep ${d.nginx.acmeWebroot} reachable on port ${d.nginx.httpPort})`
         : isIP(d.hostname)
           ? `certificate: ${cert} is missing; Let's Encrypt issues none for an IP address: use your own (--tls-cert, --tls-key)`
-          : `certificate: ${cert} is missing; get it first: certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}`,
+          : `certificate: ${cert} is missing; get it first: ${certbotCommand(d)}`,
     );
   }
   if (d.nginx.mode !== 'none') {

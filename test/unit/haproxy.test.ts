@@ -144,3 +144,24 @@ describe('setup --web-server haproxy with hostile values', () => {
       expect(treeState(root)).toEqual(before);
     });
 });
+
+describe('setup --web-server haproxy, certificate missing', () => {
+  it("under --root a notice with certbot's standalone challenge (HAProxy serves no webroot)", async () => {
+    const root = scratch('spreed-haproxy-cert-');
+    const r = await runInProcess([
+      'setup',
+      '--nextcloud',
+      'https://cloud.example.org',
+      '--web-server',
+      'haproxy',
+      '--hostname',
+      'hpb.example.org',
+      '--yes',
+      '--root',
+      root,
+    ]);
+    expect(r.code, r.all).toBe(0);
+    expect(r.all).toContain('certbot certonly --standalone -d hpb.example.org');
+    expect(r.all).not.toContain('certbot certonly --webroot');
+  });
+});
