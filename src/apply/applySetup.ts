@@ -10,6 +10,8 @@ import { validateNginx } from './validateNginx.js';
 import { validateApache } from './validateApache.js';
 import { validateCaddy } from './validateCaddy.js';
 import { validateNats } from './validateNats.js';
+import { validateHaproxy } from './validateHaproxy.js';
+import { webServerOf } from '../model/layout.js';
 import { journalPath } from './journal.js';
 import { restartPrevious, startAndProve, type StartResult } from './services.js';
 import { publicSignalingUrl } from '../model/urls.js';
@@ -65,19 +67,16 @@ export async function applyAndStart(
         const n = await validateNats(p.target, written);
         if (n.ok && n.skipped) out.notice(n.skipped);
         if (!n.ok) return n;
-        progress?.('validating nginx');
-        const a = await validateApache(p.target, p.layout, written);
-        if (a.ok && a.skipped) nginxSkipped = a.skipped;
-        nginxNotices.push(...(a.notices ?? []));
-        if (!a.ok) return a;
-        const c = await validateCaddy(p.target, p.layout, written);
-        if (c.ok && c.skipped) nginxSkipped = c.skipped;
-        nginxNotices.push(...(c.notices ?? []));
-        if (!c.ok) return c;
-        const v = await validateNginx(p.target, p.layout, written);
-        if (v.ok && v.skipped) nginxSkipped = v.skipped;
-        nginxNotices.push(...(v.notices ?? []));
-        if (!v.ok || !start) return v;
+        progress?.('validating the web server configuration');
+        // Each front end's own validator (each skips what is not its own); nginx's last.
+        let v: Awaited<ReturnType<typeof validateNginx>> = { ok: true };
+        for (const validate of [validateApache, validateCaddy, validateHaproxy, validateNginx]) {
+          v = await validate(p.target, p.layout, written);
+          if (v.ok && v.skipped) nginxSkipped = v.skipped;
+          nginxNotices.push(...(v.notices ?? []));
+          if (!v.ok) return v;
+        }
+        if (!start) return v;
         // Still inside the transaction: a server that does not come up undoes the files.
         started = await startAndProve(written, serviceEnv);
         if (started.ok === false) return { ok: false, message: started.message, fix: started.fix };
@@ -152,7 +151,7 @@ export function nextSteps(p: Prepared, flags: Pick<SetupFlags, 'restart'>): stri
         ];
   if (!flags.restart && !p.target.root)
     lines.push(
-      `Then: ${dropInChanged(p) ? 'systemctl daemon-reload && ' : ''}${natsChanged(p) ? `systemctl restart ${NATS_SERVER.unit} && ` : ''}systemctl restart ${p.layout.unit}${p.deployment.nginx.mode === 'none' ? '' : ' && systemctl reload nginx'} (or run again without --no-start), and spreed-setup check.`,
+      `Then: ${dropInChanged(p) ? 'systemctl daemon-reload && ' : ''}${natsChanged(p) ? `systemctl restart ${NATS_SERVER.unit} && ` : ''}systemctl restart ${p.layout.unit}${p.deployment.nginx.mode === 'none' ? '' : ` && systemctl reload ${webServerOf(p.layout, p.deployment.nginx.server).unit}`} (or run again without --no-start), and spreed-setup check.`,
     );
   return lines;
 }

@@ -65,6 +65,8 @@ export function serviceCommands(layout: Layout, written: FileChange[]): string[]
     cmds.push(['reload-or-restart', layout.apache.unit]);
   if (layout.caddy.binary && written.some((c) => c.role === 'caddy'))
     cmds.push(['reload-or-restart', layout.caddy.unit]);
+  if (layout.haproxy.binary && written.some((c) => c.role === 'haproxy'))
+    cmds.push(['reload-or-restart', layout.haproxy.unit]);
   return cmds;
 }
 

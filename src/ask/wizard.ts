@@ -7,7 +7,8 @@ import type { SetupFlags } from '../options/setup.js';
 import type { Output } from '../io/output.js';
 import { EXIT, UserError } from '../errors.js';
 import type { DeploymentInput } from '../model/deployment.js';
-import { DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
+import { DEFAULT_JANUS_URL, DEFAULT_LISTEN, DEFAULT_LOCAL_NATS, WEB_SERVER_LABEL } from '../model/defaults.js';
+import { webServerOf } from '../model/layout.js';
 import { nonPublicReason } from '../model/turn.js';
 import {
   hostnameProblem,
@@ -20,6 +21,7 @@ import {
   publicSignalingUrl,
 } from '../model/urls.js';
 import { detectEnvironment, type Environment } from '../detect/environment.js';
+import { defaultFrontEnd, describeFrontEnd } from '../detect/webServer.js';
 import { detectInstalledVersion } from '../detect/version.js';
 import { inputFromFlags } from '../inputs/inputs.js';
 import { CANCELLED, statusView, type Answer, type Prompter } from './prompter.js';
@@ -163,6 +165,13 @@ const QUESTIONS = [
     ask: (a: Asking) => askNextcloud(a.p, a.answers, a.ctx),
   },
   {
+    part: 'webServer',
+    label: 'Web server in front (nginx, Apache, Caddy, HAProxy, Traefik)',
+    first: true,
+    givenBy: (f: SetupFlags) => f.webServer !== undefined,
+    ask: (a: Asking) => askWebServer(a.p, a.answers, a.machine),
+  },
+  {
     part: 'nats',
     label: 'NATS',
     givenBy: (f: SetupFlags) => f.nats !== undefined,
@@ -193,7 +202,7 @@ const QUESTIONS = [
   },
   {
     part: 'nginx',
-    label: 'nginx and TLS certificate',
+    label: 'Web server mode (site, snippet, none) and TLS certificate',
     givenBy: (f: SetupFlags) => f.nginx !== undefined || f.tlsCert !== undefined,
     ask: (a: Asking) => askNginx(a.p, a.answers, a.machine),
   },
@@ -460,7 +469,7 @@ async function finish(prepared: Prepared, flags: SetupFlags, env: WizardEnv, don
   done.backupDir = backupDirs(prepared).find((d) => !backupsBefore.includes(d));
   done.root = prepared.target.root;
   status.stop(
-    `Wrote ${done.files.length} files${prepared.layout.nginx.binary ? ' (nginx accepted them)' : ''}${applied.started ? '; the server restarted and answers' : ''}`,
+    `Wrote ${done.files.length} files${prepared.deployment.nginx.mode !== 'none' && webServerOf(prepared.layout, prepared.deployment.nginx.server).validated ? ` (${WEB_SERVER_LABEL[prepared.deployment.nginx.server]} accepted them)` : ''}${applied.started ? '; the server restarted and answers' : ''}`,
   );
   p.note(done.files.join('\n'), prepared.target.root ? `Written under ${prepared.target.root}` : 'Written');
 
@@ -582,6 +591,7 @@ async function introLines(ctx: SetupContext, m: Environment, reconfigure: boolea
   lines.push(
     `nginx: ${ctx.layout.nginx.binary ? `installed, ${ctx.layout.nginx.kind === 'debian' ? 'sites-available/sites-enabled' : 'conf.d'} layout` : 'not installed (apt install nginx)'}`,
   );
+  if (m.frontEnd) lines.push(`web server: ${describeFrontEnd(m.frontEnd)}`);
   lines.push(`nats-server on 127.0.0.1:4222: ${m.natsLocal ? 'answers' : 'none'}`);
   lines.push(`Janus on 127.0.0.1:8188: ${m.janusLocal ? 'answers' : 'none'}`);
   lines.push(`Nextcloud occ on this host: ${m.occPath ?? 'none found'}`);
@@ -597,7 +607,7 @@ function restSummary(a: Input): string {
         ? 'local nats-server'
         : 'in-process NATS';
   const mcu = a.mcu?.type === 'janus' ? `Janus ${a.mcu.url ?? ''}` : a.mcu?.type === 'proxy' ? 'MCU proxy' : 'no MCU';
-  const nginx = `nginx ${a.nginx?.mode ?? 'site'}`;
+  const nginx = `${WEB_SERVER_LABEL[a.nginx?.server ?? 'nginx']} ${a.nginx?.mode ?? 'site'}`;
   return `${nats}, ${mcu}, ${nginx}, listen ${a.listen ?? DEFAULT_LISTEN}`;
 }
 
@@ -817,15 +827,47 @@ async function askMcu(p: Prompter, a: Input, m: Environment): Promise<void> {
   a.turn = { servers: servers.split(/[\s,]+/).filter(Boolean) };
 }
 
+/**
+ * Which web server fronts the signaling server: asked only when more than one is installed (the
+ * one on port 80/443 first); otherwise the wizard says what it found and takes it.
+ */
+async function askWebServer(p: Prompter, a: Input, m: Environment): Promise<void> {
+  const f = m.frontEnd;
+  if (!f) return;
+  const current = a.nginx?.server;
+  const found = current ?? defaultFrontEnd(f);
+  if (f.installed.length > 1) {
+    const server = must(
+      await p.select({
+        message: 'Which web server fronts the signaling server?',
+        options: f.installed.map((w) => ({
+          value: w,
+          label: WEB_SERVER_LABEL[w],
+          ...(w === f.owner ? { hint: 'listens on port 80/443' } : {}),
+        })),
+        initialValue: found ?? f.installed[0]!,
+      }),
+    );
+    a.nginx = { ...(a.nginx ?? {}), server } as Input['nginx'];
+    return;
+  }
+  if (found) {
+    p.info(`Web server: ${describeFrontEnd(f)}; the files are written for ${WEB_SERVER_LABEL[found]}`);
+    a.nginx = { ...(a.nginx ?? {}), server: found } as Input['nginx'];
+  } else p.info(`Web server: ${describeFrontEnd(f)}; the files are written for nginx (apt install nginx)`);
+}
+
 async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
   await loadModel();
   const { defaultCertificatePaths } = await import('../render/nginx.js');
+  const server = a.nginx?.server ?? 'nginx';
+  const onNginx = server === 'nginx';
   // A name an enabled site already serves takes a snippet: a second site for it would be ignored.
-  const served = m.nginxServerNames.includes((a.hostname ?? '').toLowerCase());
+  const served = onNginx && m.nginxServerNames.includes((a.hostname ?? '').toLowerCase());
   if (served) p.info(`An enabled nginx site already serves ${a.hostname}: include the snippet in its server block`);
   const mode = must(
     await p.select({
-      message: 'nginx in front of the signaling server',
+      message: `${WEB_SERVER_LABEL[server]} in front of the signaling server`,
       options: [
         {
           value: 'site',
@@ -834,7 +876,9 @@ async function askNginx(p: Prompter, a: Input, m: Environment): Promise<void> {
         },
         {
           value: 'snippet',
-          label: 'A snippet to include in an existing server block',
+          label: onNginx
+            ? 'A snippet to include in an existing server block'
+            : `A snippet for an existing ${WEB_SERVER_LABEL[server]} site`,
           ...(served ? { hint: 'recommended' } : {}),
         },
         { value: 'none', label: 'None (I run another proxy)' },
@@ -880,7 +924,7 @@ async function askListen(p: Prompter, a: Input): Promise<void> {
   await loadModel();
   const v = must(
     await p.text({
-      message: 'Where the signaling server listens (behind nginx)',
+      message: `Where the signaling server listens (behind ${WEB_SERVER_LABEL[a.nginx?.server ?? 'nginx']})`,
       defaultValue: a.listen ?? DEFAULT_LISTEN,
       validate: ANSWER_CHECKS.listen,
     }),

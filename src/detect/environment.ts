@@ -6,6 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import { runQuiet } from '../io/command.js';
 import type { Target } from '../io/target.js';
+import { systemHost } from '../io/host.js';
+import { detectFrontEnd, type FrontEndFacts } from './webServer.js';
 import { DEFAULT_JANUS_URL, DEFAULT_LOCAL_NATS } from '../model/defaults.js';
 
 export interface Environment {
@@ -19,6 +21,8 @@ export interface Environment {
   system?: string;
   /** This host's own addresses (not loopback), from its interfaces: a public one is what TURN announces. */
   addresses?: string[];
+  /** Which web server owns 80/443 and which are installed (absent: not detected). */
+  frontEnd?: FrontEndFacts;
 }
 
 export async function detectEnvironment(target: Target): Promise<Environment> {
@@ -39,6 +43,7 @@ export async function detectEnvironment(target: Target): Promise<Environment> {
     fqdn,
     letsEncryptHosts: letsEncryptHosts(target),
     nginxServerNames: nginxServerNames(target),
+    frontEnd: detectFrontEnd(systemHost(target)),
   };
   env.addresses = Object.values(os.networkInterfaces())
     .flat()

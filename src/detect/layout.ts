@@ -2,7 +2,7 @@
 // or a custom path) and how nginx lays out its configuration. Nothing found -> Debian layout.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ApacheLayout, CaddyLayout, Layout, NginxLayout } from '../model/layout.js';
+import type { ApacheLayout, CaddyLayout, HaproxyLayout, Layout, NginxLayout, TraefikLayout } from '../model/layout.js';
 import { type Target, which } from '../io/target.js';
 
 /** The state file `setup` leaves next to server.conf (detect/installed.ts reads and renders it). */
@@ -71,6 +71,29 @@ export function detectCaddyLayout(): CaddyLayout {
   return { ...DEBIAN_CADDY, ...(binary ? { binary } : {}) };
 }
 
+/** Debian's HAProxy layout (the binary is detected). */
+export const DEBIAN_HAPROXY: HaproxyLayout = {
+  configPath: '/etc/haproxy/haproxy.cfg',
+  certPath: '/etc/haproxy/certs/spreed-signaling.pem',
+  unit: 'haproxy',
+};
+
+export function detectHaproxyLayout(): HaproxyLayout {
+  const binary = which('haproxy');
+  return { ...DEBIAN_HAPROXY, ...(binary ? { binary } : {}) };
+}
+
+/** Traefik (not packaged in Debian): its file provider's directory, as its docs and most installs use. */
+export const TRAEFIK: TraefikLayout = {
+  dynamicPath: '/etc/traefik/dynamic/spreed-signaling.yml',
+  unit: 'traefik',
+};
+
+export function detectTraefikLayout(): TraefikLayout {
+  const binary = which('traefik');
+  return { ...TRAEFIK, ...(binary ? { binary } : {}) };
+}
+
 export function detectApacheLayout(): ApacheLayout {
   const binary = which('apache2');
   return { ...DEBIAN_APACHE, ...(binary ? { binary } : {}) };
@@ -104,5 +127,7 @@ export function detectLayout(target: Target, configOverride?: string): Layout {
     nginx,
     apache: detectApacheLayout(),
     caddy: detectCaddyLayout(),
+    haproxy: detectHaproxyLayout(),
+    traefik: detectTraefikLayout(),
   };
 }

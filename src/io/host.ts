@@ -38,6 +38,72 @@ export interface HostFacts {
    * through a link: it could lead out of the root or out of the directories we manage.
    */
   linkOnPath(systemPath: string): { path: string; target: string } | undefined;
+  /** Whether something is at a system path (a program, a config), without reading it. */
+  exists(systemPath: string): boolean;
+  /**
+   * The names (comm) of the processes holding a TCP socket in LISTEN on any of `ports`, sorted:
+   * /proc/net/tcp and tcp6, each socket's inode mapped to its process through /proc/PID/fd.
+   * Empty under --root (the staged tree runs nothing) and where /proc cannot be read.
+   */
+  listeningPrograms(ports: readonly number[]): string[];
+}
+
+/** The inodes of LISTEN sockets on `ports` in a /proc/net/tcp or tcp6 table. */
+export function listenInodes(table: string, ports: readonly number[]): Set<string> {
+  const out = new Set<string>();
+  for (const line of table.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // sl local_address rem_address st ... inode (the 10th field); st 0A is LISTEN.
+    if (f.length < 10 || f[3] !== '0A') continue;
+    const port = Number.parseInt(f[1]!.split(':')[1] ?? '', 16);
+    if (ports.includes(port) && f[9] !== '0') out.add(f[9]!);
+  }
+  return out;
+}
+
+function procListeningPrograms(ports: readonly number[]): string[] {
+  const inodes = new Set<string>();
+  for (const t of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      for (const i of listenInodes(readFileSync(t, 'utf8'), ports)) inodes.add(i);
+    } catch {
+      /* no such table */
+    }
+  }
+  if (inodes.size === 0) return [];
+  const names = new Set<string>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return [];
+  }
+  for (const pid of pids.slice(0, 100_000)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      let to: string;
+      try {
+        to = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(to);
+      if (m && inodes.has(m[1]!)) {
+        try {
+          names.add(readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+        } catch {
+          /* gone */
+        }
+        break;
+      }
+    }
+  }
+  return [...names].sort();
 }
 
 /** The group database as name -> gid (real system, never the staged tree). */
@@ -77,6 +143,8 @@ export function systemHost(target: Target, opts: { nginxVersion?: string } = {})
       return groups.get(name);
     },
     ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
+    exists: (p) => target.exists(p),
+    listeningPrograms: (ports) => (target.root ? [] : procListeningPrograms(ports)),
     list: (dir) => {
       try {
         return readdirSync(target.path(dir)).sort();
@@ -126,6 +194,10 @@ export function memoryHost(opts: {
   groups?: Record<string, number>;
   nginxVersion?: string;
   root?: string;
+  /** Programs that exist (paths), beside the files. */
+  programs?: string[];
+  /** Process names listening, by port. */
+  listening?: Record<number, string[]>;
 }): HostFacts {
   const files = new Map(
     Object.entries(opts.files ?? {}).map(([p, f]) => [
@@ -139,6 +211,8 @@ export function memoryHost(opts: {
     groupId: (name) => opts.groups?.[name],
     ...(opts.nginxVersion ? { nginxVersion: opts.nginxVersion } : {}),
     file: (p) => files.get(p),
+    exists: (p) => files.has(p) || (opts.programs ?? []).includes(p),
+    listeningPrograms: (ports) => [...new Set(ports.flatMap((port) => opts.listening?.[port] ?? []))].sort(),
     list: (dir) => {
       const prefix = `${dir.replace(/\/+$/, '')}/`;
       const names = new Set<string>();

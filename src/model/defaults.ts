@@ -62,7 +62,7 @@ export const PROXY = {
 } as const;
 
 /** The web servers spreed-setup renders the front end for (frontends-facts.md). */
-export const WEB_SERVERS = ['nginx', 'apache', 'caddy'] as const;
+export const WEB_SERVERS = ['nginx', 'apache', 'caddy', 'haproxy', 'traefik'] as const;
 export type WebServer = (typeof WEB_SERVERS)[number];
 
 /**
@@ -85,3 +85,12 @@ export const NATS_SERVER = {
 /** The engines `spreed-setup render` writes a cluster for (render/engines/). */
 export const ENGINES = ['compose', 'kubernetes', 'nixos'] as const;
 export type Engine = (typeof ENGINES)[number];
+
+/** The names the user reads. */
+export const WEB_SERVER_LABEL: Record<WebServer, string> = {
+  nginx: 'nginx',
+  apache: 'Apache',
+  caddy: 'Caddy',
+  haproxy: 'HAProxy',
+  traefik: 'Traefik',
+};

@@ -1,6 +1,8 @@
 // Where a deployment's files live on a host: the signaling server's paths and service names, and
 // nginx's layout. Detection fills it (detect/layout.ts); renderers and the plan only read it.
 
+import type { WebServer } from './defaults.js';
+
 export interface NginxLayout {
   kind: 'debian' | 'confd';
   /** nginx binary, when installed on this machine. */
@@ -45,6 +47,34 @@ export interface CaddyLayout {
   unit: string;
 }
 
+/** HAProxy 2.6 the Debian way: one haproxy.cfg (no include), our sections in a managed block. */
+export interface HaproxyLayout {
+  binary?: string;
+  configPath: string;
+  /**
+   * The `crt` HAProxy loads: a link to the certificate, and beside it `<crt>.key`, a link to the
+   * key (HAProxy 2.2+ loads that file when the PEM holds no key; ssl-load-extra-files).
+   */
+  certPath: string;
+  unit: string;
+}
+
+/** Traefik v2/v3's file provider: one dynamic configuration file in its watched directory. */
+export interface TraefikLayout {
+  binary?: string;
+  dynamicPath: string;
+  unit: string;
+}
+
+/** A web server's unit and, when installed, its binary (Traefik's file is never validated here). */
+export function webServerOf(
+  layout: Pick<Layout, 'nginx' | 'apache' | 'caddy' | 'haproxy' | 'traefik'>,
+  server: WebServer,
+): { unit: string; binary?: string; validated: boolean } {
+  const l = layout[server];
+  return { unit: l.unit, ...(l.binary ? { binary: l.binary } : {}), validated: server !== 'traefik' && !!l.binary };
+}
+
 export interface Layout {
   kind: 'debian' | 'upstream' | 'custom';
   configPath: string;
@@ -57,4 +87,6 @@ export interface Layout {
   nginx: NginxLayout;
   apache: ApacheLayout;
   caddy: CaddyLayout;
+  haproxy: HaproxyLayout;
+  traefik: TraefikLayout;
 }

@@ -147,7 +147,7 @@ export const SETUP_OPTIONS: OptionTable = [
     name: 'tls-cert',
     type: 'string',
     arg: 'PATH',
-    help: ['certificate for nginx (default /etc/letsencrypt/live/HOST/fullchain.pem)'],
+    help: ['certificate for the web server (default /etc/letsencrypt/live/HOST/fullchain.pem)'],
   },
   { name: 'tls-key', type: 'string', arg: 'PATH', help: ['its key (default /etc/letsencrypt/live/HOST/privkey.pem)'] },
   {
@@ -163,7 +163,10 @@ export const SETUP_OPTIONS: OptionTable = [
     name: 'web-server',
     type: 'string',
     arg: 'NAME',
-    help: ['the front end: nginx (default) | apache (Apache 2.4.47+, the Debian way) | caddy (Caddy 2)'],
+    help: [
+      'the front end: nginx (default) | apache (Apache 2.4.47+, the Debian way) |',
+      'caddy (Caddy 2) | haproxy (HAProxy 2.2+) | traefik (its file provider)',
+    ],
   },
   {
     name: 'web-mode',
@@ -281,7 +284,7 @@ export const SETUP_OPTIONS: OptionTable = [
     name: 'no-start',
     type: 'boolean',
     help: [
-      'write the files only: do not enable and restart the signaling server, reload nginx',
+      'write the files only: do not enable and restart the signaling server, reload the web server',
       'and wait for the welcome (the default with systemd, never under --root)',
     ],
   },
@@ -290,13 +293,14 @@ export const SETUP_OPTIONS: OptionTable = [
   COMMON.help,
 ];
 
-export const SETUP_HELP = `spreed-setup setup: write server.conf, the secret files and the nginx site
+export const SETUP_HELP = `spreed-setup setup: write server.conf, the secret files and the web server's site (nginx, Apache, Caddy, HAProxy, Traefik)
 
 Usage:
   spreed-setup setup [--hostname NAME] [--nextcloud URL]... [--nats loopback|local|URL[,URL...]]
                      [--listen HOST:PORT] [--janus local|URL|none] [--tls-cert PATH --tls-key PATH]
                      [--turn local|none|HOST:PORT[,...] [--turn-secret-file PATH]]
-                     [--nginx site|snippet|none] [--server-version X.Y.Z] [--sessions N] [--answers FILE] [--answers-out FILE]
+                     [--web-server NAME] [--nginx|--web-mode site|snippet|none] [--server-version X.Y.Z]
+                     [--sessions N] [--answers FILE] [--answers-out FILE]
                      [--cluster FILE --node NAME [--cluster-secrets DIR]]
                      [--config PATH] [--root DIR] [--rotate NAME]... [--yes] [--dry-run] [--no-start]
 

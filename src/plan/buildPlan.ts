@@ -10,7 +10,7 @@ import { UnreadableFile, type FileFact, type HostFacts } from '../io/host.js';
 import type { ExistingInstall } from '../detect/existing.js';
 import { resolveSecrets, secretSpecsFor, TURN_APIKEY, TURN_SECRET, type Secrets } from '../secrets/secrets.js';
 import { compatibilityProblems, readBackDifferences, renderServerConf } from '../render/serverConf.js';
-import { defaultCertificatePaths, renderNginx } from '../render/nginx.js';
+import { certbotCommand, defaultCertificatePaths, renderNginx } from '../render/nginx.js';
 import { problem, type Problem } from '../errors.js';
 import { renderState, statePath } from '../detect/installed.js';
 import type { MachineLimits } from '../model/capacity.js';
@@ -26,6 +26,8 @@ import { NatsConfigError, renderNatsServerConf } from '../render/natsServer.js';
 import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { apacheFiles } from './apachePlan.js';
 import { caddyFiles } from './caddyPlan.js';
+import { haproxyFiles } from './haproxyPlan.js';
+import { traefikFiles } from './traefikPlan.js';
 import { firewallRules, renderNftables, renderUfw } from '../render/turnserver.js';
 
 export interface PlanContext {
@@ -220,6 +222,19 @@ export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
     notices.push(...caddy.notices);
     if (d.nginx.mode === 'site' && d.nginx.certificate && d.nginx.key) certificateCheck(d, ctx.host, notices, problems);
   }
+  if (d.nginx.server === 'haproxy' && d.nginx.mode !== 'none') {
+    const haproxy = haproxyFiles(d, ctx.host, ctx.layout.haproxy);
+    desired.push(...haproxy.desired);
+    notices.push(...haproxy.notices);
+    problems.push(...haproxy.problems);
+    if (d.nginx.mode === 'site') certificateCheck(d, ctx.host, notices, problems);
+  }
+  if (d.nginx.server === 'traefik' && d.nginx.mode !== 'none') {
+    const traefik = traefikFiles(d, ctx.layout.traefik);
+    desired.push(...traefik.desired);
+    notices.push(...traefik.notices);
+    if (d.nginx.mode === 'site') certificateCheck(d, ctx.host, notices, problems);
+  }
   if (d.nginx.server === 'apache' && d.nginx.mode !== 'none') {
     const apache = apacheFiles(d, ctx.host, ctx.layout.apache, apacheServing.map(siteName));
     desired.push(...apache.desired);
@@ -352,9 +367,9 @@ function certificateCheck(d: Deployment, host: HostFacts, notices: string[], pro
   // Let's Encrypt issues no certificate for an IP address: no certbot command for one.
   const fix = isIpAddress(d.hostname)
     ? 'put the certificate and its key there first (a public CA that issues for IP addresses, or your own), or pass --tls-cert and --tls-key'
-    : `obtain them first (e.g. certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}), or pass --tls-cert and --tls-key`;
+    : `obtain them first (e.g. ${certbotCommand(d)}), or pass --tls-cert and --tls-key`;
   if (host.root) notices.push(`${msg} under ${host.root}; ${fix}`);
-  else problems.push(problem(msg, `${fix}, or use --nginx snippet|none`));
+  else problems.push(problem(msg, `${fix}, or use --web-mode snippet|none`));
 }
 
 /** Where backups go; nothing may lead there through a link either. */

@@ -11,6 +11,8 @@ export type FileRole =
   | 'nginx'
   | 'apache'
   | 'caddy'
+  | 'haproxy'
+  | 'traefik'
   | 'apt'
   | 'systemd'
   | 'coturn'

@@ -19,6 +19,7 @@ import { traitsFor, type ServerTraits } from '../model/versions.js';
 import { frontNode } from '../model/cluster.js';
 import { describePath, flagForPath } from '../inputs/inputs.js';
 import { nginxVersion } from '../detect/nginx.js';
+import { defaultFrontEnd, describeFrontEnd, detectFrontEnd, WEB_SERVER_LABEL } from '../detect/webServer.js';
 import { apacheSitesServing, siteName, sitesServing } from './nginxSites.js';
 import { systemHost } from '../io/host.js';
 import { machineLimits } from '../io/machine.js';
@@ -115,6 +116,17 @@ export async function planDeployment(
     ctx.target,
     await nginxVersion(ctx.layout.nginx.binary).then((v) => (v ? { nginxVersion: v } : {})),
   );
+  // The web server that owns 80/443 (else the one installed) unless one was named.
+  if (input.nginx?.server === undefined && input.nginx?.mode !== 'none') {
+    const facts = detectFrontEnd(host);
+    const found = defaultFrontEnd(facts);
+    if (found) {
+      input = { ...input, nginx: { ...(input.nginx ?? {}), server: found } as DeploymentInput['nginx'] };
+      notices.push(
+        `front end: ${describeFrontEnd(facts)}; writing for ${WEB_SERVER_LABEL[found]} (--web-server ${found} to say so, or another)`,
+      );
+    }
+  }
   // A name an enabled site already serves gets a snippet for that site, unless asked otherwise.
   if (input.nginx?.mode === undefined && typeof input.hostname === 'string') {
     const apache = input.nginx?.server === 'apache';
@@ -138,7 +150,7 @@ export async function planDeployment(
     throw new UserError([
       problem(
         `hostname "${deployment.hostname}" ${noCertificate}`,
-        'spreed-setup setup --hostname NAME (a DNS name), or --tls-cert PATH --tls-key PATH (or --nginx snippet|none)',
+        'spreed-setup setup --hostname NAME (a DNS name), or --tls-cert PATH --tls-key PATH (or --web-mode snippet|none)',
       ),
     ]);
   const { layout, target, existing } = ctx;

@@ -3,7 +3,9 @@
 import { JANUS, PROXY } from '../model/defaults.js';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { defaultCertificatePaths } from '../render/nginx.js';
+import { certbotCommand, defaultCertificatePaths } from '../render/nginx.js';
+import { WEB_SERVER_LABEL } from '../model/defaults.js';
+import { webServerOf } from '../model/layout.js';
 import type { Prepared } from './prepare.js';
 
 export function adminFacts(p: Prepared): string[] {
@@ -23,7 +25,7 @@ export function adminFacts(p: Prepared): string[] {
         ? `certificate: ${cert} (present; renewals keep ${d.nginx.acmeWebroot} reachable on port ${d.nginx.httpPort})`
         : isIP(d.hostname)
           ? `certificate: ${cert} is missing; Let's Encrypt issues none for an IP address: use your own (--tls-cert, --tls-key)`
-          : `certificate: ${cert} is missing; get it first: certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}`,
+          : `certificate: ${cert} is missing; get it first: ${certbotCommand(d)}`,
     );
   }
   if (d.nginx.mode !== 'none') {
@@ -32,6 +34,17 @@ export function adminFacts(p: Prepared): string[] {
       : ["your site's HTTPS port"];
     lines.push(`ports to open to the internet: ${ports.join(', ')}`);
   }
-  lines.push(`logs: journalctl -u ${p.layout.unit}${p.layout.nginx.binary ? '; nginx: /var/log/nginx/error.log' : ''}`);
+  const front = d.nginx.mode === 'none' ? undefined : d.nginx.server;
+  const frontLog =
+    front === 'nginx'
+      ? p.layout.nginx.binary
+        ? '; nginx: /var/log/nginx/error.log'
+        : ''
+      : front === 'apache'
+        ? '; Apache: /var/log/apache2/error.log'
+        : front
+          ? `; ${WEB_SERVER_LABEL[front]}: journalctl -u ${webServerOf(p.layout, front).unit}`
+          : '';
+  lines.push(`logs: journalctl -u ${p.layout.unit}${frontLog}`);
   return lines;
 }

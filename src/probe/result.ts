@@ -26,6 +26,8 @@ export interface ProbeFailure<C extends string = ProbeErrorCode> {
   status?: number;
   /** Start of that answer's body. */
   body?: string;
+  /** That answer's Server header (which proxy answered). */
+  server?: string;
   /** This end's address of a connection that was made, when the failure came after connecting. */
   localAddress?: string;
 }

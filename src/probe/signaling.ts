@@ -329,6 +329,7 @@ export function websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: 
           message: `HTTP ${status} instead of 101 Switching Protocols`,
           status,
           body: body.trim().slice(0, 200),
+          ...(typeof res.headers.server === 'string' ? { server: res.headers.server } : {}),
         });
       res.on('end', done);
       res.on('error', done);

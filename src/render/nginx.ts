@@ -23,6 +23,13 @@ export interface NginxFiles {
   snippet?: string;
 }
 
+/** How to get the certificate: the webroot challenge, or standalone where the front end serves no files. */
+export function certbotCommand(d: { hostname: string; nginx: { server: string; acmeWebroot: string } }): string {
+  return d.nginx.server === 'haproxy' || d.nginx.server === 'traefik'
+    ? `certbot certonly --standalone -d ${d.hostname} (with port 80 free for it)`
+    : `certbot certonly --webroot -w ${d.nginx.acmeWebroot} -d ${d.hostname}`;
+}
+
 export function defaultCertificatePaths(hostname: string): { certificate: string; key: string } {
   return {
     certificate: `/etc/letsencrypt/live/${hostname}/fullchain.pem`,

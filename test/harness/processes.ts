@@ -581,6 +581,28 @@ export async function startCaddy(
 }
 
 // -------------------------------------------------------------------------------------------
+// HAProxy 2.6
+// -------------------------------------------------------------------------------------------
+
+/**
+ * `haproxy -f CONF -db` (foreground) on a configuration file the test wrote (a copy of the
+ * rendered haproxy.cfg). Checked with `haproxy -c` first; ready when 127.0.0.1:port accepts
+ * connections; stopped by pid with SIGTERM.
+ */
+export async function startHaproxy(
+  conf: string,
+  port: number,
+  opts: { timeoutMs?: number } = {},
+): Promise<ManagedProcess> {
+  const haproxy = componentPath('haproxy');
+  const t = await run(haproxy, ['-c', '-f', conf], 10_000);
+  if (t.code !== 0) throw new Error(`haproxy -c failed (exit ${t.code}):\n${t.stderr}${t.stdout}`);
+  const proc = startProcess(`haproxy(:${port})`, haproxy, ['-f', conf, '-db'], { stopSignal: 'SIGTERM' });
+  await waitReady(proc, () => portAnswers(port), opts.timeoutMs ?? 10_000, `listening on 127.0.0.1:${port}`);
+  return proc;
+}
+
+// -------------------------------------------------------------------------------------------
 // TLS
 // -------------------------------------------------------------------------------------------
 

@@ -107,7 +107,14 @@ describe('setup --janus local', () => {
   });
 
   it('a changed Janus file restarts janus before the signaling server', () => {
-    const layout = { unit: 'nextcloud-spreed-signaling', nginx: {}, apache: {}, caddy: {} } as never;
+    const layout = {
+      unit: 'nextcloud-spreed-signaling',
+      nginx: {},
+      apache: {},
+      caddy: {},
+      haproxy: {},
+      traefik: {},
+    } as never;
     const cmds = serviceCommands(layout, [
       { path: '/etc/janus/janus.jcfg', role: 'janus', content: '', ownership: { mode: 0o600, label: 'x' } },
       { path: '/etc/x/server.conf', role: 'server-config', content: '', ownership: { mode: 0o600, label: 'x' } },

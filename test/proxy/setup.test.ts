@@ -103,9 +103,14 @@ describe('setup --janus proxy', () => {
   });
 
   it('restarts the proxy before the server when its files change', () => {
-    const layout = { unit: 'nextcloud-spreed-signaling', nginx: {}, apache: {}, caddy: {} } as Parameters<
-      typeof serviceCommands
-    >[0];
+    const layout = {
+      unit: 'nextcloud-spreed-signaling',
+      nginx: {},
+      apache: {},
+      caddy: {},
+      haproxy: {},
+      traefik: {},
+    } as Parameters<typeof serviceCommands>[0];
     const cmds = serviceCommands(layout, [
       { path: '/etc/nextcloud-spreed-signaling/proxy.conf', role: 'proxy' },
       { path: '/etc/nextcloud-spreed-signaling/server.conf', role: 'server-config' },

@@ -3,7 +3,7 @@
 // secret, a wrong secret refused, CreatePermission refused for private peers and accepted for the
 // allowed Janus address. Every request goes to coturn on 127.0.0.1; no peer is sent anything.
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEBIAN_APACHE, DEBIAN_CADDY } from '../../src/detect/layout.js';
+import { DEBIAN_APACHE, DEBIAN_CADDY, DEBIAN_HAPROXY, TRAEFIK } from '../../src/detect/layout.js';
 import { buildPlan } from '../../src/plan/buildPlan.js';
 import { DeploymentSchema, withTurnFollowing, type DeploymentInput } from '../../src/model/deployment.js';
 import type { Layout } from '../../src/model/layout.js';
@@ -25,6 +25,8 @@ const layout: Layout = {
   unit: 'nextcloud-spreed-signaling',
   apache: DEBIAN_APACHE,
   caddy: DEBIAN_CADDY,
+  haproxy: DEBIAN_HAPROXY,
+  traefik: TRAEFIK,
   nginx: {
     kind: 'debian',
     sitePath: '/etc/nginx/sites-available/spreed-signaling',

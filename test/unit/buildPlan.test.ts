@@ -2,7 +2,7 @@
 // file system at all. The layout points at files that do exist on this machine (/etc/passwd,
 // /etc/hostname…), so any read of the real disk would show up as a different plan.
 import { describe, expect, it } from 'vitest';
-import { DEBIAN_APACHE, DEBIAN_CADDY } from '../../src/detect/layout.js';
+import { DEBIAN_APACHE, DEBIAN_CADDY, DEBIAN_HAPROXY, TRAEFIK } from '../../src/detect/layout.js';
 import { buildPlan, type PlanContext } from '../../src/plan/buildPlan.js';
 import { hasChanges, renderDiff } from '../../src/plan/plan.js';
 import { DeploymentSchema } from '../../src/model/deployment.js';
@@ -19,6 +19,8 @@ const layout: Layout = {
   unit: 'nextcloud-spreed-signaling',
   apache: DEBIAN_APACHE,
   caddy: DEBIAN_CADDY,
+  haproxy: DEBIAN_HAPROXY,
+  traefik: TRAEFIK,
   nginx: {
     kind: 'debian',
     sitePath: '/etc/hostname',

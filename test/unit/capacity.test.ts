@@ -1,7 +1,7 @@
 // Sizing for --sessions, the minimal edit of nginx's main config, the LimitNOFILE drop-ins and
 // how the plan combines them (pure, over a host held in memory).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { DEBIAN_APACHE, DEBIAN_CADDY } from '../../src/detect/layout.js';
+import { DEBIAN_APACHE, DEBIAN_CADDY, DEBIAN_HAPROXY, TRAEFIK } from '../../src/detect/layout.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -194,6 +194,8 @@ describe('the plan', () => {
     unit: 'nextcloud-spreed-signaling',
     apache: DEBIAN_APACHE,
     caddy: DEBIAN_CADDY,
+    haproxy: DEBIAN_HAPROXY,
+    traefik: TRAEFIK,
     nginx: {
       kind: 'debian',
       sitePath: '/etc/nginx/sites-available/spreed-signaling.conf',

@@ -124,12 +124,21 @@ describe('services after writing coturn', () => {
     nginx: { binary: '/usr/sbin/nginx', unit: 'nginx' },
     apache: { binary: '/usr/sbin/apache2', unit: 'apache2' },
     caddy: { unit: 'caddy' },
+    haproxy: { binary: '/usr/sbin/haproxy', unit: 'haproxy' },
   } as never;
   const change = (path: string, role: string) => ({ path, role }) as never;
   it('reloads Apache for its files, and nothing else', () => {
     expect(serviceCommands(layout, [change('/etc/apache2/sites-enabled/spreed-signaling.conf', 'apache')])).toEqual([
       ['reload-or-restart', 'apache2'],
     ]);
+  });
+  it('reloads HAProxy for its configuration and certificate links, and nothing else', () => {
+    expect(
+      serviceCommands(layout, [
+        change('/etc/haproxy/haproxy.cfg', 'haproxy'),
+        change('/etc/haproxy/certs/spreed-signaling.pem', 'haproxy'),
+      ]),
+    ).toEqual([['reload-or-restart', 'haproxy']]);
   });
   it('restarts coturn for its files, the signaling server only for its own', () => {
     expect(serviceCommands(layout, [change('/etc/turnserver.conf', 'coturn')])).toEqual([

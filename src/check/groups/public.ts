@@ -6,6 +6,11 @@ import type { CheckDef } from '../runner.js';
 import { hostOf, type GroupContext } from './context.js';
 import { fromEnvironmentText } from '../../goconf/parse.js';
 import { fail, noAnswer, pass, skip, warn } from './outcome.js';
+import { frontEndFrom, proxyFixes } from '../frontEnd.js';
+import type { WebServer } from '../../model/defaults.js';
+import { DEFAULT_LISTEN, WEB_SERVER_LABEL } from '../../model/defaults.js';
+import { webServerOf } from '../../model/layout.js';
+import { listenBase } from '../../model/urls.js';
 
 const CERT_WARN_DAYS = 14;
 
@@ -25,6 +30,28 @@ const isNginxPage = (body: string) => /<center>nginx/i.test(body);
 export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
   const { inputs, setup, io, unit, restartFix, publicUrl, siteFile, tlsOpts } = g;
   const defs: CheckDef[] = [];
+  // The front end that answers (its Server header), else the one setup wrote for; nginx's own
+  // faults keep their nginx wording, the others are named with their server.
+  const recorded = setup.nginx?.server;
+  // The one setup wrote for names the server to start and to look at (nginx when unknown).
+  const webName = WEB_SERVER_LABEL[recorded ?? 'nginx'];
+  const webUnit = webServerOf(setup.layout, recorded ?? 'nginx').unit;
+  let seen: WebServer | undefined;
+  const frontEnd = (server: string | undefined): WebServer | undefined => {
+    const f = frontEndFrom(server !== undefined ? { server } : undefined, seen ?? recorded);
+    if (server !== undefined && f) seen = f;
+    return f;
+  };
+  const other = (server: string | undefined) => {
+    const f = frontEnd(server);
+    return f && f !== 'nginx'
+      ? proxyFixes(f, setup.layout, {
+          basePath: publicUrl ? new URL(publicUrl).pathname.replace(/\/+$/, '') : '',
+          ...(setup.nginx?.mode ? { mode: setup.nginx.mode } : {}),
+          upstream: listenBase(setup.listen ?? DEFAULT_LISTEN),
+        })
+      : undefined;
+  };
   defs.push({
     id: 'public.dns',
     title: 'Public name',
@@ -55,25 +82,26 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
     id: 'public.tls',
     title: 'Certificate',
     needs: ['public.dns'],
-    timeoutFix:
-      'the HTTPS port accepts connections but never completes a TLS handshake: is nginx (with ssl) listening there?',
+    timeoutFix: `the HTTPS port accepts connections but never completes a TLS handshake: is ${webName} (with ssl) listening there?`,
     async run(ctx) {
       const u = new URL(publicUrl!);
       if (u.protocol !== 'https:')
         return warn(
           `${publicUrl} is plain HTTP: browsers need wss:// for Talk`,
-          'serve it over HTTPS (the nginx site spreed-setup writes does)',
+          `serve it over HTTPS (the ${webName} site spreed-setup writes does)`,
         );
       const r = await io.tlsCertificate(publicUrl!, tlsOpts(ctx));
       if (!r.ok) {
         if (/ECONNREFUSED/.test(r.message))
           return fail(
             `nothing listening at ${u.host} (connection refused)`,
-            `start nginx (systemctl start nginx) and open port ${u.port || 443} in the firewall`,
+            `start ${webName} (systemctl start ${webUnit}) and open port ${u.port || 443} in the firewall`,
           );
         return fail(
           `TLS handshake with ${u.host} failed: ${r.message}`,
-          'check that nginx serves HTTPS (listen … ssl) on that port',
+          recorded && recorded !== 'nginx'
+            ? `check that ${webName} serves HTTPS on that port`
+            : 'check that nginx serves HTTPS (listen … ssl) on that port',
         );
       }
       const c = r.cert;
@@ -128,12 +156,12 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
   });
 
   const proxyDown =
-    `start the signaling server (systemctl start ${unit}) and check that the nginx upstream matches [http] listen ${setup.listen ?? ''}`.trim();
+    `start the signaling server (systemctl start ${unit}) and check that the ${webName} upstream matches [http] listen ${setup.listen ?? ''}`.trim();
   defs.push({
     id: 'public.welcome',
     title: 'Welcome via proxy',
     needs: ['public.tls'],
-    timeoutFix: 'nginx accepts but never answers: check its error log and proxy timeouts',
+    timeoutFix: `${webName} accepts but never answers: check its error log and proxy timeouts`,
     async run(ctx) {
       const where = `${publicUrl}/api/v1/welcome`;
       const w = await io.welcome(publicUrl!, tlsOpts(ctx));
@@ -142,13 +170,24 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
         return fail(
           n.detail,
           n.kind === 'refused'
-            ? 'start nginx (systemctl start nginx) and open the HTTPS port in the firewall'
-            : 'check nginx and the firewall',
+            ? `start ${webName} (systemctl start ${webUnit}) and open the HTTPS port in the firewall`
+            : `check ${webName} and the firewall`,
         );
       }
       const json = w.json as { 'nextcloud-spreed-signaling'?: unknown } | undefined;
       if (w.status === 200 && json?.['nextcloud-spreed-signaling'] === 'Welcome')
         return pass(`${where} answers through the proxy`);
+      const fe = w.status === 404 ? other(w.headers.server) : undefined;
+      if (fe && isGo404(w.body))
+        return fail(
+          `${fe.prefix}${fe.notStripped.cause}: 404 from the signaling server for ${where}`,
+          fe.notStripped.fix,
+        );
+      if (fe)
+        return fail(
+          `${fe.prefix}404 for ${where}: nothing there proxies ${new URL(publicUrl!).pathname}/ to the signaling server`,
+          fe.noWebsocketLocation.fix,
+        );
       if (w.status === 404 && isGo404(w.body)) {
         return fail(
           `404 from the signaling server for ${where}: the proxy forwards the wrong path (proxy_pass without the trailing slash keeps the prefix)`,
@@ -183,10 +222,17 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
       const r = await io.request(where, { method: 'GET', headers: {}, ...tlsOpts(ctx) });
       if (!r.ok) {
         const n = noAnswer(r, hostOf(publicUrl!));
-        return fail(n.detail, 'check nginx and the firewall');
+        return fail(n.detail, `check ${webName} and the firewall`);
       }
       if (r.status === 400 && r.headers['sec-websocket-version'])
         return pass(`${where} reaches the server (400 with Sec-Websocket-Version, as without an upgrade)`);
+      const fe = r.status === 404 ? other(r.headers.server) : undefined;
+      if (fe && isGo404(r.body))
+        return fail(
+          `${fe.prefix}${fe.notStripped.cause}: 404 from the signaling server for ${where}`,
+          fe.notStripped.fix,
+        );
+      if (fe) return fail(`${fe.prefix}${fe.noWebsocketLocation.cause}: 404 for ${where}`, fe.noWebsocketLocation.fix);
       if (r.status === 404 && isGo404(r.body)) {
         return fail(
           `404 from the signaling server for ${where}: the /spreed location forwards the wrong path`,
@@ -217,6 +263,14 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
       const r = await io.websocketUpgrade(ws, tlsOpts(ctx));
       if (r.ok) return pass(`${ws}: 101 Switching Protocols`);
       if (r.code === 'upgrade_failed') {
+        const fe = r.status === 400 || r.status === 404 ? other(r.server) : undefined;
+        if (fe && r.status === 400)
+          return fail(`${fe.prefix}${fe.noUpgrade.cause} (${ws}: 400 instead of 101)`, fe.noUpgrade.fix);
+        if (fe)
+          return fail(
+            `${fe.prefix}${fe.noWebsocketLocation.cause} (${ws}: 404 on the upgrade)`,
+            fe.noWebsocketLocation.fix,
+          );
         if (r.status === 400)
           return fail(`${ws}: 400 instead of 101: the proxy drops the Upgrade/Connection headers`, upgradeFix);
         if (r.status === 404)
@@ -228,7 +282,7 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
           return fail(`${ws}: ${r.status}: the signaling server behind the proxy is down`, proxyDown);
         return fail(`${ws}: HTTP ${r.status} instead of 101`, upgradeFix);
       }
-      return fail(`${ws}: ${r.message}`, 'check nginx and the firewall');
+      return fail(`${ws}: ${r.message}`, `check ${webName} and the firewall`);
     },
   });
 
@@ -285,8 +339,13 @@ export function publicChecks(g: GroupContext<PublicIO>): CheckDef[] {
               'the server may be throttling this host after failed attempts: wait a minute and run again',
             );
           default:
-            if (h.code.startsWith('upgrade_failed:'))
-              return fail(`websocket upgrade refused (${h.code.split(':')[1]})`, upgradeFix);
+            if (h.code.startsWith('upgrade_failed:')) {
+              const fe = other(undefined);
+              return fail(
+                `${fe?.prefix ?? ''}websocket upgrade refused (${h.code.split(':')[1]})`,
+                fe?.noUpgrade.fix ?? upgradeFix,
+              );
+            }
             return fail(`hello refused: ${h.code}${h.message ? ` (${h.message})` : ''}`, restartFix);
         }
       }

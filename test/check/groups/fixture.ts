@@ -1,7 +1,7 @@
 // Check groups without a network: a setup as readCheckSetup would hand it over, a fake IO whose
 // unopened doors throw (a group may use only the IO it declares), and one check run by id.
 import { groupContext, type CheckInputs, type GroupContext } from '../../../src/check/groups/context.js';
-import { DEBIAN_APACHE, DEBIAN_CADDY } from '../../../src/detect/layout.js';
+import { DEBIAN_APACHE, DEBIAN_CADDY, DEBIAN_HAPROXY, TRAEFIK } from '../../../src/detect/layout.js';
 import type { CheckIO } from '../../../src/check/io.js';
 import type { OccRun } from '../../../src/check/occ.js';
 import type { CheckDef, Outcome } from '../../../src/check/runner.js';
@@ -26,6 +26,8 @@ const LAYOUT: Layout = {
   unit: UNIT,
   apache: DEBIAN_APACHE,
   caddy: DEBIAN_CADDY,
+  haproxy: DEBIAN_HAPROXY,
+  traefik: TRAEFIK,
   nginx: {
     kind: 'debian',
     sitePath: SITE,
