@@ -1,12 +1,13 @@
 // Help texts: kept free of imports so --help starts as fast as bare node.
 
 export const MAIN_HELP = `spreed-setup: set up a Nextcloud Talk High Performance Backend
-(nextcloud-spreed-signaling behind nginx), register it in Nextcloud and check it.
+(nextcloud-spreed-signaling with NATS, TURN and Janus, behind nginx, Apache, Caddy, HAProxy or
+Traefik; one server or a cluster), register it in Nextcloud and check it.
 
 Usage:
   spreed-setup [setup options]      the interactive wizard (on a terminal): detect, ask, review, write;
                                     options given (e.g. --root DIR) are not asked again
-  spreed-setup setup [options]      render and write server.conf, secrets and the nginx site
+  spreed-setup setup [options]      render and write server.conf, secrets and the web server's site
   spreed-setup install [options]    get a signaling server current Talk accepts (package, pinned, container)
   spreed-setup register [options]   register this server in Nextcloud Talk (occ talk:signaling:add)
   spreed-setup check [options]      prove every link works (server, NATS, proxy, TLS, Nextcloud)
