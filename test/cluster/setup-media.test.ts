@@ -69,9 +69,14 @@ describe('setup --cluster: input errors', () => {
   });
 
   it('restarts nats-server first, before the signaling server', () => {
-    const layout = { unit: 'nextcloud-spreed-signaling', nginx: {}, apache: {}, caddy: {} } as Parameters<
-      typeof serviceCommands
-    >[0];
+    const layout = {
+      unit: 'nextcloud-spreed-signaling',
+      nginx: {},
+      apache: {},
+      caddy: {},
+      haproxy: {},
+      traefik: {},
+    } as Parameters<typeof serviceCommands>[0];
     const cmds = serviceCommands(layout, [
       { path: '/etc/nextcloud-spreed-signaling/server.conf', role: 'server-config' },
       { path: '/etc/nats-server.conf', role: 'nats' },

@@ -60,6 +60,11 @@ export const SIGNALING_VERSIONS: readonly SignalingVersion[] = [
   ...(UPSTREAM_BIN_DIR ? (['2.1.1'] as const) : []),
 ];
 
+/** The releases current Talk accepts (2.0+) that the test bed has: 2.0.2, and 2.1.1 where it can be had. */
+export const TALK_RELEASES: readonly SignalingVersion[] = SIGNALING_VERSIONS.filter(
+  (v) => v === '2.0.2' || v === '2.1.1',
+);
+
 function isCI(): boolean {
   const v = process.env.CI;
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';

@@ -18,7 +18,7 @@ import {
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchWelcome, internalHello } from '../../src/probe/signaling.js';
-import { signalingBinary, skipUnless, type SignalingVersion } from '../harness/components.js';
+import { signalingBinary, skipUnless, TALK_RELEASES, type SignalingVersion } from '../harness/components.js';
 import { freePort } from '../harness/ports.js';
 import {
   cleanupAll,
@@ -37,109 +37,114 @@ const NEXTCLOUD = 'https://cloud.example.org';
 const SECRETS = 'etc/nextcloud-spreed-signaling/secrets';
 const SITE = 'etc/apache2/sites-available/spreed-signaling.conf';
 const MODS_AVAILABLE = '/etc/apache2/mods-available';
+/** The release the validation and same-host tests below run against. */
 const VERSION: SignalingVersion = '2.0.2';
 
-const need = skipUnless({ signaling: [VERSION], components: ['apache2', 'openssl'] });
+// Every release current Talk accepts that the test bed has: 2.0.2, and upstream's 2.1.1 where it can be had.
+for (const release of TALK_RELEASES) {
+  const VERSION = release;
+  const need = skipUnless({ signaling: [VERSION], components: ['apache2', 'openssl'] });
 
-describe.skipIf(need.skip)(`Apache 2.4 in front of the real ${VERSION} server${need.suffix}`, () => {
-  let root = '';
-  let httpsPort = 0;
-  let output = '';
-  let ca: Buffer;
-  let server: StartedSignaling;
-  let apache: ManagedProcess;
-  const secret = (name: string) => readFileSync(path.join(root, SECRETS, name), 'utf8').trim();
+  describe.skipIf(need.skip)(`Apache 2.4 in front of the real ${VERSION} server${need.suffix}`, () => {
+    let root = '';
+    let httpsPort = 0;
+    let output = '';
+    let ca: Buffer;
+    let server: StartedSignaling;
+    let apache: ManagedProcess;
+    const secret = (name: string) => readFileSync(path.join(root, SECRETS, name), 'utf8').trim();
 
-  beforeAll(async () => {
-    const tmp = tempDir('spreed-apache-');
-    chmodSync(tmp, 0o755);
-    const cert = await selfSignedCert(path.join(tmp, 'tls'));
-    ca = readFileSync(cert.cert);
-    root = tempDir('root-', tmp);
-    chmodSync(root, 0o755);
-    cpSync(MODS_AVAILABLE, path.join(root, MODS_AVAILABLE), { recursive: true });
-    for (const d of ['etc/apache2/mods-enabled', 'etc/apache2/sites-available', 'etc/apache2/sites-enabled'])
-      mkdirSync(path.join(root, d), { recursive: true });
-    const listenPort = await freePort();
-    httpsPort = await freePort();
-    const acme = path.join(root, 'acme');
-    mkdirSync(acme, { recursive: true });
-    const answers = path.join(root, 'answers.yaml');
-    writeFileSync(
-      answers,
-      testSiteAnswers({
+    beforeAll(async () => {
+      const tmp = tempDir('spreed-apache-');
+      chmodSync(tmp, 0o755);
+      const cert = await selfSignedCert(path.join(tmp, 'tls'));
+      ca = readFileSync(cert.cert);
+      root = tempDir('root-', tmp);
+      chmodSync(root, 0o755);
+      cpSync(MODS_AVAILABLE, path.join(root, MODS_AVAILABLE), { recursive: true });
+      for (const d of ['etc/apache2/mods-enabled', 'etc/apache2/sites-available', 'etc/apache2/sites-enabled'])
+        mkdirSync(path.join(root, d), { recursive: true });
+      const listenPort = await freePort();
+      httpsPort = await freePort();
+      const acme = path.join(root, 'acme');
+      mkdirSync(acme, { recursive: true });
+      const answers = path.join(root, 'answers.yaml');
+      writeFileSync(
+        answers,
+        testSiteAnswers({
+          listenPort,
+          nextcloudUrl: NEXTCLOUD,
+          cert,
+          httpPort: await freePort(),
+          httpsPort,
+          acmeWebroot: acme,
+        }),
+      );
+      const r = await runInProcess([
+        'setup',
+        '--answers',
+        answers,
+        '--web-server',
+        'apache',
+        '--server-version',
+        VERSION,
+        '--yes',
+        '--root',
+        root,
+      ]);
+      output = r.all;
+      expect(r.code, r.all).toBe(0);
+      server = await startSignaling(
+        signalingBinary(VERSION),
+        path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'),
         listenPort,
-        nextcloudUrl: NEXTCLOUD,
-        cert,
-        httpPort: await freePort(),
+      );
+      apache = await startApache(
+        path.join(tmp, 'apache'),
+        path.join(root, 'etc/apache2/mods-enabled'),
+        [path.join(root, 'etc/apache2/sites-enabled/spreed-signaling.conf')],
         httpsPort,
-        acmeWebroot: acme,
-      }),
-    );
-    const r = await runInProcess([
-      'setup',
-      '--answers',
-      answers,
-      '--web-server',
-      'apache',
-      '--server-version',
-      VERSION,
-      '--yes',
-      '--root',
-      root,
-    ]);
-    output = r.all;
-    expect(r.code, r.all).toBe(0);
-    server = await startSignaling(
-      signalingBinary(VERSION),
-      path.join(root, 'etc/nextcloud-spreed-signaling/server.conf'),
-      listenPort,
-    );
-    apache = await startApache(
-      path.join(tmp, 'apache'),
-      path.join(root, 'etc/apache2/mods-enabled'),
-      [path.join(root, 'etc/apache2/sites-enabled/spreed-signaling.conf')],
-      httpsPort,
-    );
-  });
-
-  afterAll(async () => {
-    await apache?.stop();
-    await server?.stop();
-    await cleanupAll();
-  });
-
-  it('writes the virtual host, enables it and the modules the Debian way, and no nginx file', () => {
-    expect(readlinkSync(path.join(root, 'etc/apache2/sites-enabled/spreed-signaling.conf'))).toBe(
-      '../sites-available/spreed-signaling.conf',
-    );
-    for (const m of ['proxy', 'proxy_http', 'headers', 'ssl', 'socache_shmcb', 'alias'])
-      expect(readlinkSync(path.join(root, `etc/apache2/mods-enabled/${m}.load`))).toBe(`../mods-available/${m}.load`);
-    expect(readlinkSync(path.join(root, 'etc/apache2/mods-enabled/proxy.conf'))).toBe('../mods-available/proxy.conf');
-    expect(existsSync(path.join(root, 'etc/nginx'))).toBe(false);
-    const site = readFileSync(path.join(root, SITE), 'utf8');
-    expect(site).toMatch(/ProxyPass "http:\/\/127\.0\.0\.1:\d+\/" upgrade=websocket/);
-    expect(site).toContain('<Location "/standalone-signaling/">');
-    expect(output).toMatch(/Apache modules enabled \(as a2enmod does\): .*proxy_http/);
-    for (const s of secretValues(root)) expect(output).not.toContain(s);
-  });
-
-  it('serves the welcome through the proxy over TLS (prefix stripped)', async () => {
-    const w = await fetchWelcome(`https://127.0.0.1:${httpsPort}/standalone-signaling`, { ca });
-    expect(w.status).toBe(200);
-    expect(w.json).toMatchObject({ 'nextcloud-spreed-signaling': 'Welcome' });
-  });
-
-  it('upgrades the websocket (101) and carries the internal hello through it', async () => {
-    const h = await internalHello(`wss://127.0.0.1:${httpsPort}/standalone-signaling/spreed`, {
-      secret: secret('internalsecret'),
-      backend: NEXTCLOUD,
-      ca,
-      timeoutMs: 5000,
+      );
     });
-    expect(h).toMatchObject({ ok: true });
+
+    afterAll(async () => {
+      await apache?.stop();
+      await server?.stop();
+      await cleanupAll();
+    });
+
+    it('writes the virtual host, enables it and the modules the Debian way, and no nginx file', () => {
+      expect(readlinkSync(path.join(root, 'etc/apache2/sites-enabled/spreed-signaling.conf'))).toBe(
+        '../sites-available/spreed-signaling.conf',
+      );
+      for (const m of ['proxy', 'proxy_http', 'headers', 'ssl', 'socache_shmcb', 'alias'])
+        expect(readlinkSync(path.join(root, `etc/apache2/mods-enabled/${m}.load`))).toBe(`../mods-available/${m}.load`);
+      expect(readlinkSync(path.join(root, 'etc/apache2/mods-enabled/proxy.conf'))).toBe('../mods-available/proxy.conf');
+      expect(existsSync(path.join(root, 'etc/nginx'))).toBe(false);
+      const site = readFileSync(path.join(root, SITE), 'utf8');
+      expect(site).toMatch(/ProxyPass "http:\/\/127\.0\.0\.1:\d+\/" upgrade=websocket/);
+      expect(site).toContain('<Location "/standalone-signaling/">');
+      expect(output).toMatch(/Apache modules enabled \(as a2enmod does\): .*proxy_http/);
+      for (const s of secretValues(root)) expect(output).not.toContain(s);
+    });
+
+    it('serves the welcome through the proxy over TLS (prefix stripped)', async () => {
+      const w = await fetchWelcome(`https://127.0.0.1:${httpsPort}/standalone-signaling`, { ca });
+      expect(w.status).toBe(200);
+      expect(w.json).toMatchObject({ 'nextcloud-spreed-signaling': 'Welcome' });
+    });
+
+    it('upgrades the websocket (101) and carries the internal hello through it', async () => {
+      const h = await internalHello(`wss://127.0.0.1:${httpsPort}/standalone-signaling/spreed`, {
+        secret: secret('internalsecret'),
+        backend: NEXTCLOUD,
+        ca,
+        timeoutMs: 5000,
+      });
+      expect(h).toMatchObject({ ok: true });
+    });
   });
-});
+}
 
 const needApache = skipUnless({ components: ['apache2', 'openssl'] });
 
