@@ -8,7 +8,7 @@ import { generateHex } from '../../src/secrets/secrets.js';
 import { runInProcess } from '../cli/inProcess.js';
 import { runCli } from '../cli/run.js';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
-import { skipUnless } from '../harness/components.js';
+import { SIGNALING_VERSIONS, skipUnless } from '../harness/components.js';
 import { tempDir } from '../harness/tmp.js';
 
 const need = skipUnless({ signaling: ['2.0.2'], components: ['nats-server'] });
@@ -91,6 +91,26 @@ describe.skipIf(need.skip)(`check --cluster on real servers${need.suffix}`, () =
     expect(plain.stdout).toMatch(/, 2 info \(/);
     expectNoSecrets(c, plain.all);
   }, 90_000);
+
+  // Upstream's 2.1.1 where the test bed has it: serverinfo reports each gRPC peer, and the check passes on it.
+  if (SIGNALING_VERSIONS.includes('2.1.1'))
+    it('on 2.1.1: every gRPC peer connected, from serverinfo', async () => {
+      c = await startTestCluster({ nodes: 2, version: '2.1.1' });
+      // The first node dialled the second before it listened: gRPC retries with its backoff, so
+      // the check is run again (bounded) until that connection is up, as an admin would.
+      const args = ['--node', 'sig1', '--config', c.node('sig1').confPath];
+      let r = await checkCluster(c, args);
+      for (let i = 0; i < 20 && r.code !== 0; i++) {
+        await new Promise((res) => setTimeout(res, 1000));
+        r = await checkCluster(c, args);
+      }
+      const { code, report, all } = r;
+      expect(code, `${all}\n${c.logs()}`).toBe(0);
+      for (const x of report.checks) expect(['pass', 'info'], `${x.id}: ${x.detail}`).toContain(x.status);
+      expect(byId(report, 'cluster.grpc.sig1').status, all).toBe('pass');
+      expect(byId(report, 'cluster.grpc.sig2').status, all).toBe('pass');
+      expect(byId(report, 'cluster.message.sig1.sig2')).toMatchObject({ status: 'pass' });
+    }, 90_000);
 
   it("names node B's different session keys and the fix (exit 1)", async () => {
     c = await startTestCluster({

@@ -12,7 +12,7 @@ import {
   type SignalingNode,
 } from '../../model/cluster.js';
 import { PROXY } from '../../model/defaults.js';
-import { formatVersion, parseVersion, TRAIT_SINCE, traitsFor } from '../../model/versions.js';
+import { formatVersion, parseVersion, TRAIT_SINCE, traitsFor, versionFromFeatures } from '../../model/versions.js';
 import { BLOCKKEY, fingerprint, HASHKEY, INTERNALSECRET } from '../../secrets/secrets.js';
 import type { ClusterCheckSetup } from '../clusterSetup.js';
 import type { CheckIO } from '../io.js';
@@ -33,6 +33,7 @@ const welcomeId = (n: SignalingNode) => `cluster.node.${n.name}`;
 interface WelcomeData {
   version?: string;
   reported: string;
+  features: string[];
 }
 
 /** The node whose sessions send the cross-node messages: this machine's (--node), else the first. */
@@ -73,8 +74,10 @@ export function clusterChecks(s: ClusterCheckSetup, io: ClusterIO): CheckDef[] {
           );
         const reported = typeof json.version === 'string' ? json.version : 'unknown';
         const v = parseVersion(reported);
-        const data: WelcomeData = { reported, ...(v ? { version: formatVersion(v) } : {}) };
-        return pass(`welcome from ${base}, version ${reported}`, { ...data });
+        const data: WelcomeData = { reported, features: w.features, ...(v ? { version: formatVersion(v) } : {}) };
+        // A build without a version ("unreleased": go install, NixOS) is judged by its features.
+        const shown = v ? reported : `${reported} (features say ${versionFromFeatures(w.features)} or newer)`;
+        return pass(`welcome from ${base}, version ${shown}`, { ...data });
       },
     });
   }
@@ -251,8 +254,8 @@ export function clusterChecks(s: ClusterCheckSetup, io: ClusterIO): CheckDef[] {
       needs: [welcomeId(n)],
       async run(ctx): Promise<Outcome> {
         const w = (await ctx.outcome(welcomeId(n)))?.data as unknown as WelcomeData | undefined;
-        const traits = traitsFor(w?.version);
-        if (!w?.version || !traits.serverInfo)
+        const serverInfo = w?.features?.includes('serverinfo') || (w?.version && traitsFor(w.version).serverInfo);
+        if (!serverInfo)
           return info(
             `${n.name} runs ${w?.reported ?? 'an unknown version'}: gRPC connections are not reported before ${TRAIT_SINCE.serverInfo} (serverinfo)`,
           );
@@ -281,7 +284,7 @@ export function clusterChecks(s: ClusterCheckSetup, io: ClusterIO): CheckDef[] {
         if (down.length)
           return fail(
             `${n.name} is not connected to gRPC target${down.length === 1 ? '' : 's'} ${down.join(', ')}`,
-            `make sure ${n.name} reaches ${down.join(', ')} and that the node there has [grpc] listen on that address; then restart ${n.name}`,
+            `make sure ${n.name} reaches ${down.join(', ')} and that the node there has [grpc] listen on that address (right after a node starts, gRPC retries with a backoff: run check again in a few seconds); then restart ${n.name}`,
           );
         if (grpc.length < want)
           return fail(
