@@ -20,16 +20,15 @@ type NodeAnswer = { name: string; address: string; country?: string };
 
 /** The one question: one server (the flow as before), or several as one HPB. */
 export async function askServers(p: Prompter): Promise<'one' | 'several'> {
+  p.info(
+    'A cluster is signaling servers on several machines behind one public URL, for more calls than one machine carries or for failover. For a cluster the wizard writes a cluster file to set up each machine from, and sets up nothing here.',
+  );
   return must(
     await p.select<'one' | 'several'>({
       message: 'One server, or several servers as one HPB (a cluster)?',
       options: [
-        { value: 'one', label: 'One server: set up this machine', hint: 'recommended; enough for most installs' },
-        {
-          value: 'several',
-          label: 'Several servers as one HPB (a cluster)',
-          hint: 'for more calls than one machine carries, or failover: signaling servers on several machines behind one URL; writes a cluster file to set each machine up from, and sets up nothing here',
-        },
+        { value: 'one', label: 'One server: set up this machine', hint: 'recommended' },
+        { value: 'several', label: 'Several servers as one HPB (a cluster)', hint: 'writes a cluster file' },
       ],
       initialValue: 'one',
     }),
@@ -213,7 +212,7 @@ async function askGrpc(p: Prompter, s: Schemas): Promise<ClusterInput['grpc']> {
 
 /** Where the wizard writes the cluster file unless told otherwise: ./cluster.yaml, or under --root. */
 export const defaultClusterFile = (root: string | undefined): string =>
-  root ? path.join(root, 'cluster.yaml') : 'cluster.yaml';
+  root ? path.join(root, 'cluster.yaml') : './cluster.yaml';
 
 /** Why the cluster file cannot go at `file`, or undefined (an existing regular file is asked about). */
 function placeProblem(file: string): string | undefined {
@@ -250,7 +249,9 @@ export async function writeClusterFile(
     const r = DeploymentSchema.safeParse(nodeInput({ shared: settings as DeploymentInput, cluster: parsed }, n.name));
     return r.success
       ? []
-      : r.error.issues.map((i) => problem(`node ${n.name}: ${i.path.join('.')} ${i.message}`, 'go back and change it'));
+      : r.error.issues.map((i) =>
+          problem(`node ${n.name}: ${i.path.join('.')} ${i.message}`, 'run the wizard again with another value'),
+        );
   });
   if (problems.length) throw new UserError(problems);
   if (flags.answersOut) p.info(`--answers-out ${flags.answersOut}: not written; the cluster file holds these answers`);
@@ -314,7 +315,8 @@ async function nextCommands(real: string, c: z.output<typeof ClusterSchema>): Pr
   return [
     `# 1. Copy the file to every machine (as ${base} in root's home there):`,
     ...[front, ...others].map((n) => `scp ${shellQuote(real)} ${at(n.address)}:${base}`),
-    `# 2. On ${front.name} (the front node) first: it generates the secrets every node shares into ${bundle}`,
+    `# 2. On ${front.name} (the front node) first: it generates the secrets every node shares,`,
+    `#    into ${bundle}`,
     `spreed-setup setup --cluster ${base} --node ${front.name} --yes   # --dry-run first shows the plan`,
     '# 3. Copy that directory as it is (0700, files 0600, owned by root) to every other machine:',
     ...others.map((n) => `rsync -a ${bundle}/ ${at(n.address)}:${bundle}/`),
