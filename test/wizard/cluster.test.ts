@@ -306,6 +306,35 @@ describe('wizard: several servers (a cluster file)', () => {
     expect(existsSync(path.join(root, 'cluster.yaml'))).toBe(true);
   });
 
+  it('--dry-run shows the file (DNS discovery here) and writes nothing; --answers-out is not written either', async () => {
+    const root = scratch();
+    const answersOut = path.join(root, 'answers.yaml');
+    const r = await wizard(
+      ['--root', root, ...V, '--dry-run', '--answers-out', answersOut],
+      [
+        ...START,
+        ...TWO_NODES,
+        { expect: /Media nodes too/, confirm: false },
+        { expect: /NATS \(the message bus joining/, choose: 'own' },
+        { expect: /find each other \(gRPC\)/, choose: 'dns' },
+        {
+          expect: /DNS name resolving to every signaling node/,
+          text: ['grpc:9090', 'spreed-grpc.hpb.svc.cluster.local'],
+        },
+        ...SHARED_REST.slice(2),
+      ],
+    );
+    expect(r.code).toBe(0);
+    expect(r.prompter.validationErrors).toEqual([
+      `"grpc:9090" ${SignalingNodeSchema.shape.address.safeParse('grpc:9090').error!.issues[0]!.message}`,
+    ]);
+    expect(r.shown).toContain('The cluster file (dry run: not written)');
+    expect(r.shown).toMatch(/grpc:\n\s+discovery: dns\n\s+name: spreed-grpc\.hpb\.svc\.cluster\.local/);
+    expect(r.shown).toContain(`--answers-out ${answersOut}: not written`);
+    expect(r.shown).toContain('Dry run: nothing was written.');
+    expect(treeState(root)).toEqual({});
+  });
+
   it('"one server" keeps the flow as it was: the same questions and this machine set up', async () => {
     const root = scratch();
     const r = await wizard(
