@@ -7,6 +7,15 @@ import type { Problem } from '../errors.js';
 export const CANCELLED = Symbol('cancelled');
 export type Answer<T> = T | typeof CANCELLED;
 
+/** A prompt was cancelled (Ctrl-C, Esc): the wizard stops, saying what it wrote (so far nothing). */
+export class Cancelled extends Error {}
+
+/** The answer, or Cancelled thrown for a cancelled prompt. */
+export function must<T>(a: Answer<T>): T {
+  if (a === CANCELLED) throw new Cancelled();
+  return a;
+}
+
 export interface Choice<T> {
   value: T;
   label: string;

@@ -24,7 +24,7 @@ import { detectEnvironment, type Environment } from '../detect/environment.js';
 import { defaultFrontEnd, describeFrontEnd } from '../detect/webServer.js';
 import { detectInstalledVersion } from '../detect/version.js';
 import { inputFromFlags } from '../inputs/inputs.js';
-import { CANCELLED, statusView, type Answer, type Prompter } from './prompter.js';
+import { Cancelled, must, statusView, type Prompter } from './prompter.js';
 import { BACKUP_ROOT } from '../apply/apply.js';
 import { textProblem } from '../model/text.js';
 import { escapeControls } from '../io/output.js';
@@ -142,6 +142,8 @@ interface Asking {
   machine: Environment;
   ctx: SetupContext;
   rotate: Set<string>;
+  /** Several servers: the answers are the cluster file's shared settings, not this machine's. */
+  cluster?: boolean;
 }
 
 /**
@@ -191,13 +193,16 @@ const QUESTIONS = [
       const had = a.answers.turnServer;
       const on = must(
         await a.p.confirm({
-          message: 'TURN on this host? (coturn, for participants behind NAT; --turn local)',
+          message: a.cluster
+            ? 'TURN on every signaling node? (coturn, for participants behind NAT; --turn local)'
+            : 'TURN on this host? (coturn, for participants behind NAT; --turn local)',
           // Yes for a first install; a reconfigure keeps what it had (none before TURN existed).
           initialValue: had ? had.mode === 'local' : !a.ctx.existing.reading?.input.backends?.length,
         }),
       );
       a.answers.turnServer = on ? (had?.mode === 'local' ? had : { mode: 'local' }) : { mode: 'none' };
-      if (on) await askTurnExternalIp(a);
+      // A cluster's nodes announce their own addresses: this host's is none of theirs.
+      if (on && !a.cluster) await askTurnExternalIp(a);
     },
   },
   {
@@ -258,13 +263,6 @@ async function askTurnExternalIp(a: Asking): Promise<void> {
   const ip = v || detected;
   if (ip) a.answers.turnServer = { ...turn, externalIp: ip };
   else a.p.warn("no external-ip: coturn announces this host's private address; set it later with --turn-external-ip");
-}
-
-class Cancelled extends Error {}
-
-function must<T>(a: Answer<T>): T {
-  if (a === CANCELLED) throw new Cancelled();
-  return a;
 }
 
 /** What the wizard has written so far (nothing until the files are written). */
@@ -379,7 +377,18 @@ async function wizard(flags: SetupFlags, env: WizardEnv, done: Written): Promise
         initialValue: 'keep',
       }),
     );
-    if (how === 'customize') for (const part of customizable) await ask(part);
+    if (how === 'customize') {
+      // One server (the flow as before), or several: then the cluster file is written instead.
+      const cluster = await import('./cluster.js');
+      if ((await cluster.askServers(p)) === 'several') {
+        const machines = await cluster.askCluster(p);
+        asking.cluster = true;
+        // What every node shares and the wizard asks; NATS, the MCU, listen and secrets are the cluster's.
+        for (const part of customizable) if (part === 'turn' || part === 'nginx') await ask(part);
+        return cluster.writeClusterFile(p, flags, answers, machines, env.toolVersion);
+      }
+      for (const part of customizable) await ask(part);
+    }
   }
 
   for (;;) {

@@ -92,27 +92,39 @@ export function loadAnswersFile(
   return { input: data as Input, problems, ...(natsPasswordsLeftOut ? { natsPasswordsLeftOut } : {}) };
 }
 
-/** The choices as an answers file that replays the same setup (no secrets: they live in files). */
-export function renderAnswersFile(d: Deployment, toolVersion: string): string {
-  const { extra, ...rest } = d;
-  const data: Record<string, unknown> = { ...rest };
-  // Secrets never go in: secret-like pass-through keys and URL passwords are left out, and named.
+/**
+ * Secrets never go in a written file: secret-like pass-through keys and URL passwords are left out,
+ * and named in the note line that heads the file (empty when nothing was left out).
+ */
+export function withoutSecrets(
+  extra: Record<string, Record<string, string>> | undefined,
+  natsUrls: readonly string[] | undefined,
+): { extra?: Record<string, Record<string, string>>; natsUrls?: string[]; note: string } {
   const left: string[] = [];
   const kept: Record<string, Record<string, string>> = {};
-  for (const [section, keys] of Object.entries(extra)) {
+  for (const [section, keys] of Object.entries(extra ?? {})) {
     for (const [key, value] of Object.entries(keys)) {
       if (isSecretKey(key)) left.push(`[${section}] ${key}`);
       else (kept[section] ??= {})[key] = value;
     }
   }
-  if (Object.keys(kept).length) data.extra = kept;
-  if (d.nats.mode === 'external') {
-    const urls = d.nats.urls.map((u) => withoutUrlPassword(u));
-    if (urls.some((u) => u.had)) left.push(NATS_PASSWORDS_LEFT_OUT);
-    data.nats = { mode: 'external', urls: urls.map((u) => u.url) };
-  }
-  const note = left.length ? `${LEFT_OUT_NOTE}${left.join(', ')}\n` : '';
-  return `# spreed-setup ${toolVersion} answers file (no secrets). Replay: spreed-setup setup --answers FILE --yes\n${note}${stringifyYaml(data)}`;
+  const urls = natsUrls?.map((u) => withoutUrlPassword(u));
+  if (urls?.some((u) => u.had)) left.push(NATS_PASSWORDS_LEFT_OUT);
+  return {
+    ...(Object.keys(kept).length ? { extra: kept } : {}),
+    ...(urls ? { natsUrls: urls.map((u) => u.url) } : {}),
+    note: left.length ? `${LEFT_OUT_NOTE}${left.join(', ')}\n` : '',
+  };
+}
+
+/** The choices as an answers file that replays the same setup (no secrets: they live in files). */
+export function renderAnswersFile(d: Deployment, toolVersion: string): string {
+  const { extra, ...rest } = d;
+  const data: Record<string, unknown> = { ...rest };
+  const clean = withoutSecrets(extra, d.nats.mode === 'external' ? d.nats.urls : undefined);
+  if (clean.extra) data.extra = clean.extra;
+  if (clean.natsUrls) data.nats = { mode: 'external', urls: clean.natsUrls };
+  return `# spreed-setup ${toolVersion} answers file (no secrets). Replay: spreed-setup setup --answers FILE --yes\n${clean.note}${stringifyYaml(data)}`;
 }
 
 /** Saves the choices (no secrets) as an answers file that replays this setup. */

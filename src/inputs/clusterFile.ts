@@ -2,8 +2,10 @@
 // machines (model/cluster.ts). Read once; every node's input and every engine's files come from it.
 import { ClusterSchema, nodeInput, type ClusterFile } from '../model/cluster.js';
 import type { DeploymentInput } from '../model/deployment.js';
+import type { z } from 'zod';
 import { problem, type Problem } from '../errors.js';
-import { loadAnswersFile } from './answers.js';
+import { stringify as stringifyYaml } from 'yaml';
+import { loadAnswersFile, withoutSecrets } from './answers.js';
 
 const CLUSTER_KEY = 'cluster';
 
@@ -43,3 +45,28 @@ export function unknownNodeProblem(c: ClusterFile, name: string, file: string): 
 }
 
 export { nodeInput };
+
+/** What the cluster decides for each node: never taken from the shared settings of a written file. */
+const NODE_KEYS = ['listen', 'nats', 'grpc', 'mcu', 'janus', 'proxyNode'] as const;
+
+/**
+ * A cluster file from the shared settings and the cluster (what the wizard writes): no secrets, as
+ * an answers file written by --answers-out (pass-through secret keys and NATS URL passwords are
+ * left out and named), and none of the keys the cluster decides per node.
+ */
+export function renderClusterFile(
+  shared: Partial<DeploymentInput>,
+  cluster: z.input<typeof ClusterSchema>,
+  toolVersion: string,
+): string {
+  const data: Record<string, unknown> = { ...shared };
+  for (const k of NODE_KEYS) delete data[k];
+  delete data.extra;
+  const natsUrls = cluster.nats?.mode === 'external' ? cluster.nats.urls : undefined;
+  const clean = withoutSecrets(shared.extra as Record<string, Record<string, string>> | undefined, natsUrls);
+  if (clean.extra) data.extra = clean.extra;
+  const c: Record<string, unknown> = { ...cluster };
+  if (cluster.nats?.mode === 'external') c.nats = { ...cluster.nats, urls: clean.natsUrls };
+  data[CLUSTER_KEY] = c;
+  return `# spreed-setup ${toolVersion} cluster file (no secrets). On each machine: spreed-setup setup --cluster FILE --node NAME\n${clean.note}${stringifyYaml(data)}`;
+}

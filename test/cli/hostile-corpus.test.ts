@@ -398,6 +398,7 @@ it('the wizard itself shows each refusal as one escaped line and writes nothing 
     { expect: /Public hostname/, text: ['hpb\u001b]0;pwned\u0007.org', 'hpb.example.org'] },
     { expect: /Nextcloud URL/, text: [`${NC}/%(secret)s`, `${NC}/\nerror: forged`, NC] },
     { expect: /other settings/, choose: 'customize' },
+    { expect: /One server, or several/, choose: 'one' },
     { expect: /NATS/, choose: 'loopback' },
     { expect: /MCU/, choose: 'none' },
     { expect: /TURN on this host/, confirm: false },

@@ -20,6 +20,7 @@ describe('wizard: Janus on this host', () => {
       { expect: /Public hostname/, text: ['hpb.example.org'] },
       { expect: /Nextcloud URL/, text: ['https://cloud.example.org'] },
       { expect: /other settings/, choose: 'customize' },
+      { expect: /One server, or several/, choose: 'one' },
       { expect: /NATS/, choose: 'loopback' },
       { expect: /MCU/, choose: 'local' },
       { expect: /public IP/, text: ['10.0.0.5', '203.0.113.9'] },

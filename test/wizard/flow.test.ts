@@ -160,6 +160,7 @@ describe('wizard flow (scripted prompts)', () => {
         { expect: /Public hostname/, text: [''] },
         { expect: /Nextcloud URL/, pick: ['https://cloud.example.org'] },
         { expect: /other settings/, choose: 'customize' },
+        { expect: /One server, or several/, choose: 'one' },
         { expect: /NATS/, choose: 'loopback' },
         { expect: /MCU/, choose: 'none' },
         { expect: /TURN on this host/, confirm: false },
@@ -326,6 +327,7 @@ describe('wizard: external NATS is probed for its INFO line before it is accepte
         ],
         [
           { expect: /other settings/, choose: 'customize' },
+          { expect: /One server, or several/, choose: 'one' },
           { expect: /NATS \(message bus/, choose: 'external' },
           { expect: /NATS URLs/, text: ['http://x', silentUrl] },
           { expect: /NATS did not answer/, choose: 'retry' },

@@ -141,6 +141,7 @@ describe('answers that say what to drop or fix', () => {
           text: ['https://hpb.example.org', 'hpb.example.org:443', 'hpb.example.org/x', 'hpb.example.org'],
         },
         { expect: /other settings/, choose: 'customize' },
+        { expect: /One server, or several/, choose: 'one' },
         { expect: /NATS/, choose: 'loopback' },
         { expect: /MCU/, choose: 'none' },
         { expect: /TURN on this host/, confirm: false },
