@@ -112,6 +112,7 @@ describe('wizard in a terminal', () => {
     t.send('Down');
     t.send('Enter');
     for (const prompt of [
+      'One server, or several',
       'NATS (message bus',
       'MCU (Janus)',
       'TURN on this host',
