@@ -56,6 +56,20 @@ export async function fetchWelcome(baseUrl: string, opts: TlsOptions = {}): Prom
   return out;
 }
 
+/** The websocket client options every probe here uses: bounded handshake and messages, the trust for wss. */
+function wsClientOptions(wsUrl: string, opts: TlsOptions, timeoutMs: number): WebSocket.ClientOptions {
+  const wsOpts: WebSocket.ClientOptions = {
+    handshakeTimeout: timeoutMs,
+    perMessageDeflate: false,
+    maxPayload: MAX_BODY_BYTES,
+  };
+  if (wsUrl.startsWith('wss:')) {
+    if (opts.ca !== undefined) wsOpts.ca = opts.ca;
+    wsOpts.rejectUnauthorized = !opts.insecure;
+  }
+  return wsOpts;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Websocket internal-client hello
 // ---------------------------------------------------------------------------------------------
@@ -101,15 +115,7 @@ export function internalHello(wsUrl: string, opts: InternalHelloOptions): Promis
   return new Promise<InternalHelloResult>((resolve) => {
     let settled = false;
     let welcome: unknown;
-    const wsOpts: WebSocket.ClientOptions = {
-      handshakeTimeout: timeoutMs,
-      perMessageDeflate: false,
-      maxPayload: MAX_BODY_BYTES,
-    };
-    if (parsed.protocol === 'wss:') {
-      if (opts.ca !== undefined) wsOpts.ca = opts.ca;
-      wsOpts.rejectUnauthorized = !opts.insecure;
-    }
+    const wsOpts = wsClientOptions(parsed.href, opts, timeoutMs);
     let ws: WebSocket;
     try {
       ws = new WebSocket(wsUrl, wsOpts);
@@ -288,15 +294,7 @@ export function websocketUpgrade(wsUrl: string, opts: TlsOptions & { protocol?: 
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve) => {
     let settled = false;
-    const wsOpts: WebSocket.ClientOptions = {
-      handshakeTimeout: timeoutMs,
-      perMessageDeflate: false,
-      maxPayload: MAX_BODY_BYTES,
-    };
-    if (wsUrl.startsWith('wss:')) {
-      if (opts.ca !== undefined) wsOpts.ca = opts.ca;
-      wsOpts.rejectUnauthorized = !opts.insecure;
-    }
+    const wsOpts = wsClientOptions(wsUrl, opts, timeoutMs);
     let ws: WebSocket;
     try {
       ws = opts.protocol ? new WebSocket(wsUrl, opts.protocol, wsOpts) : new WebSocket(wsUrl, wsOpts);
@@ -396,15 +394,7 @@ function openInternalSession(
   return new Promise((resolve) => {
     let settled = false;
     const listeners: ((m: Record<string, unknown>) => void)[] = [];
-    const wsOpts: WebSocket.ClientOptions = {
-      handshakeTimeout: timeoutMs,
-      perMessageDeflate: false,
-      maxPayload: MAX_BODY_BYTES,
-    };
-    if (wsUrl.startsWith('wss:')) {
-      if (opts.ca !== undefined) wsOpts.ca = opts.ca;
-      wsOpts.rejectUnauthorized = !opts.insecure;
-    }
+    const wsOpts = wsClientOptions(wsUrl, opts, timeoutMs);
     let ws: WebSocket;
     try {
       ws = new WebSocket(wsUrl, wsOpts);
