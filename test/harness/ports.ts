@@ -1,7 +1,10 @@
 import net from 'node:net';
 
-/** A currently free TCP port on 127.0.0.1 (bound to port 0, then released). */
-export function freePort(): Promise<number> {
+/** Ports this process has handed out: the kernel may offer a just-released port again. */
+const handedOut = new Set<number>();
+
+/** A port the kernel gives for port 0 on 127.0.0.1 (bound, then released). */
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -17,6 +20,21 @@ export function freePort(): Promise<number> {
       srv.close((err) => (err ? reject(err) : resolve(port)));
     });
   });
+}
+
+/**
+ * A currently free TCP port on 127.0.0.1, never one this process handed out before (a test that
+ * asks for several ports before starting anything would otherwise get the same one twice).
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await kernelPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no fresh free port in 50 tries');
 }
 
 /** true when something accepts TCP connections on host:port (bounded by timeoutMs). */
