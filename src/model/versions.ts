@@ -279,3 +279,10 @@ export const JANUS_IMAGE = {
   fromRelease: '2.1.1',
   configDir: '/usr/local/etc/janus',
 } as const;
+
+/**
+ * Whether a server answers GET /api/v1/serverinfo: by its `serverinfo` feature (a build without a
+ * version, such as `go install`'s "unreleased", has it too), else by its release.
+ */
+export const reportsServerInfo = (features: readonly string[], version: string | undefined): boolean =>
+  features.includes('serverinfo') || traitsFor(version).serverInfo;

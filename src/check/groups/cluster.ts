@@ -12,14 +12,20 @@ import {
   type SignalingNode,
 } from '../../model/cluster.js';
 import { PROXY } from '../../model/defaults.js';
-import { formatVersion, parseVersion, TRAIT_SINCE, traitsFor, versionFromFeatures } from '../../model/versions.js';
+import {
+  formatVersion,
+  parseVersion,
+  reportsServerInfo,
+  TRAIT_SINCE,
+  versionFromFeatures,
+} from '../../model/versions.js';
 import { BLOCKKEY, fingerprint, HASHKEY, INTERNALSECRET } from '../../secrets/secrets.js';
 import type { ClusterCheckSetup } from '../clusterSetup.js';
 import type { CheckIO } from '../io.js';
 import type { CheckDef, Outcome } from '../runner.js';
 import { fail, info, noAnswer, pass, skip, warn } from './outcome.js';
 
-export type ClusterIO = Pick<CheckIO, 'welcome' | 'request' | 'proxyHello' | 'crossNodeMessage'>;
+export type ClusterIO = Pick<CheckIO, 'welcome' | 'request' | 'serverInfo' | 'proxyHello' | 'crossNodeMessage'>;
 
 /** nats-server's systemd unit (Debian's), for fixes. */
 const NATS_UNIT = 'nats-server';
@@ -254,29 +260,19 @@ export function clusterChecks(s: ClusterCheckSetup, io: ClusterIO): CheckDef[] {
       needs: [welcomeId(n)],
       async run(ctx): Promise<Outcome> {
         const w = (await ctx.outcome(welcomeId(n)))?.data as unknown as WelcomeData | undefined;
-        const serverInfo = w?.features?.includes('serverinfo') || (w?.version && traitsFor(w.version).serverInfo);
-        if (!serverInfo)
+        if (!w || !reportsServerInfo(w.features ?? [], w.version))
           return info(
             `${n.name} runs ${w?.reported ?? 'an unknown version'}: gRPC connections are not reported before ${TRAIT_SINCE.serverInfo} (serverinfo)`,
           );
         const url = `${nodeBase(n)}/api/v1/serverinfo`;
-        const r = await io.request(url, {
-          method: 'GET',
-          headers: { Accept: 'application/json' },
-          timeoutMs: ctx.left(),
-        });
+        const r = await io.serverInfo(nodeBase(n), { timeoutMs: ctx.left() });
         if (!r.ok) return fail(`${n.name}: ${noAnswer(r, url).detail}`, `check ${n.name}'s [http] listen`);
         if (r.status === 403)
           return fail(
             `${n.name} does not let this host read ${url} (HTTP 403)`,
             `add this host's address${r.localAddress ? ` (${r.localAddress})` : ''} to [stats] allowed_ips on ${n.name}`,
           );
-        let grpc: { target?: unknown; connected?: unknown }[] | undefined;
-        try {
-          grpc = (JSON.parse(r.body) as { grpc?: { target?: unknown; connected?: unknown }[] }).grpc ?? [];
-        } catch {
-          grpc = undefined;
-        }
+        const grpc = r.info?.grpc ?? (r.info ? [] : undefined);
         if (r.status !== 200 || !grpc)
           return fail(`${n.name}: ${url} answers HTTP ${r.status}`, `check ${n.name}'s server`);
         const down = grpc.filter((g) => g.connected !== true).map((g) => String(g.target));

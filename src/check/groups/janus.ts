@@ -9,7 +9,7 @@ import { DEFAULT_JANUS_URL, JANUS, PROXY } from '../../model/defaults.js';
 import { LibconfigError, parseLibconfig, type LcGroup, type LcValue } from '../../render/libconfig.js';
 import type { JanusConf } from '../setup.js';
 import { nonPublicReason } from '../../model/turn.js';
-import { traitsFor, TRAIT_SINCE } from '../../model/versions.js';
+import { reportsServerInfo, TRAIT_SINCE } from '../../model/versions.js';
 
 const JANUS_MAIN = `${JANUS.configDir}/${JANUS.mainFile}`;
 const JANUS_WS = `${JANUS.configDir}/${JANUS.websocketsFile}`;
@@ -225,7 +225,7 @@ export function janusChecks(g: GroupContext<JanusIO>): CheckDef[] {
       if (!(local?.status === 'pass' || local?.status === 'warn') || !g.localBase)
         return skip('the local server did not answer (see the local server check)');
       const features = (local.data?.features as string[] | undefined) ?? [];
-      if (!features.includes('serverinfo') && !traitsFor(setup.renderedFor).serverInfo)
+      if (!reportsServerInfo(features, setup.renderedFor))
         return info(
           `servers before ${TRAIT_SINCE.serverInfo} do not report their MCU's live state (serverinfo); "mcu" in the welcome says only that it was there at start`,
         );

@@ -308,8 +308,10 @@ describe('cluster: gRPC', () => {
 
   it('reads serverinfo on 2.0.3+ and names an unconnected target', async () => {
     const asked: string[] = [];
-    const io = (grpc: unknown[]) => ({
-      request: async (url: string) => (asked.push(url), json(200, { version: '2.1.1', grpc })),
+    const io = (grpc: { target: string; connected: boolean }[]) => ({
+      serverInfo: async (base: string) => (
+        asked.push(`${base}/api/v1/serverinfo`), { ok: true as const, status: 200, info: { version: '2.1.1', grpc } }
+      ),
     });
     const ok = await run(setup(), io([{ target: '10.0.0.12:9090', connected: true }]), 'cluster.grpc.sig1', {
       'cluster.node.sig1': passed('2.1.1'),
@@ -328,7 +330,7 @@ describe('cluster: gRPC', () => {
   it('names [stats] allowed_ips when serverinfo is refused', async () => {
     const o = await run(
       setup(),
-      { request: async () => ({ ok: true, status: 403, headers: {}, body: '', localAddress: '10.0.0.99' }) },
+      { serverInfo: async () => ({ ok: true, status: 403, localAddress: '10.0.0.99' }) },
       'cluster.grpc.sig2',
       { 'cluster.node.sig2': passed('2.1.1') },
     );
