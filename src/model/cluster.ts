@@ -6,7 +6,14 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-import { DeploymentSchema, isLoopbackWsUrl, type Deployment, type DeploymentInput } from './deployment.js';
+import {
+  DeploymentSchema,
+  isLoopbackWsUrl,
+  PortSchema,
+  ProxyNodeSchema,
+  type Deployment,
+  type DeploymentInput,
+} from './deployment.js';
 import { DEFAULT_JANUS_URL, NATS_PORT, PROXY } from './defaults.js';
 import { isValidHostname } from './urls.js';
 
@@ -27,7 +34,6 @@ export const DEFAULT_CLUSTER_NAME = 'spreed';
 const NodeNameSchema = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'node names are 1-32 lower-case letters, digits and inner dashes');
-const PortSchema = z.number().int('must be a whole number').min(1, 'a port is 1-65535').max(65535, 'a port is 1-65535');
 /** The address other machines reach a node at: an IP address or a host name (no port). */
 const AddressSchema = z
   .string()
@@ -51,12 +57,8 @@ export const MediaNodeSchema = z.object({
   proxyPort: PortSchema.default(CLUSTER_PORTS.proxy),
   /** The Janus this proxy drives, as the proxy reaches it (its own host's loopback by default). */
   janusUrl: z.string().default(DEFAULT_JANUS_URL),
-  country: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code (DE)')
-    .optional(),
-  bandwidthIncoming: z.number().int().nonnegative().max(1_000_000).optional(),
-  bandwidthOutgoing: z.number().int().nonnegative().max(1_000_000).optional(),
+  /** As a media node on a signaling host takes them (country, bandwidth limits in Mbit/s). */
+  ...ProxyNodeSchema.pick({ country: true, bandwidthIncoming: true, bandwidthOutgoing: true }).shape,
 });
 export type MediaNode = z.infer<typeof MediaNodeSchema>;
 

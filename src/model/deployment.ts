@@ -107,7 +107,7 @@ export const AbsPathSchema = z
 
 export const TurnServerSchema = z.string().regex(/^turns?:\S+$/, 'TURN servers look like turn:host:3478?transport=udp');
 
-const PortSchema = z
+export const PortSchema = z
   .number({ message: 'must be a port number' })
   .int('must be a whole number')
   .min(1, 'a port is 1-65535')
