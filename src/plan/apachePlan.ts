@@ -8,9 +8,7 @@ import type { ApacheLayout } from '../model/layout.js';
 import { problem, type Problem } from '../errors.js';
 import type { HostFacts } from '../io/host.js';
 import { renderApache } from '../render/apache.js';
-import type { DesiredFile, Ownership } from './plan.js';
-
-const PUBLIC_FILE: Ownership = { mode: 0o644, label: 'public' };
+import { PUBLIC_FILE, type DesiredFile } from './plan.js';
 
 function textOf(host: HostFacts, p: string): string | undefined {
   try {

@@ -14,7 +14,7 @@ import { certbotCommand, defaultCertificatePaths, renderNginx } from '../render/
 import { problem, type Problem } from '../errors.js';
 import { renderState, statePath } from '../detect/installed.js';
 import type { MachineLimits } from '../model/capacity.js';
-import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
+import { planChanges, PUBLIC_FILE, type DesiredFile, type Ownership, type Plan } from './plan.js';
 import { capacityFiles, UNKNOWN_MACHINE } from './capacityPlan.js';
 import { coturnFiles } from './coturnPlan.js';
 import { janusFiles } from './janusPlan.js';
@@ -71,8 +71,6 @@ function exists(host: HostFacts, p: string): boolean {
     return true; // there, though unreadable to us: the web server may still read it
   }
 }
-
-const PUBLIC_FILE: Ownership = { mode: 0o644, label: 'public' };
 
 export function buildPlan(d: Deployment, ctx: PlanContext): BuiltPlan {
   const notices: string[] = [];

@@ -5,9 +5,7 @@ import type { Deployment } from '../model/deployment.js';
 import type { CaddyLayout } from '../model/layout.js';
 import type { HostFacts } from '../io/host.js';
 import { renderCaddy, withImport } from '../render/caddy.js';
-import type { DesiredFile, Ownership } from './plan.js';
-
-const PUBLIC_FILE: Ownership = { mode: 0o644, label: 'public' };
+import { PUBLIC_FILE, type DesiredFile } from './plan.js';
 
 export function caddyFiles(
   d: Deployment,

@@ -8,12 +8,10 @@ import { sizeFor, type MachineLimits } from '../model/capacity.js';
 import type { FileFact, HostFacts } from '../io/host.js';
 import { nginxLimitsOf, raiseNginxLimits } from '../render/nginxMain.js';
 import { dropInPath, EDIT_DROP_IN_NAME, limitNofileIn, renderLimitsDropIn, unitFilePaths } from '../render/systemd.js';
-import type { DesiredFile, Ownership } from './plan.js';
+import { PUBLIC_FILE, type DesiredFile } from './plan.js';
 
 /** Used when the caller knows nothing of the machine (tests): one CPU, Linux's default fs.nr_open. */
 export const UNKNOWN_MACHINE: MachineLimits = { cpus: 1, perProcess: 1_048_576 };
-
-const PUBLIC_FILE: Ownership = { mode: 0o644, label: 'public' };
 
 function fileFact(host: HostFacts, p: string): FileFact | undefined {
   try {

@@ -12,9 +12,7 @@ import { TURN_APIKEY } from '../secrets/secrets.js';
 import { mediaBundle, type ClusterNodeContext } from './clusterBundle.js';
 import { janusFiles } from './janusPlan.js';
 import { linkProblems } from './buildPlan.js';
-import { planChanges, type DesiredFile, type Ownership, type Plan } from './plan.js';
-
-const PUBLIC: Ownership = { mode: 0o644, label: 'public' };
+import { planChanges, PUBLIC_FILE, type DesiredFile, type Plan } from './plan.js';
 
 export interface MediaPlan {
   plan: Plan;
@@ -43,14 +41,14 @@ export function buildMediaPlan(
       path: PROXY.publicKeyPath(nodeTokenKeyPath(n.name)),
       role: 'proxy',
       content: pem,
-      ownership: PUBLIC,
+      ownership: PUBLIC_FILE,
     });
   }
   desired.push({
     path: PROXY.configPath,
     role: 'proxy',
     content: renderProxyConf(proxy, node, { toolVersion: ctx.toolVersion }),
-    ownership: PUBLIC,
+    ownership: PUBLIC_FILE,
   });
   const problems: Problem[] = [];
   const turnKey = bundle.secrets.get(TURN_APIKEY.name);

@@ -14,9 +14,7 @@ import {
   withHaproxyBlock,
 } from '../render/haproxy.js';
 import { defaultCertificatePaths } from '../render/nginx.js';
-import type { DesiredFile, Ownership } from './plan.js';
-
-const PUBLIC_FILE: Ownership = { mode: 0o644, label: 'public' };
+import { PUBLIC_FILE, type DesiredFile } from './plan.js';
 
 export function haproxyFiles(
   d: Deployment,

@@ -31,6 +31,9 @@ export interface Ownership {
   label: string;
 }
 
+/** A file anyone may read, owned as the writer runs (configs without secrets). */
+export const PUBLIC_FILE: Ownership = { mode: 0o644, label: 'public' };
+
 export interface DesiredFile {
   path: string; // system path; the target adds --root
   role: FileRole;

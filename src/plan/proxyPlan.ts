@@ -7,9 +7,7 @@ import { PROXY } from '../model/defaults.js';
 import type { Deployment } from '../model/deployment.js';
 import { renderProxyConf } from '../render/proxyConf.js';
 import { PROXY_TOKEN_SECRET, resolveTokenKey } from '../secrets/tokenKey.js';
-import type { DesiredFile, Ownership } from './plan.js';
-
-const PUBLIC: Ownership = { mode: 0o644, label: 'public' };
+import { PUBLIC_FILE, type DesiredFile, type Ownership } from './plan.js';
 
 export function proxyFiles(
   d: Deployment,
@@ -53,7 +51,7 @@ export function proxyFiles(
   out.secretValues.push(r.pair.privatePem);
   out.desired.push(
     { path: keyPath, role: 'secret', content: r.pair.privatePem, ownership: opts.secretOwnership },
-    { path: pubPath, role: d.proxyNode ? 'proxy' : 'proxy-key', content: r.pair.publicPem, ownership: PUBLIC },
+    { path: pubPath, role: d.proxyNode ? 'proxy' : 'proxy-key', content: r.pair.publicPem, ownership: PUBLIC_FILE },
   );
   if (existing !== undefined) out.secretValues.push(existing);
   if (r.pair.origin !== 'file' && opts.tokenKeyPem === undefined)
@@ -65,7 +63,7 @@ export function proxyFiles(
       path: PROXY.configPath,
       role: 'proxy',
       content: renderProxyConf(d, d.proxyNode, { toolVersion: opts.toolVersion }),
-      ownership: PUBLIC,
+      ownership: PUBLIC_FILE,
     });
   return out;
 }

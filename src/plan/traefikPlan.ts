@@ -4,14 +4,14 @@
 import type { Deployment } from '../model/deployment.js';
 import type { TraefikLayout } from '../model/layout.js';
 import { renderTraefik, TRAEFIK_ENTRYPOINT } from '../render/traefik.js';
-import type { DesiredFile } from './plan.js';
+import { PUBLIC_FILE, type DesiredFile } from './plan.js';
 
 export function traefikFiles(d: Deployment, tl: TraefikLayout): { desired: DesiredFile[]; notices: string[] } {
   const content = renderTraefik(d);
   if (content === undefined) return { desired: [], notices: [] };
   const dir = tl.dynamicPath.replace(/\/[^/]*$/, '');
   return {
-    desired: [{ path: tl.dynamicPath, role: 'traefik', content, ownership: { mode: 0o644, label: 'public' } }],
+    desired: [{ path: tl.dynamicPath, role: 'traefik', content, ownership: PUBLIC_FILE }],
     notices: [
       `Traefik's static configuration must have the entry point "${TRAEFIK_ENTRYPOINT}" (:${d.nginx.httpsPort}) and the file provider watching ${dir} (providers.file.directory, watch: true)`,
       ...(d.nginx.mode === 'snippet'
