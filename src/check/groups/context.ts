@@ -1,6 +1,6 @@
 // What every check group is built from: the inputs of the run, the IO it may use, and the facts
 // derived from them once (the unit's name, the public URL, the local address, trust options).
-import net from 'node:net';
+import { listenBase } from '../../model/urls.js';
 import { readBool } from '../../goconf/parse.js';
 import type { TlsOptions } from '../../probe/http.js';
 import type { OccExec } from '../occ.js';
@@ -46,7 +46,7 @@ export function groupContext<IO>(inputs: CheckInputs, io: IO): GroupContext<IO> 
   const { setup } = inputs;
   const unit = setup.layout.unit;
   const publicUrl = inputs.publicUrl?.replace(/\/+$/, '');
-  const localBase = setup.listen ? `http://${localAddress(setup.listen)}` : undefined;
+  const localBase = setup.listen ? listenBase(setup.listen) : undefined;
   return {
     inputs,
     setup,
@@ -63,16 +63,6 @@ export function groupContext<IO>(inputs: CheckInputs, io: IO): GroupContext<IO> 
       timeoutMs: ctx.left(),
     }),
   };
-}
-
-/** Where to reach a listen address from this host (0.0.0.0 / :: / empty -> loopback). */
-function localAddress(listen: string): string {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
-  const port = listen.slice(i + 1);
-  const reach =
-    host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : net.isIPv6(host) ? `[${host}]` : host;
-  return `${reach}:${port}`;
 }
 
 export function hostOf(url: string): string {
